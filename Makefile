@@ -1,0 +1,45 @@
+# make run    start the playground (demo mode unless an API key is set)
+# make test   every test: engine, simulator, pages, and the browser end-to-end suite
+# make bench  the benchmark; writes bench/results/latest.json
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+
+.PHONY: run test bench simulator catalog lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(RUNTIME): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@ $(RUNTIME)
+
+run: $(RUNTIME)
+	$(BIN)/python -m streamlit run app.py
+
+test: $(DEV)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(DEV)
+	$(BIN)/python -m bench
+
+simulator: $(RUNTIME)
+	$(BIN)/python -m videogen.simulator --port 8765
+
+# Rebuild videogen/catalog.json from the vendor's OpenAPI files (not needed to run or test).
+catalog: $(BIN)/python
+	$(BIN)/python scripts/build_catalog.py $(or $(SPEC_DIR),../shared/aimlapi-spec)
+
+lint: $(DEV)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,285 @@
+"""HTTP client for the AI/ML API video endpoints, on a requests.Session.
+
+    client = Client(api_key="...")
+    gen = client.create({"model": "veo2", "prompt": "a fox in the snow"})
+    gen = client.fetch(gen.id)
+
+Retries belong to urllib3's `Retry`, mounted on the session. Fetches (GET) are
+retried on connection errors, 429 and 502/503/504. A create (POST) is only
+retried when the connection was never made; any failure after the body may have
+reached the server raises `OutcomeUnknownError` instead, because a repeat could
+start a second paid generation.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError, NewConnectionError, ResponseError
+from urllib3.util.retry import Retry
+
+from . import catalog
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    InvalidRequestError,
+    MalformedResponseError,
+    NetworkError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+from .generation import Generation, error_text
+
+DEFAULT_BASE_URL = "https://api.aimlapi.com"
+CURRENT_PATH = "/v2/video/generations"
+KEY_ENV_VARS = ("AIMLAPI_API_KEY", "AIML_API_KEY")
+
+
+def api_key_from_env(environ: Mapping[str, str] = os.environ) -> str | None:
+    for name in KEY_ENV_VARS:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def base_url_from_env(environ: Mapping[str, str] = os.environ) -> str:
+    return environ.get("AIMLAPI_BASE_URL", "").strip() or DEFAULT_BASE_URL
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def key_hint(api_key: str | None) -> str:
+    """What may be shown of a key: its last four characters."""
+    return f"…{api_key[-4:]}" if api_key and len(api_key) >= 8 else "…"
+
+
+class _Retry(Retry):
+    """urllib3 Retry that hands long Retry-After waits back to the caller.
+
+    Sleeping a minute inside a worker thread would stall every other
+    generation's poll; the poller reschedules instead, at the time asked for.
+    """
+
+    INLINE_WAIT_MAX = 5.0
+
+    def get_retry_after(self, response):
+        try:
+            return super().get_retry_after(response)
+        except InvalidHeader:  # a garbled header is no reason to crash; back off normally
+            return None
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        wait = self.get_retry_after(response) if response is not None else None
+        if wait is not None and wait > self.INLINE_WAIT_MAX:
+            raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {wait:g}s is left to the caller"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def default_retry(total: int = 3) -> Retry:
+    return _Retry(
+        total=total,
+        backoff_factor=0.5,
+        backoff_max=8,
+        backoff_jitter=0.25,
+        status_forcelist=(429, 502, 503, 504),
+        allowed_methods=frozenset({"GET"}),  # never POST: see module docstring
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+class Client:
+    """Create and fetch video generations. Thread-safe for concurrent fetches."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        legacy_paths: bool = False,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        retries: int = 3,
+        pool_size: int = 64,
+    ) -> None:
+        if not api_key or not api_key.strip():
+            raise AuthenticationError("No API key was given.")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("The API base URL must look like https://host")
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+            raise ValueError("Refusing to send the API key over plain http to a non-loopback host.")
+        self.base_url = base_url.rstrip("/")
+        self.legacy_paths = legacy_paths
+        self.timeout = (connect_timeout, read_timeout)
+        self._key = api_key.strip()
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {self._key}"
+        self._session.headers["User-Agent"] = "videogen-playground"
+        adapter = HTTPAdapter(max_retries=default_retry(retries), pool_connections=4, pool_maxsize=pool_size)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+
+    @classmethod
+    def from_env(cls, **kw: Any) -> Client:
+        return cls(api_key_from_env() or "", base_url=base_url_from_env(), **kw)
+
+    @property
+    def key_hint(self) -> str:
+        return key_hint(self._key)
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self.base_url!r}, key={self.key_hint!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def path_for(self, model_id: str) -> str:
+        """The endpoint for both create and fetch of this model."""
+        model = catalog.get(model_id)
+        if self.legacy_paths and model.legacy_endpoints:
+            return model.legacy_endpoints[0]
+        return model.endpoint
+
+    def create(self, body: Mapping[str, Any]) -> Generation:
+        """Start a generation. The body is validated again here: nothing invalid is ever sent."""
+        checked = catalog.validate(str(body.get("model", "")), {k: v for k, v in body.items() if k != "model"})
+        if not checked.ok:
+            message = "; ".join(f"{field}: {text}" for field, text in checked.errors.items())
+            raise InvalidRequestError(f"Not sent: {message}")
+        url = self.base_url + self.path_for(checked.body["model"])
+        try:
+            response = self._session.post(url, json=checked.body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            if _never_connected(exc):
+                raise NetworkError(f"Could not reach {self.base_url}; nothing was sent.") from None
+            raise OutcomeUnknownError(
+                "The request was sent but no answer came back in time. The generation may or may not have started."
+            ) from None
+        if response.status_code >= 500:
+            raise OutcomeUnknownError(
+                f"The server failed while handling the request ({_message_of(response)}). "
+                "The generation may or may not have started.",
+                status=response.status_code,
+                request_id=_request_id(response),
+            )
+        _raise_for_status(response)
+        try:
+            return Generation.from_body(_json_object(response))
+        except (MalformedResponseError, ValueError):
+            raise OutcomeUnknownError(
+                "The server accepted the request but its answer could not be read, so the generation id is unknown.",
+                status=response.status_code,
+            ) from None
+
+    def fetch(self, generation_id: str, *, model: str = "veo2") -> Generation:
+        """Read a generation's current state. Retried by urllib3 on transient failures."""
+        url = self.base_url + self.path_for(model)
+        try:
+            response = self._session.get(url, params={"generation_id": generation_id}, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise NetworkError(f"No answer from {self.base_url}: {_short_reason(exc)}") from None
+        _raise_for_status(response)
+        try:
+            return Generation.from_body(_json_object(response), fallback_id=generation_id)
+        except ValueError as exc:
+            raise MalformedResponseError(f"Unreadable answer for {generation_id}: {exc}", status=response.status_code) from None
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """True when the failure happened before any byte of the request left this machine."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError) and exc.args and isinstance(exc.args[0], MaxRetryError):
+        return isinstance(exc.args[0].reason, (NewConnectionError, ConnectTimeoutError))
+    return False
+
+
+def _short_reason(exc: Exception) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__
+
+
+def _json_object(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except (ValueError, json.JSONDecodeError):
+        raise MalformedResponseError("The answer was not JSON.", status=response.status_code) from None
+    if not isinstance(body, dict):
+        raise MalformedResponseError("The answer was not a JSON object.", status=response.status_code)
+    return body
+
+
+def _message_of(response: requests.Response) -> str:
+    """The server's own words, from any error body shape, or the status reason."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    text = None
+    if isinstance(body, dict):
+        text = error_text(body.get("message")) or error_text(body.get("error")) or error_text(body.get("detail"))
+    elif body is not None:
+        text = error_text(body)
+    return (text or response.reason or f"HTTP {response.status_code}")[:500]
+
+
+def _request_id(response: requests.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body["requestId"]) if isinstance(body, dict) and body.get("requestId") else None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    header = response.headers.get("Retry-After")
+    if not header:
+        return None
+    try:
+        return max(0.0, Retry().parse_retry_after(header))
+    except InvalidHeader:
+        return None
+
+
+def _raise_for_status(response: requests.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    kw = {"status": status, "request_id": _request_id(response)}
+    message = _message_of(response)
+    if status == 400 or status == 422:
+        raise InvalidRequestError(message, **kw)
+    if status == 401:
+        raise AuthenticationError(message, **kw)
+    if status == 403:
+        raise PermissionDeniedError(message, **kw)
+    if status == 404:
+        raise NotFoundError(message, **kw)
+    if status == 429:
+        raise RateLimitError(message, retry_after=_retry_after(response), **kw)
+    if status >= 500:
+        raise ServerError(message, **kw)
+    raise ApiError(message, **kw)

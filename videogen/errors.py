@@ -1,0 +1,77 @@
+"""Typed errors for everything that can go wrong talking to the API.
+
+Each class says what a person should do next; the UI picks its wording from the
+class, the server's own words are in `message`. No error text ever holds the key.
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Base class. `status` is the HTTP status, or None when no answer came."""
+
+    #: Whether repeating the same request later can succeed.
+    retryable = False
+
+    def __init__(self, message: str, *, status: int | None = None, request_id: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        prefix = f"HTTP {self.status}: " if self.status else ""
+        return prefix + self.message
+
+
+class InvalidRequestError(ApiError):
+    """400: the server refused the body. The message names the field."""
+
+
+class AuthenticationError(ApiError):
+    """401: the key is missing or wrong."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: usually the account is out of credits."""
+
+
+class NotFoundError(ApiError):
+    """404: wrong path, or the server does not know this generation id."""
+
+
+class RateLimitError(ApiError):
+    """429: too many requests. `retry_after` is the server's requested wait in seconds, if it gave one."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """5xx on a request that is safe to repeat."""
+
+    retryable = True
+
+
+class NetworkError(ApiError):
+    """No answer: connection refused, reset or timed out, on a request that is safe to repeat."""
+
+    retryable = True
+
+
+class MalformedResponseError(ApiError):
+    """The server answered 2xx with a body that could not be read."""
+
+    retryable = True
+
+
+class OutcomeUnknownError(ApiError):
+    """A create may or may not have started a (paid) generation.
+
+    Raised for a timeout after the request was sent, a dropped connection, a 5xx
+    or an unreadable 2xx on create. It is never retried automatically: the person
+    decides whether to submit again.
+    """

@@ -1,0 +1,236 @@
+"""The background poller: one thread that keeps every unfinished generation moving.
+
+    poller = Poller(store, client, server="https://api.aimlapi.com").start()
+    ...
+    poller.wake()   # after recording a new generation
+    poller.stop()
+
+A scheduling thread reads the store for unfinished work, and hands each
+generation whose poll is due to a thread pool, so hundreds of fetches run side
+by side. When a generation finishes, the same worker copies its video into the
+data directory. The store is the only state that matters: after a restart the
+poller finds every unfinished row again and carries on.
+
+The poller never calls Streamlit. The UI learns what changed by re-reading the
+store (`Store.version()`), and reads `auth_problem` for the banner.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import requests
+
+from .client import Client
+from .errors import ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError
+from .generation import Status
+from .schedule import Schedule, error_backoff
+from .store import Record, Store
+from .videos import DownloadError, download_video
+
+log = logging.getLogger(__name__)
+
+LOST_MESSAGE = (
+    "The server no longer knows this generation (404), so it cannot be fetched. "
+    "It may have expired, or it was made with another API key or server."
+)
+NO_LINK_MESSAGE = "The server reported the video as finished but sent no link to it."
+
+
+@dataclass
+class _Track:
+    """What the poller remembers about one generation between polls (in memory only)."""
+
+    due: float
+    failures: int = 0
+    not_found: int = 0
+    download_failures: int = 0
+
+
+class Poller:
+    def __init__(
+        self,
+        store: Store,
+        client: Client,
+        *,
+        server: str,
+        workers: int = 64,
+        schedule_for: Callable[[str], Schedule] = Schedule.for_model,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 60.0,
+        auth_pause: float = 60.0,
+        lost_after: int = 3,
+        max_download_failures: int = 5,
+        idle_interval: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.server = server
+        self.schedule_for = schedule_for
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.auth_pause = auth_pause
+        self.lost_after = lost_after
+        self.max_download_failures = max_download_failures
+        self.idle_interval = idle_interval
+        self.workers = workers
+        #: The last 401/403 seen; polling pauses while it stands. None when all is well.
+        self.auth_problem: ApiError | None = None
+        self._paused_until = 0.0
+        self._tracks: dict[str, _Track] = {}
+        self._in_flight: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        # Videos come from a CDN: a plain session, so the API key never travels there.
+        self._downloads = requests.Session()
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self) -> Poller:
+        if self._thread and self._thread.is_alive():
+            return self
+        self._stop.clear()
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="poll")
+        self._thread = threading.Thread(target=self._run, name="poller", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+        if self._pool:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._downloads.close()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._thread and self._thread.is_alive())
+
+    def wake(self) -> None:
+        """Look at the store now (a generation was just recorded), not at the next tick."""
+        self._wake.set()
+
+    # -- scheduling ------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                wait = self.sweep()
+            except Exception:  # the thread must outlive any single failure, or polling stops for good
+                log.exception("poller sweep failed")
+                wait = self.idle_interval
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def sweep(self, now: float | None = None) -> float:
+        """Start a poll for every generation that is due; return seconds until the next one is."""
+        now = time.time() if now is None else now
+        if now < self._paused_until:
+            return min(self._paused_until - now, self.idle_interval)
+        records = self.store.unfinished(self.server)
+        next_due = now + self.idle_interval
+        with self._lock:
+            live = {r.id for r in records}
+            for gone in set(self._tracks) - live - self._in_flight:
+                del self._tracks[gone]
+            for record in records:
+                if record.id in self._in_flight:
+                    continue
+                track = self._tracks.get(record.id)
+                if track is None:
+                    track = self._tracks[record.id] = _Track(due=self._first_due(record, now))
+                if track.due <= now and not (self.auth_problem and self._in_flight):
+                    # While the key is refused, a single poll at a time probes whether it works again.
+                    self._in_flight.add(record.id)
+                    self._pool.submit(self._work, record)
+                else:
+                    next_due = min(next_due, track.due)
+        return max(0.0, next_due - time.time())
+
+    def _first_due(self, record: Record, now: float) -> float:
+        if not record.status.is_pending:
+            return now  # finished but not downloaded yet
+        return max(now, record.created_at + self.schedule_for(record.model).first_poll_age())
+
+    def _reschedule(self, record: Record, *, delay: float) -> None:
+        with self._lock:
+            track = self._tracks.get(record.id)
+            if track is not None:
+                track.due = time.time() + delay
+            self._in_flight.discard(record.id)
+        if delay <= 0:
+            self._wake.set()
+
+    # -- one poll --------------------------------------------------------
+
+    def _work(self, record: Record) -> None:
+        track = self._tracks[record.id]
+        delay = self.idle_interval
+        try:
+            if record.status.is_pending:
+                record = self._fetch(record, track)
+            if record.status is Status.COMPLETED and not record.video_path and not record.video_error:
+                delay = self._download(record, track)
+            elif record.status.is_pending:
+                age = time.time() - record.created_at
+                delay = self.schedule_for(record.model).delay(age)
+        except (AuthenticationError, PermissionDeniedError) as exc:
+            # Every other poll would fail the same way: pause all of them, once, instead of a storm.
+            self.auth_problem = exc
+            self._paused_until = time.time() + self.auth_pause
+            delay = self.auth_pause
+        except NotFoundError:
+            track.not_found += 1
+            self.store.count_poll(record.id)
+            if track.not_found >= self.lost_after:
+                self.store.mark_lost(record.id, LOST_MESSAGE)
+                log.warning("generation %s is lost (404 x%d)", record.id, track.not_found)
+            delay = self._backoff(track)
+        except RateLimitError as exc:
+            self.store.count_poll(record.id)
+            delay = self._backoff(track, retry_after=exc.retry_after)
+        except ApiError as exc:
+            self.store.count_poll(record.id)
+            log.info("poll of %s failed, will retry: %s", record.id, exc)
+            delay = self._backoff(track)
+        except Exception:
+            log.exception("unexpected error polling %s", record.id)
+            delay = self._backoff(track)
+        finally:
+            self._reschedule(record, delay=delay)
+
+    def _fetch(self, record: Record, track: _Track) -> Record:
+        generation = self.client.fetch(record.id, model=record.model)
+        track.failures = track.not_found = 0
+        self.auth_problem = None
+        updated = self.store.apply(generation) or record
+        if updated.status is Status.COMPLETED and not updated.video_url and not updated.video_error:
+            self.store.set_video_error(updated.id, NO_LINK_MESSAGE)
+            updated = self.store.get(updated.id) or updated
+        return updated
+
+    def _download(self, record: Record, track: _Track) -> float:
+        try:
+            path = download_video(record.video_url or "", self.store.videos_dir, record.id, session=self._downloads)
+        except DownloadError as exc:
+            track.download_failures += 1
+            if exc.permanent or track.download_failures >= self.max_download_failures:
+                self.store.set_video_error(record.id, str(exc))
+                return self.idle_interval
+            return self._backoff(track)
+        self.store.set_video_path(record.id, path)
+        return self.idle_interval
+
+    def _backoff(self, track: _Track, retry_after: float | None = None) -> float:
+        track.failures += 1
+        return error_backoff(track.failures, base=self.backoff_base, cap=self.backoff_cap, retry_after=retry_after)

@@ -1,0 +1,82 @@
+"""When to poll a generation next, from its age and the model's typical run time.
+
+Run times of a model spread around a typical value roughly log-normally
+(veo2: about 45 s, most between 30 and 70 s). Polling every few seconds from
+the start wastes most requests on generations that cannot be done yet, and
+polling rarely adds seconds of delay to every result. So the schedule is:
+
+    age:    0 ........ 4th percentile ...... median ...... 98th percentile ......
+    poll:   none       every ~2 s            every ~1.6 s  backing off, up to T/3
+
+Early polls are skipped: the API rejects a bad request synchronously at
+create, and a generation that fails on the server does so at the end of its
+run, so an early poll almost never finds anything. Late in the window fewer
+generations are left, so denser polls there are cheap and pull the median
+delay down. The constants were tuned with `make bench` (bench/detection.py):
+median delay under 1 s with fewer than half the requests of a 2 s loop.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from . import catalog
+
+# Log-normal sigma of run times around the typical value: ±25% covers most of
+# the 40-60 s the vendor quotes for veo2.
+DEFAULT_SPREAD = 0.25
+
+
+@dataclass(frozen=True)
+class Schedule:
+    typical: float  # median run time, seconds
+    spread: float = DEFAULT_SPREAD
+    # Shape, in units of the typical time and of z-scores of the run-time distribution.
+    start_z: float = -1.75  # first poll: the ~4th percentile of run times
+    mid_step: float = 2.0 / 45  # spacing until late_z
+    late_z: float = -0.75
+    late_step: float = 1.6 / 45  # denser while completion is most likely per remaining job
+    tail_z: float = 2.05  # past the ~98th percentile: back off
+    tail_growth: float = 0.25  # each tail step is this share of the time spent in the tail so far
+    tail_cap: float = 1 / 3  # never slower than T/3 (15 s for veo2, the vendor's own examples)
+    overdue_factor: float = 10.0  # after 10 T, poll once per T: still never give up on a paid job
+
+    @classmethod
+    def for_model(cls, model_id: str, *, time_scale: float = 1.0) -> Schedule:
+        try:
+            typical = catalog.get(model_id).typical_seconds
+        except catalog.UnknownModelError:
+            typical = catalog.DEFAULT_TYPICAL_SECONDS
+        return cls(typical=typical / time_scale)
+
+    def age_at(self, z: float) -> float:
+        """The run time at z standard deviations (in log space) from the typical one."""
+        return self.typical * math.exp(z * self.spread)
+
+    def first_poll_age(self) -> float:
+        return self.age_at(self.start_z)
+
+    def delay(self, age: float) -> float:
+        """Seconds from now until the next poll of a generation that is `age` seconds old."""
+        start = self.first_poll_age()
+        if age < start:
+            return start - age
+        z = math.log(age / self.typical) / self.spread
+        if z < self.late_z:
+            return self.mid_step * self.typical
+        if z < self.tail_z:
+            return self.late_step * self.typical
+        if age > self.overdue_factor * self.typical:
+            return self.typical
+        in_tail = age - self.age_at(self.tail_z)
+        step = max(self.late_step * self.typical, self.tail_growth * in_tail)
+        return min(step, self.tail_cap * self.typical)
+
+
+def error_backoff(failures: int, *, base: float = 2.0, cap: float = 60.0, retry_after: float | None = None) -> float:
+    """Wait after `failures` consecutive failed polls: exponential with jitter, never less than Retry-After."""
+    step = min(cap, base * 2 ** max(0, failures - 1))
+    wait = step * random.uniform(0.75, 1.0)
+    return max(wait, retry_after or 0.0)

@@ -1,0 +1,294 @@
+"""The history store: one SQLite row per generation, the app's source of truth.
+
+A paid generation is recorded here the moment the API returns its id, before
+any UI sees it, so a closed tab or a crashed process loses nothing: the poller
+picks every unfinished row up again on start. The file lives in the data
+directory (`PLAYGROUND_DATA_DIR`, default `./data`) next to the downloaded videos.
+
+Each call opens its own short-lived connection: SQLite connections are cheap,
+WAL lets the UI read while the poller writes, and no connection is ever shared
+between threads. The API key is never passed in, so it cannot be stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from .generation import Generation, Status
+
+DEFAULT_DATA_DIR = "data"
+DB_NAME = "history.sqlite3"
+
+# Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE generations (
+        id            TEXT PRIMARY KEY,
+        model         TEXT NOT NULL,
+        request_json  TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        created_at    REAL NOT NULL,
+        updated_at    REAL NOT NULL,
+        completed_at  REAL,
+        video_url     TEXT,
+        video_path    TEXT,
+        error         TEXT,
+        credits_used  REAL,
+        poll_count    INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+    # 2: keep the server each generation belongs to (a demo id must never be polled
+    # against the real API, where it would read as lost), the status spelling the
+    # server used, and download failures apart from generation failures.
+    """
+    ALTER TABLE generations ADD COLUMN server TEXT NOT NULL DEFAULT '';
+    ALTER TABLE generations ADD COLUMN remote_status TEXT NOT NULL DEFAULT '';
+    ALTER TABLE generations ADD COLUMN video_error TEXT;
+    CREATE INDEX generations_by_status ON generations (status, server);
+    CREATE INDEX generations_by_created ON generations (created_at);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_PENDING = tuple(s.value for s in Status if s.is_pending)
+
+
+def data_dir_from_env(environ: Mapping[str, str] = os.environ) -> Path:
+    return Path(environ.get("PLAYGROUND_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One generation as the store knows it."""
+
+    id: str
+    model: str
+    request: dict[str, Any]
+    status: Status
+    server: str
+    created_at: float
+    updated_at: float
+    remote_status: str = ""
+    completed_at: float | None = None
+    video_url: str | None = None
+    video_path: str | None = None
+    video_error: str | None = None
+    error: str | None = None
+    credits_used: float | None = None
+    poll_count: int = 0
+
+    @property
+    def prompt(self) -> str:
+        return str(self.request.get("prompt", ""))
+
+    @property
+    def seconds_taken(self) -> float | None:
+        return None if self.completed_at is None else max(0.0, self.completed_at - self.created_at)
+
+    @property
+    def needs_download(self) -> bool:
+        return self.status is Status.COMPLETED and bool(self.video_url) and not self.video_path and not self.video_error
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Record:
+        data = dict(row)
+        data["request"] = json.loads(data.pop("request_json"))
+        data["status"] = Status(data["status"])
+        return cls(**data)
+
+
+class Store:
+    def __init__(self, data_dir: Path | str) -> None:
+        self.data_dir = Path(data_dir)
+        self.videos_dir = self.data_dir / "videos"
+        self.videos_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / DB_NAME
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            self._migrate(db)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA synchronous=NORMAL")
+            yield db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.path} was written by a newer version (schema {version}).")
+            for number in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[number - 1].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        with self._connect() as db:
+            return db.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- writes ----------------------------------------------------------
+
+    def add(self, generation: Generation, *, request: Mapping[str, Any], server: str, created_at: float | None = None) -> Record:
+        """Record a generation the API just accepted. `request` is the exact body that was sent."""
+        now = time.time()
+        with self._transaction() as db:
+            db.execute(
+                """INSERT OR IGNORE INTO generations
+                   (id, model, request_json, status, remote_status, server, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    generation.id,
+                    str(request.get("model", "")),
+                    json.dumps(dict(request), ensure_ascii=False),
+                    Status.QUEUED.value,
+                    generation.remote_status,
+                    server,
+                    created_at if created_at is not None else now,
+                    now,
+                ),
+            )
+        if generation.status is not Status.QUEUED or generation.video_url:
+            return self.apply(generation, count_poll=False)
+        return self.get(generation.id)
+
+    def apply(self, generation: Generation, *, count_poll: bool = True) -> Record:
+        """Update a row from a fetch. A final status is never overwritten by a later pending one."""
+        now = time.time()
+        final = generation.status.is_final
+        with self._transaction() as db:
+            db.execute(
+                f"""UPDATE generations SET
+                      status = CASE WHEN status IN {_PENDING} THEN ? ELSE status END,
+                      remote_status = ?,
+                      video_url = COALESCE(?, video_url),
+                      error = COALESCE(?, error),
+                      credits_used = COALESCE(?, credits_used),
+                      completed_at = CASE WHEN ? AND completed_at IS NULL THEN ? ELSE completed_at END,
+                      poll_count = poll_count + ?,
+                      updated_at = ?
+                    WHERE id = ?""",
+                (
+                    generation.status.value,
+                    generation.remote_status,
+                    generation.video_url,
+                    generation.error,
+                    generation.credits_used,
+                    final,
+                    now,
+                    int(count_poll),
+                    now,
+                    generation.id,
+                ),
+            )
+        return self.get(generation.id)
+
+    def count_poll(self, generation_id: str) -> None:
+        """A poll that brought no news (an error answer) still counts."""
+        self._update(generation_id, "poll_count = poll_count + 1", (), touch=False)
+
+    def mark_lost(self, generation_id: str, message: str) -> None:
+        self._update(
+            generation_id,
+            f"status = CASE WHEN status IN {_PENDING} THEN ? ELSE status END, error = ?, completed_at = COALESCE(completed_at, ?)",
+            (Status.LOST.value, message, time.time()),
+        )
+
+    def set_video_path(self, generation_id: str, path: Path) -> None:
+        self._update(generation_id, "video_path = ?, video_error = NULL", (str(path),))
+
+    def set_video_error(self, generation_id: str, message: str) -> None:
+        self._update(generation_id, "video_error = ?", (message,))
+
+    def delete(self, generation_id: str) -> None:
+        """Remove a generation and its downloaded video."""
+        record = self.get(generation_id)
+        with self._transaction() as db:
+            db.execute("DELETE FROM generations WHERE id = ?", (generation_id,))
+        if record and record.video_path:
+            path = Path(record.video_path)
+            if path.resolve().parent == self.videos_dir.resolve():
+                path.unlink(missing_ok=True)
+
+    def _update(self, generation_id: str, assignments: str, values: tuple, *, touch: bool = True) -> None:
+        touched = ", updated_at = ?" if touch else ""
+        params = (*values, time.time()) if touch else values
+        with self._transaction() as db:
+            db.execute(f"UPDATE generations SET {assignments}{touched} WHERE id = ?", (*params, generation_id))
+
+    # -- reads -----------------------------------------------------------
+
+    def get(self, generation_id: str) -> Record | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM generations WHERE id = ?", (generation_id,)).fetchone()
+        return Record.from_row(row) if row else None
+
+    def records(self, *, limit: int | None = None) -> list[Record]:
+        """Every generation, newest first."""
+        sql = "SELECT * FROM generations ORDER BY created_at DESC"
+        with self._connect() as db:
+            rows = db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
+        return [Record.from_row(r) for r in rows]
+
+    def find(self, ids: list[str]) -> list[Record]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with self._connect() as db:
+            rows = db.execute(f"SELECT * FROM generations WHERE id IN ({marks}) ORDER BY created_at DESC", ids).fetchall()
+        return [Record.from_row(r) for r in rows]
+
+    def pending(self, server: str | None = None) -> list[Record]:
+        """Generations still running on the server, optionally only those of one server."""
+        sql = f"SELECT * FROM generations WHERE status IN {_PENDING}"
+        args: tuple = ()
+        if server is not None:
+            sql += " AND server = ?"
+            args = (server,)
+        with self._connect() as db:
+            rows = db.execute(sql + " ORDER BY created_at DESC", args).fetchall()
+        return [Record.from_row(r) for r in rows]
+
+    def unfinished(self, server: str) -> list[Record]:
+        """What the poller still has to do for `server`: pending generations and videos not yet downloaded."""
+        with self._connect() as db:
+            rows = db.execute(
+                f"""SELECT * FROM generations WHERE server = ? AND (
+                       status IN {_PENDING}
+                       OR (status = ? AND video_url IS NOT NULL AND video_path IS NULL AND video_error IS NULL))""",
+                (server, Status.COMPLETED.value),
+            ).fetchall()
+        return [Record.from_row(r) for r in rows]
+
+    def version(self) -> tuple[int, float]:
+        """Changes whenever any row changes: cheap enough to call on every UI tick."""
+        with self._connect() as db:
+            count, latest = db.execute("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM generations").fetchone()
+        return count, latest
