@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -16,9 +16,15 @@ TEST_KEY = "sk-test-0123456789abcdef"
 FAST_JOB_SECONDS = 0.6
 
 
+@pytest.fixture(scope="session")
+def rendered_videos(tmp_path_factory):
+    """Clips rendered once per session: a render depends only on the request."""
+    return tmp_path_factory.mktemp("rendered")
+
+
 @pytest.fixture
-def sim():
-    with Simulator(job_seconds=FAST_JOB_SECONDS) as simulator:
+def sim(rendered_videos):
+    with Simulator(job_seconds=FAST_JOB_SECONDS, videos_dir=rendered_videos) as simulator:
         yield simulator
 
 

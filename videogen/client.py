@@ -16,12 +16,20 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError, NewConnectionError, ResponseError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InvalidHeader,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+    ResponseError,
+)
 from urllib3.util.retry import Retry
 
 from . import catalog
@@ -79,7 +87,14 @@ class _Retry(Retry):
     generation's poll; the poller reschedules instead, at the time asked for.
     """
 
-    INLINE_WAIT_MAX = 5.0
+    def __init__(self, *args, inline_wait_max: float = 5.0, **kw):
+        super().__init__(*args, **kw)
+        self.inline_wait_max = inline_wait_max
+
+    def new(self, **kw):
+        fresh = super().new(**kw)
+        fresh.inline_wait_max = self.inline_wait_max
+        return fresh
 
     def get_retry_after(self, response):
         try:
@@ -89,14 +104,15 @@ class _Retry(Retry):
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
         wait = self.get_retry_after(response) if response is not None else None
-        if wait is not None and wait > self.INLINE_WAIT_MAX:
+        if wait is not None and wait > self.inline_wait_max:
             raise MaxRetryError(_pool, url, ResponseError(f"Retry-After {wait:g}s is left to the caller"))
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def default_retry(total: int = 3) -> Retry:
+def default_retry(total: int = 3, *, inline_wait_max: float = 5.0) -> Retry:
     return _Retry(
         total=total,
+        inline_wait_max=inline_wait_max,
         backoff_factor=0.5,
         backoff_max=8,
         backoff_jitter=0.25,
@@ -119,6 +135,7 @@ class Client:
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         retries: int = 3,
+        max_inline_wait: float = 5.0,
         pool_size: int = 64,
     ) -> None:
         if not api_key or not api_key.strip():
@@ -135,7 +152,8 @@ class Client:
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {self._key}"
         self._session.headers["User-Agent"] = "videogen-playground"
-        adapter = HTTPAdapter(max_retries=default_retry(retries), pool_connections=4, pool_maxsize=pool_size)
+        retry = default_retry(retries, inline_wait_max=max_inline_wait)
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 
@@ -215,7 +233,9 @@ def _never_connected(exc: requests.RequestException) -> bool:
 
 
 def _short_reason(exc: Exception) -> str:
-    if isinstance(exc, requests.Timeout):
+    # requests reports a read timeout that used up urllib3's retries as a ConnectionError.
+    reason = exc.args[0].reason if exc.args and isinstance(exc.args[0], MaxRetryError) else exc
+    if isinstance(exc, requests.Timeout) or isinstance(reason, TimeoutError | ReadTimeoutError | ConnectTimeoutError):
         return "timed out"
     if isinstance(exc, requests.ConnectionError):
         return "connection failed"

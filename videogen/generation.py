@@ -7,9 +7,10 @@ goes through `Generation.from_body`, so those variations are handled once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 # $1 buys 2,000,000 credits (vendor's pricing note); used for bodies that report usd_spent.
 CREDITS_PER_USD = 2_000_000

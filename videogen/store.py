@@ -16,10 +16,11 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from .generation import Generation, Status
 

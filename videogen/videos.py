@@ -87,7 +87,8 @@ def download_video(
         if response.status_code in (404, 410):
             raise DownloadError(f"The video link answered {response.status_code}: the file is gone.", permanent=True)
         if response.status_code >= 400:
-            raise DownloadError(f"The video link answered {response.status_code}.", permanent=response.status_code < 500 and response.status_code != 429)
+            transient = response.status_code >= 500 or response.status_code == 429
+            raise DownloadError(f"The video link answered {response.status_code}.", permanent=not transient)
         if not is_allowed_video_url(response.url):
             raise DownloadError("The video link redirected to an address that is not https.", permanent=True)
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()

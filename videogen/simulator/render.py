@@ -3,7 +3,7 @@
 ffmpeg does all per-frame work (an animated gradient, a drifting glow and a
 progress bar, composited with time expressions); Python only draws two still
 RGBA images with Pillow: the prompt text and the glow. That keeps an 8 s 720p
-clip well under a second of wall time on two cores.
+clip at about a second of wall time on two cores.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import re
 import subprocess
 import tempfile
 import unicodedata
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -67,16 +67,18 @@ def render_clip(dest: Path, *, prompt: str, aspect_ratio: str, duration: int, se
     with tempfile.TemporaryDirectory(prefix="videogen-render-") as scratch:
         text_png = Path(scratch, "text.png")
         glow_png = Path(scratch, "glow.png")
-        text_x, text_y = _draw_text_layer(text_png, width, height, prompt, f"SIMULATED · {aspect_ratio} · {duration} s")
+        text_pos = _draw_text_layer(text_png, width, height, prompt, f"SIMULATED · {aspect_ratio} · {duration} s")
         _draw_glow(glow_png)
 
-        # Same directory as dest so os.replace is an atomic rename, never a copy.
-        fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-        os.close(fd)
-        tmp = Path(tmp_name)
+        # Beside dest so os.replace is an atomic rename, never a copy; a unique
+        # name so concurrent renders of the same clip cannot collide. Not
+        # mkstemp: its 0600 mode would carry over to the published file.
+        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.part")
         try:
-            args = _ffmpeg_args(width, height, duration, digest, text_png, (text_x, text_y), glow_png, tmp)
-            _run_ffmpeg(args, timeout=60 + 3 * duration)
+            args = _ffmpeg_args(width, height, duration, digest, text_png, text_pos, glow_png, tmp)
+            result = _ffmpeg(args, timeout=60 + 3 * duration)
+            if result.returncode != 0:
+                raise RuntimeError(f"ffmpeg failed with exit code {result.returncode}: {_tail(result.stderr)}")
             os.replace(tmp, dest)
         finally:
             tmp.unlink(missing_ok=True)
@@ -90,14 +92,7 @@ def probe(path: Path) -> ClipInfo:
         raise FileNotFoundError(path)
     # With no output file ffmpeg prints the input header and exits non-zero,
     # so the return code says nothing; the header is what we parse.
-    result = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=30,
-    )
-    header = result.stderr
+    header = _ffmpeg([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path.absolute())], timeout=30).stderr
     duration = re.search(r"Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)", header)
     stream = re.search(r"Stream #\d+:\d+.*?: Video: (\w+).*?, (\d+)x(\d+)\b", header)
     if not duration or not stream:
@@ -148,7 +143,6 @@ def _ffmpeg_args(
         imageio_ffmpeg.get_ffmpeg_exe(),
         "-nostdin",
         "-loglevel", "error",
-        "-y",
         "-i", str(text_png),
         "-i", str(glow_png),
         "-filter_complex", graph,
@@ -162,29 +156,31 @@ def _ffmpeg_args(
         "-movflags", "+faststart",
         "-an",
         "-f", "mp4",
-        str(out),
+        # Absolute, so a name like "a:b.mp4" cannot be read as a protocol prefix.
+        str(out.absolute()),
     ]  # fmt: skip
 
 
-def _run_ffmpeg(args: list[str], *, timeout: float) -> None:
+def _ffmpeg(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ffmpeg without a shell; a hang becomes a RuntimeError like any other failure."""
     try:
-        result = subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=timeout)
+        return subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
         raise RuntimeError(f"ffmpeg timed out after {timeout:g} s: {_tail(stderr)}") from exc
-    if result.returncode != 0:
-        raise RuntimeError(f"ffmpeg failed with exit code {result.returncode}: {_tail(result.stderr)}")
 
 
-def _tail(text: str, lines: int = 8) -> str:
+def _tail(text: str, lines: int = 20) -> str:
+    # ffmpeg's threads echo one error down a chain of ~10 lines; the cause is
+    # the first of them, so keep enough to include it.
     return "\n".join(text.strip().splitlines()[-lines:]) or "(no output)"
 
 
 def _palette(digest: bytes) -> list[str]:
-    """Three related colours, hex RRGGBB: analogous hues, moderate saturation, never too dark."""
+    """Three hex RRGGBB colours: neighbouring hues (complements clash), moderate saturation, never too dark."""
     base = digest[8] / 255
     colours = []
-    for i, hue_step in enumerate((0.0, 0.09, 0.5 + (digest[9] / 255 - 0.5) * 0.2)):
+    for i, hue_step in enumerate((0.0, 0.1, 0.2 + digest[9] / 255 * 0.15)):
         saturation = 0.45 + digest[10 + i] / 255 * 0.3
         value = 0.45 + digest[13 + i] / 255 * 0.35
         r, g, b = colorsys.hsv_to_rgb((base + hue_step) % 1.0, saturation, value)
@@ -193,86 +189,77 @@ def _palette(digest: bytes) -> list[str]:
 
 
 def _draw_text_layer(out: Path, width: int, height: int, prompt: str, label: str) -> tuple[int, int]:
-    """Draw the label and the wrapped prompt on a transparent canvas; save it cropped and return its offset.
+    """Draw the label and the wrapped prompt on translucent panels; save the layer cropped and return its offset.
 
     Cropping matters: ffmpeg blends every overlay pixel on every frame, and
     most of the canvas is empty.
     """
-    canvas = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     unit = min(width, height)
+    panels = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    # Text goes on its own layer, composited last, so its antialiased edges
+    # blend with the panels instead of overwriting their alpha.
+    text = panels.copy()
+    draw_panel, draw_text = ImageDraw.Draw(panels), ImageDraw.Draw(text)
+    white = (255, 255, 255, 255)
 
     label_font = _font(unit // 30)
-    label_pad = unit // 80
-    margin = unit // 24
-    _panel(canvas, ImageDraw.Draw(canvas).textbbox((margin, margin), label, font=label_font), label_pad, (0, 0, 0, 120))
-    _text(canvas, (margin, margin), label, label_font, anchor="la")
+    margin, pad = unit // 24, unit // 80
+    x0, y0, x1, y1 = draw_text.textbbox((margin, margin), label, font=label_font)
+    draw_panel.rounded_rectangle((x0 - pad, y0 - pad, x1 + pad, y1 + pad), radius=pad, fill=(0, 0, 0, 120))
+    draw_text.text((margin, margin), label, font=label_font, fill=white)
 
     font = _font(unit // 15)
     line_height = round(font.size * 1.3)
-    lines = _wrap(_displayable(prompt), font, max_width=int(width * 0.8), max_lines=int(height * 0.4 // line_height))
+    max_lines = max(1, int(height * 0.4 // line_height))
+    lines = _wrap(_displayable(prompt), font, max_width=int(width * 0.8), max_lines=max_lines)
     if lines:
         top = (height - line_height * len(lines)) // 2
-        widest = max(int(font.getlength(line)) for line in lines)
-        box = ((width - widest) // 2, top, (width + widest) // 2, top + line_height * len(lines))
-        _panel(canvas, box, unit // 30, (0, 0, 0, 110))
+        half = max(font.getlength(line) for line in lines) / 2 + unit // 30
+        box = (width / 2 - half, top - unit // 30, width / 2 + half, top + line_height * len(lines) + unit // 30)
+        draw_panel.rounded_rectangle(box, radius=unit // 30, fill=(0, 0, 0, 110))
         for i, line in enumerate(lines):
-            _text(canvas, (width // 2, top + i * line_height + line_height // 2), line, font, anchor="mm")
+            draw_text.text((width // 2, top + i * line_height + line_height // 2), line, font=font, fill=white, anchor="mm")
 
-    bbox = canvas.getbbox()  # never None: the label is always drawn
-    assert bbox is not None
-    canvas.crop(bbox).save(out)
+    panels.alpha_composite(text)
+    bbox = panels.getbbox()
+    assert bbox is not None  # the label is always drawn
+    # Fast compression: the file lives for one ffmpeg run.
+    panels.crop(bbox).save(out, compress_level=1)
     return bbox[0], bbox[1]
 
 
-def _panel(canvas: Image.Image, box: tuple[float, float, float, float], pad: int, fill: tuple[int, ...]) -> None:
-    layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
-    x0, y0, x1, y1 = box
-    ImageDraw.Draw(layer).rounded_rectangle((x0 - pad, y0 - pad, x1 + pad, y1 + pad), radius=pad, fill=fill)
-    canvas.alpha_composite(layer)
-
-
-def _text(canvas: Image.Image, xy: tuple[int, int], text: str, font: ImageFont.FreeTypeFont, *, anchor: str) -> None:
-    # Drawn on its own layer and composited, so antialiased edges blend with
-    # the translucent panel instead of overwriting its alpha.
-    layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
-    ImageDraw.Draw(layer).text(xy, text, font=font, fill=(255, 255, 255, 255), anchor=anchor)
-    canvas.alpha_composite(layer)
-
-
 def _wrap(text: str, font: ImageFont.FreeTypeFont, *, max_width: int, max_lines: int) -> list[str]:
-    """Greedy word wrap by rendered width; overflow is cut with an ellipsis."""
+    """Greedy word wrap by rendered width; text that does not fit ends in an ellipsis."""
 
     def fits(s: str) -> bool:
         return font.getlength(s) <= max_width
 
     lines: list[str] = []
-    for word in text.split():
-        for piece in _split_to_fit(word, fits):
-            if lines and fits(f"{lines[-1]} {piece}"):
-                lines[-1] = f"{lines[-1]} {piece}"
-            else:
-                lines.append(piece)
-        # Stop early: a huge prompt must not cost time for lines never shown.
-        if len(lines) > max_lines:
+    # Lazy pieces and an early exit keep a 100 kB prompt as cheap as a short one.
+    for piece in (piece for word in text.split() for piece in _split_to_fit(word, fits)):
+        if lines and fits(f"{lines[-1]} {piece}"):
+            lines[-1] = f"{lines[-1]} {piece}"
+        elif len(lines) < max_lines:
+            lines.append(piece)
+        else:
+            last = lines[-1]
+            while last and not fits(last + "…"):
+                last = last[:-1]
+            lines[-1] = last.rstrip() + "…"
             break
-    if len(lines) <= max_lines:
-        return lines
-    last = lines[max_lines - 1]
-    while last and not fits(last + "…"):
-        last = last[:-1]
-    return lines[: max_lines - 1] + [last.rstrip() + "…"]
+    return lines
 
 
-def _split_to_fit(word: str, fits: Callable[[str], bool]) -> list[str]:
-    """Break a word too wide for a whole line (a URL, say) into pieces that fit."""
-    pieces = []
-    while not fits(word):
+def _split_to_fit(word: str, fits: Callable[[str], bool]) -> Iterator[str]:
+    """Yield a word whole, or in line-wide pieces if it is too wide for a line (a URL, say)."""
+    while word:
+        # Grow a prefix rather than measuring the whole word: a huge word
+        # would make every measurement slow.
         cut = 1
         while cut < len(word) and fits(word[: cut + 1]):
             cut += 1
-        pieces.append(word[:cut])
+        yield word[:cut]
         word = word[cut:]
-    return pieces + [word]
 
 
 def _displayable(text: str) -> str:
@@ -289,12 +276,13 @@ def _draw_glow(out: Path) -> None:
     alpha = falloff.point(lambda v: round(150 * max(0.0, 1 - v / 180) ** 2))
     glow = Image.new("RGBA", (_GLOW_SIZE, _GLOW_SIZE), (255, 255, 255, 0))
     glow.putalpha(alpha)
-    glow.save(out)
+    glow.save(out, compress_level=1)
 
 
-@lru_cache(maxsize=8)
 def _font(size: int) -> ImageFont.FreeTypeFont:
     # The font bundled with Pillow: no dependence on what the system has installed.
+    # Loaded per call (~0.1 ms) rather than cached: a FreeType face is not
+    # safe to share between the server's render threads.
     font = ImageFont.load_default(size=size)
     assert isinstance(font, ImageFont.FreeTypeFont)
     return font

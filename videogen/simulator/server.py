@@ -25,12 +25,13 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .. import catalog
@@ -99,6 +100,7 @@ class Simulator:
         api_keys: set[str] | None = None,
         latency: float = 0.0,
         render_workers: int = 1,
+        videos_dir: Path | str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -112,7 +114,8 @@ class Simulator:
         self.requests: list[RequestLog] = []
         self._owns_state_dir = state_dir is None
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="videogen-sim-"))
-        self.videos_dir = self.state_dir / "videos"
+        # Rendered clips depend only on the request, so a test session can share one folder of them.
+        self.videos_dir = Path(videos_dir) if videos_dir else self.state_dir / "videos"
         self.videos_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._renders: dict[str, Future] = {}
@@ -319,26 +322,28 @@ class _Handler(BaseHTTPRequestHandler):
         # One handler serves every request of a keep-alive connection: reset per-request state.
         self._body: bytes | None = None
         self._fault_after_create: Fault | None = None
-        self._log = RequestLog(method, "other", parts.path, 0, time.time(), headers=dict(self.headers))
-        try:
-            if parts.path == "/health":
-                self._send_json(200, {"status": "ok"})
-            elif (m := _VIDEO_PATH.match(parts.path)) and method in ("GET", "HEAD"):
-                self._log.endpoint = "video"
-                self._serve_video(m.group(1), method == "HEAD")
-            elif _is_api_path(parts.path) and method == "POST":
-                self._log.endpoint = "create"
-                self._api(self._do_create, parts.path)
-            elif _is_api_path(parts.path) and method == "GET":
-                self._log.endpoint = "fetch"
-                gen_id = parse_qs(parts.query).get("generation_id", [""])[0]
-                self._log.generation_id = gen_id or None
-                self._api(lambda: self._do_fetch(gen_id))
-            else:
-                self._error(404, f"Cannot {method} {parts.path}")
-        finally:
-            with self.sim._lock:
-                self.sim.requests.append(self._log)
+        endpoint = "other"
+        video = _VIDEO_PATH.match(parts.path)
+        if video and method in ("GET", "HEAD"):
+            endpoint = "video"
+        elif _is_api_path(parts.path) and method in ("POST", "GET"):
+            endpoint = "create" if method == "POST" else "fetch"
+        gen_id = parse_qs(parts.query).get("generation_id", [""])[0] if endpoint == "fetch" else ""
+        self._log = RequestLog(method, endpoint, parts.path, 0, time.time(), gen_id or None, dict(self.headers))
+        # Logged before answering: a test that counts right after its response must see this request.
+        with self.sim._lock:
+            self.sim.requests.append(self._log)
+
+        if parts.path == "/health":
+            self._send_json(200, {"status": "ok"})
+        elif endpoint == "video":
+            self._serve_video(video.group(1), method == "HEAD")
+        elif endpoint == "create":
+            self._api(self._do_create, parts.path)
+        elif endpoint == "fetch":
+            self._api(self._do_fetch, gen_id)
+        else:
+            self._error(404, f"Cannot {method} {parts.path}")
 
     def _api(self, action: Callable, *args: Any) -> None:
         """Authenticate, apply latency and any injected fault, then run the action."""
@@ -476,7 +481,7 @@ class _Handler(BaseHTTPRequestHandler):
             "path": urlsplit(self.path).path,
             "requestId": str(uuid.uuid4()),
             "statusCode": str(status) if self.sim.spelling == "alternative" else status,
-            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "timestamp": datetime.now(UTC).isoformat(),
         }
         self._send_json(status, body, headers)
 

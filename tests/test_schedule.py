@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from videogen.schedule import Schedule, error_backoff
+
+
+def poll_ages(schedule: Schedule, until: float) -> list[float]:
+    ages, age = [], 0.0
+    while age < until:
+        age += schedule.delay(age)
+        ages.append(age)
+    return ages
+
+
+def test_veo2_schedule_is_sparse_early_dense_when_likely_and_backs_off():
+    s = Schedule.for_model("veo2")
+    assert s.typical == 45
+    ages = poll_ages(s, 600)
+    assert 27 < ages[0] < 32  # nothing before the earliest plausible finish
+    steps = [b - a for a, b in zip(ages, ages[1:])]
+    in_window = [st for a, st in zip(ages, steps) if 30 <= a <= 70]
+    assert max(in_window) <= 2.0 + 1e-9
+    late = [st for a, st in zip(ages, steps) if 200 < a < 440]
+    assert late and max(late) <= 15 + 1e-9 and min(late) > 5  # sparse again, capped at T/3
+
+
+def test_polls_never_stop_for_a_very_late_job():
+    s = Schedule(typical=45)
+    assert s.delay(3600) == pytest.approx(45)
+    assert s.delay(10**6) == pytest.approx(45)
+
+
+def test_schedule_scales_with_the_typical_time():
+    slow, fast = Schedule(typical=90), Schedule(typical=9)
+    for age in (1, 40, 45, 60, 100):
+        assert slow.delay(age * 10) == pytest.approx(fast.delay(age) * 10)
+
+
+def test_time_scale():
+    assert Schedule.for_model("veo2", time_scale=15).typical == pytest.approx(3)
+    assert Schedule.for_model("not-in-catalog").typical == 60
+
+
+def test_error_backoff_grows_and_honours_retry_after():
+    waits = [error_backoff(n, base=2, cap=60) for n in range(1, 10)]
+    assert 1.5 <= waits[0] <= 2 and all(w <= 60 for w in waits) and waits[-1] >= 45
+    assert error_backoff(1, base=2, cap=60, retry_after=30) >= 30

@@ -1,0 +1,204 @@
+"""The simulator itself: contract shapes, video serving, persistence, and the standalone CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import requests
+
+from tests.conftest import TEST_KEY, wait_until
+from videogen.simulator import Fault, JobPlan, Simulator
+from videogen.simulator.render import probe
+
+FETCH_SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "fetch-response.schema.json").read_text())
+AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
+
+
+def api(sim, method, body=None, generation_id=None, path="/v2/video/generations"):
+    params = {"generation_id": generation_id} if generation_id else None
+    return requests.request(method, sim.url + path, json=body, params=params, headers=AUTH, timeout=10)
+
+
+def run_to_end(sim, body, path="/v2/video/generations"):
+    created = api(sim, "POST", body, path=path)
+    assert created.status_code in (200, 201), created.text
+    gen_id = created.json().get("id") or created.json()["generation_id"]
+    answers = []
+
+    def done():
+        answers.append(api(sim, "GET", generation_id=gen_id, path=path).json())
+        return answers[-1]["status"] in ("completed", "complete", "error", "failed")
+
+    assert wait_until(done)
+    return created.json(), answers
+
+
+def test_every_answer_validates_against_the_vendors_fetch_schema(sim):
+    sim.faults.plan(JobPlan(error="Refused by the safety filter."))
+    for body in ({"model": "veo2", "prompt": "ok"}, {"model": "veo2", "prompt": "fails"}):
+        created, answers = run_to_end(sim, body)
+        for answer in [created, *answers]:
+            jsonschema.validate(answer, FETCH_SCHEMA)
+        assert [a["status"] for a in answers][-1] in ("completed", "error")
+        statuses = [a["status"] for a in [created, *answers]]
+        assert statuses == sorted(statuses, key=["queued", "generating", "completed", "error"].index)
+
+
+def test_status_moves_through_queued_and_generating(rendered_videos):
+    with Simulator(job_seconds=1.5, videos_dir=rendered_videos) as sim:
+        created, answers = run_to_end(sim, {"model": "veo2", "prompt": "slow enough to watch"})
+    seen = {created["status"], *(a["status"] for a in answers)}
+    assert seen == {"queued", "generating", "completed"}
+
+
+def test_legacy_path_serves_veo2_but_not_other_models(sim):
+    legacy = "/v2/generate/video/google/generation"
+    _, answers = run_to_end(sim, {"model": "veo2", "prompt": "legacy"}, path=legacy)
+    assert answers[-1]["status"] == "completed"
+    refused = api(sim, "POST", {"model": "google/veo3", "prompt": "x"}, path=legacy)
+    assert refused.status_code == 400
+
+
+def test_errors_use_the_vendors_shape(sim):
+    answer = api(sim, "POST", {"model": "veo2", "prompt": "x", "aspect_ratio": "4:3"})
+    assert answer.status_code == 400
+    body = answer.json()
+    assert set(body) == {"message", "path", "requestId", "statusCode", "timestamp"}
+    assert "aspect_ratio" in body["message"] and "4:3" in body["message"]
+    assert body["statusCode"] == 400
+    sim.spelling = "alternative"
+    assert api(sim, "POST", {"model": "veo2"}).json()["statusCode"] == "400"
+
+
+def test_bearer_auth_is_required(sim):
+    bare = requests.post(sim.url + "/v2/video/generations", json={"model": "veo2", "prompt": "x"}, timeout=5)
+    assert bare.status_code == 401
+    assert not sim.jobs
+
+
+def test_unknown_generation_is_404(sim):
+    assert api(sim, "GET", generation_id="nope:veo2").status_code == 404
+
+
+def test_video_is_a_real_mp4_with_range_support(sim, tmp_path):
+    _, answers = run_to_end(sim, {"model": "veo2", "prompt": "a tall city at dusk", "aspect_ratio": "9:16", "duration": 6})
+    url = answers[-1]["video"]["url"]
+    whole = requests.get(url, timeout=10)
+    assert whole.status_code == 200
+    assert whole.headers["Content-Type"] == "video/mp4"
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    size = len(whole.content)
+    part = requests.get(url, headers={"Range": "bytes=100-199"}, timeout=10)
+    assert part.status_code == 206
+    assert part.headers["Content-Range"] == f"bytes 100-199/{size}"
+    assert part.content == whole.content[100:200]
+    tail = requests.get(url, headers={"Range": "bytes=-10"}, timeout=10)
+    assert tail.content == whole.content[-10:]
+    assert requests.get(url, headers={"Range": f"bytes={size}-"}, timeout=10).status_code == 416
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(whole.content)
+    info = probe(clip)
+    assert (info.width, info.height, info.codec) == (720, 1280, "h264")
+    assert info.duration == pytest.approx(6, abs=0.1)
+
+
+def test_video_faults(sim):
+    _, answers = run_to_end(sim, {"model": "veo2", "prompt": "faults"})
+    url = answers[-1]["video"]["url"]
+    sim.faults.inject("video", Fault.http(404))
+    assert requests.get(url, timeout=5).status_code == 404
+    sim.faults.inject("video", Fault.html())
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert requests.get(url, timeout=5).headers["Content-Type"] == "video/mp4"
+
+
+def test_a_job_can_end_without_a_video_url(sim):
+    sim.faults.plan(JobPlan(video_url=False))
+    _, answers = run_to_end(sim, {"model": "veo2", "prompt": "no link"})
+    assert answers[-1]["status"] == "completed" and answers[-1]["video"] is None
+    jsonschema.validate(answers[-1], FETCH_SCHEMA)
+
+
+def test_state_dir_keeps_jobs_across_a_restart(tmp_path, rendered_videos):
+    with Simulator(job_seconds=30, state_dir=tmp_path, videos_dir=rendered_videos) as first:
+        gen_id = api(first, "POST", {"model": "veo2", "prompt": "remember me"}).json()["id"]
+    with Simulator(job_seconds=30, state_dir=tmp_path, videos_dir=rendered_videos) as second:
+        assert api(second, "GET", generation_id=gen_id).json()["status"] in ("queued", "generating")
+    with Simulator(job_seconds=30, videos_dir=rendered_videos) as forgetful:
+        assert api(forgetful, "GET", generation_id=gen_id).status_code == 404
+
+
+def test_forget(sim):
+    gen_id = api(sim, "POST", {"model": "veo2", "prompt": "x"}).json()["id"]
+    sim.forget(gen_id)
+    assert api(sim, "GET", generation_id=gen_id).status_code == 404
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_standalone_with_curl(tmp_path):
+    """`python -m videogen.simulator` plus plain curl completes a veo2 generation."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "videogen.simulator", "--port", str(port), "--job-seconds", "1"],
+        cwd=Path(__file__).parent.parent,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def curl(*args: str) -> str:
+        return subprocess.run(["curl", "-sS", "--fail-with-body", *args], capture_output=True, text=True, check=True, timeout=30).stdout
+
+    try:
+        assert wait_until(lambda: _is_up(base), timeout=20)
+        created = json.loads(curl(
+            "-H", "Authorization: Bearer demo-key", "-H", "Content-Type: application/json",
+            "-d", json.dumps({"model": "veo2", "prompt": "a lighthouse in a storm", "aspect_ratio": "9:16", "duration": 8}),
+            f"{base}/v2/video/generations",
+        ))
+        state = {}
+
+        def done():
+            state.update(json.loads(curl("-H", "Authorization: Bearer demo-key", "-G", "--data-urlencode",
+                                         f"generation_id={created['id']}", f"{base}/v2/video/generations")))
+            return state["status"] == "completed"
+
+        assert wait_until(done, timeout=30, interval=0.25)
+        clip = tmp_path / "out.mp4"
+        curl("-o", str(clip), state["video"]["url"])
+        info = probe(clip)
+        assert (info.width, info.height) == (720, 1280)
+        assert info.duration == pytest.approx(8, abs=0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _is_up(base: str) -> bool:
+    try:
+        return requests.get(base + "/health", timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+def test_many_concurrent_connections(sim):
+    """The poller opens hundreds of connections at once; the listen backlog must take them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    gen_id = api(sim, "POST", {"model": "veo2", "prompt": "x"}).json()["id"]
+    sim.latency = 0.2
+    with ThreadPoolExecutor(200) as pool:
+        codes = list(pool.map(lambda _: api(sim, "GET", generation_id=gen_id).status_code, range(200)))
+    assert codes == [200] * 200
