@@ -50,6 +50,13 @@ def test_pending_and_unfinished_are_per_server(store):
     assert {r.id for r in store.unfinished("sim")} == {"a"}
 
 
+def test_unfinished_is_per_key(store):
+    store.add(queued("mine"), request=BODY, server="api", account="k1")
+    store.add(queued("theirs"), request=BODY, server="api", account="k2")
+    assert [r.id for r in store.unfinished("api", "k1")] == ["mine"]
+    assert [r.id for r in store.pending("api", "k2")] == ["theirs"]
+
+
 def test_lost_and_video_errors(store):
     store.add(queued("a"), request=BODY, server="sim")
     store.mark_lost("a", "gone")
@@ -107,10 +114,10 @@ def test_migrates_a_version_1_database(tmp_path):
     store = Store(tmp_path)
     assert store.schema_version == SCHEMA_VERSION
     old = store.get("old:veo2")
-    assert old.request == BODY and old.poll_count == 4 and old.server == "" and old.video_error is None
+    assert old.request == BODY and old.poll_count == 4 and old.server == "" and old.account == "" and old.video_error is None
     with sqlite3.connect(path) as db:
         indexes = {row[1] for row in db.execute("PRAGMA index_list(generations)")}
-    assert "generations_by_status" in indexes
+    assert "generations_by_scope" in indexes and "generations_by_status" not in indexes
 
 
 def test_refuses_a_newer_schema(tmp_path):

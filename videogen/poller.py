@@ -59,6 +59,7 @@ class Poller:
         client: Client,
         *,
         server: str,
+        account: str = "",
         workers: int = 64,
         schedule_for: Callable[[str], Schedule] = Schedule.for_model,
         backoff_base: float = 2.0,
@@ -71,6 +72,7 @@ class Poller:
         self.store = store
         self.client = client
         self.server = server
+        self.account = account
         self.schedule_for = schedule_for
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -137,7 +139,7 @@ class Poller:
         now = time.time() if now is None else now
         if now < self._paused_until:
             return min(self._paused_until - now, self.idle_interval)
-        records = self.store.unfinished(self.server)
+        records = self.store.unfinished(self.server, self.account)
         next_due = now + self.idle_interval
         with self._lock:
             live = {r.id for r in records}

@@ -56,6 +56,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX generations_by_status ON generations (status, server);
     CREATE INDEX generations_by_created ON generations (created_at);
     """,
+    # 3: keep which key made each generation, as a one-way fingerprint (never the
+    # key). Two keys on one server must not poll each other's ids: the server
+    # answers 404 to a stranger, which would mark a paid generation lost.
+    """
+    ALTER TABLE generations ADD COLUMN account TEXT NOT NULL DEFAULT '';
+    DROP INDEX generations_by_status;
+    CREATE INDEX generations_by_scope ON generations (server, account, status);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -85,6 +93,7 @@ class Record:
     error: str | None = None
     credits_used: float | None = None
     poll_count: int = 0
+    account: str = ""
 
     @property
     def prompt(self) -> str:
@@ -157,14 +166,22 @@ class Store:
 
     # -- writes ----------------------------------------------------------
 
-    def add(self, generation: Generation, *, request: Mapping[str, Any], server: str, created_at: float | None = None) -> Record:
+    def add(
+        self,
+        generation: Generation,
+        *,
+        request: Mapping[str, Any],
+        server: str,
+        account: str = "",
+        created_at: float | None = None,
+    ) -> Record:
         """Record a generation the API just accepted. `request` is the exact body that was sent."""
         now = time.time()
         with self._transaction() as db:
             db.execute(
                 """INSERT OR IGNORE INTO generations
-                   (id, model, request_json, status, remote_status, server, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   (id, model, request_json, status, remote_status, server, account, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     generation.id,
                     str(request.get("model", "")),
@@ -172,6 +189,7 @@ class Store:
                     Status.QUEUED.value,
                     generation.remote_status,
                     server,
+                    account,
                     created_at if created_at is not None else now,
                     now,
                 ),
@@ -266,25 +284,28 @@ class Store:
             rows = db.execute(f"SELECT * FROM generations WHERE id IN ({marks}) ORDER BY created_at DESC", ids).fetchall()
         return [Record.from_row(r) for r in rows]
 
-    def pending(self, server: str | None = None) -> list[Record]:
-        """Generations still running on the server, optionally only those of one server."""
+    def pending(self, server: str | None = None, account: str | None = None) -> list[Record]:
+        """Generations still running on the server, newest first; optionally of one server and key only."""
         sql = f"SELECT * FROM generations WHERE status IN {_PENDING}"
-        args: tuple = ()
+        args: list[str] = []
         if server is not None:
             sql += " AND server = ?"
-            args = (server,)
+            args.append(server)
+        if account is not None:
+            sql += " AND account = ?"
+            args.append(account)
         with self._connect() as db:
             rows = db.execute(sql + " ORDER BY created_at DESC", args).fetchall()
         return [Record.from_row(r) for r in rows]
 
-    def unfinished(self, server: str) -> list[Record]:
-        """What the poller still has to do for `server`: pending generations and videos not yet downloaded."""
+    def unfinished(self, server: str, account: str = "") -> list[Record]:
+        """What a poller for this server and key still has to do: pending generations and videos not yet downloaded."""
         with self._connect() as db:
             rows = db.execute(
-                f"""SELECT * FROM generations WHERE server = ? AND (
+                f"""SELECT * FROM generations WHERE server = ? AND account = ? AND (
                        status IN {_PENDING}
                        OR (status = ? AND video_url IS NOT NULL AND video_path IS NULL AND video_error IS NULL))""",
-                (server, Status.COMPLETED.value),
+                (server, account, Status.COMPLETED.value),
             ).fetchall()
         return [Record.from_row(r) for r in rows]
 

@@ -1,0 +1,32 @@
+"""Video Playground: a Streamlit app for the AI/ML API video models.
+
+Pages are in pages/, reusable pieces in components/, and every rule (what is
+valid, when to poll, how a status maps) in the videogen engine.
+"""
+
+import streamlit as st
+
+from components import services, sidebar
+
+st.set_page_config(page_title="Video Playground", page_icon="🎬", layout="wide")
+
+source = services.resolve_key()
+conn = services.connection()
+
+generate = st.Page("pages/generate.py", title="Generate", icon=":material/movie_edit:", default=True)
+history = st.Page("pages/history.py", title="History", icon=":material/history:")
+page = st.navigation([generate, history])
+if st.session_state.pop("go_to_generate", False) and page.url_path != generate.url_path:
+    st.switch_page(generate)
+
+sidebar.announce_finished(conn)
+sidebar.render(conn, source)
+if conn.is_demo:
+    st.info(
+        "**Demo mode.** Generations run on a built-in simulator and cost nothing. "
+        "To use the real API, set `AIMLAPI_API_KEY` in the environment or in `.streamlit/secrets.toml`, "
+        "or paste a key in the sidebar.",
+        icon=":material/science:",
+    )
+sidebar.auth_banner(conn)
+page.run()

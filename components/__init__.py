@@ -1,0 +1,1 @@
+"""Reusable UI pieces. Each module renders one thing and reads what it shows from the engine (videogen)."""

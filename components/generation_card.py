@@ -1,0 +1,153 @@
+"""One generation as a card: prompt, parameters, status and, when done, the video.
+
+User text (the prompt, the negative prompt) and server text (error messages)
+are shown with `st.text`, which never interprets markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+
+import streamlit as st
+
+from components import prompt_form
+from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
+from videogen.generation import Status
+from videogen.schedule import Schedule
+from videogen.store import Record
+from videogen.videos import is_allowed_video_url
+
+
+def render(record: Record, schedule: Schedule, *, key: str = "card") -> None:
+    with st.container(border=True, key=f"{key}-{_css_safe(record.id)}"):
+        _header(record, schedule)
+        st.text(record.prompt)
+        if record.request.get("negative_prompt"):
+            st.text(f"Avoid: {record.request['negative_prompt']}")
+        st.caption(parameters(record.request))
+        if record.status is Status.COMPLETED:
+            _finished(record, key)
+        elif record.status in (Status.FAILED, Status.LOST):
+            _failed(record, key)
+
+
+def _header(record: Record, schedule: Schedule) -> None:
+    label, color, icon = STATUS_LOOK[record.status]
+    if record.status.is_pending:
+        age = time.time() - record.created_at
+        remaining = schedule.typical - age
+        eta = f"about {seconds(remaining)} left" if remaining > 0 else "taking longer than usual"
+        detail = f"{seconds(age)} elapsed · {eta}"
+    else:
+        took = f"took {seconds(record.seconds_taken)}" if record.seconds_taken is not None else ""
+        detail = " · ".join(p for p in (clock(record.created_at), took, credits(record.credits_used)) if p)
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.badge(label, icon=icon, color=color)
+        st.caption(detail)
+
+
+def _finished(record: Record, key: str) -> None:
+    video = local_video(record)
+    # Portrait clips would be very tall at full card width.
+    width = 240 if record.request.get("aspect_ratio") == "9:16" else "stretch"
+    if video is not None:
+        st.video(str(video), width=width)
+    elif record.video_error:
+        st.error("The video could not be fetched.", icon=":material/videocam_off:")
+        st.text(record.video_error)
+    elif is_allowed_video_url(record.video_url) and record.video_url.startswith("https://"):
+        # Not copied yet: the CDN link plays meanwhile. (A loopback link would not work in another machine's browser.)
+        st.video(record.video_url, width=width)
+    else:
+        st.caption(":material/downloading: Saving the video…")
+    with st.container(horizontal=True, gap="small"):
+        if video is not None:
+            st.download_button(
+                "Download",
+                data=partial(video.read_bytes),
+                file_name=f"{record.id.split(':')[0]}.mp4",
+                mime="video/mp4",
+                icon=":material/download:",
+                key=f"{key}-download-{record.id}",
+                on_click="ignore",
+            )
+        _rerun_button(record, key)
+
+
+def _failed(record: Record, key: str) -> None:
+    if record.status is Status.LOST:
+        st.warning("The server no longer has this generation.", icon=":material/help:")
+    else:
+        st.error("The generation failed.", icon=":material/error:")
+    st.text(record.error or "The server gave no reason.")
+    _rerun_button(record, key)
+
+
+def _rerun_button(record: Record, key: str) -> None:
+    st.button(
+        "Re-run",
+        icon=":material/replay:",
+        key=f"{key}-rerun-{record.id}",
+        on_click=rerun_in_form,
+        args=(record.request,),
+        help="Load these parameters into the form",
+    )
+
+
+def rerun_in_form(request: dict) -> None:
+    prompt_form.load_into_form(request)
+    st.session_state["go_to_generate"] = True
+
+
+def local_video(record: Record) -> Path | None:
+    if record.video_path:
+        path = Path(record.video_path)
+        if path.is_file():
+            return path
+    return None
+
+
+def _css_safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
+
+
+CARD_TICK_SECONDS = 2.0
+CARDS_SHOWN = 12
+
+
+def card_grid(conn) -> None:
+    """This tab's generations and everything still running, newest first, two to a row.
+
+    A fragment: while anything runs it re-reads the store every couple of
+    seconds and redraws only the cards. The form above it is untouched, and a
+    playing video keeps playing because its element does not change.
+    """
+
+    @st.fragment(run_every=CARD_TICK_SECONDS if conn.pending() else None)
+    def cards() -> None:
+        mine = st.session_state.get("my_generations", [])
+        records = {r.id: r for r in conn.store.find(mine)}
+        for record in conn.pending():
+            records.setdefault(record.id, record)
+        ordered = sorted(records.values(), key=lambda r: r.created_at, reverse=True)
+        if not ordered:
+            st.caption(":material/movie: Your videos appear here. Generations keep running if you switch pages or close the tab.")
+            st.page_link("pages/history.py", label="Everything generated so far is in History", icon=":material/history:")
+            return
+        shown = st.session_state.get("cards_shown", CARDS_SHOWN)
+        visible = ordered[:shown]
+        for start in range(0, len(visible), 2):
+            row = st.columns(2)
+            for column, record in zip(row, visible[start : start + 2]):
+                with column:
+                    render(record, conn.schedule_for(record.model))
+        if len(ordered) > shown:
+            st.button(
+                f"Show {min(CARDS_SHOWN, len(ordered) - shown)} older",
+                on_click=lambda: st.session_state.update(cards_shown=shown + CARDS_SHOWN),
+                icon=":material/expand_more:",
+            )
+
+    cards()

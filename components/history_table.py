@@ -1,0 +1,149 @@
+"""The History page's pieces: filters, the table, exports, and the selected generation's details.
+
+The selected generation lives in the URL (`?gen=<id>`), so a selection survives
+a reload and can be shared. The table's rows shift when generations are added
+or filters change, so the selection is kept by id and handed back to the table
+as its default whenever the rows change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import partial
+from urllib.parse import quote
+
+import pandas as pd
+import streamlit as st
+
+from components import generation_card
+from components.formatting import STATUS_LOOK, clock, credits, seconds
+from videogen import history
+from videogen.connection import Connection
+from videogen.generation import Status
+from videogen.store import Record
+
+COLUMN_CONFIG = {
+    "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm:ss", width="medium"),
+    "status": st.column_config.TextColumn("Status", width="small"),
+    "prompt": st.column_config.TextColumn("Prompt", width="medium"),
+    "aspect_ratio": st.column_config.TextColumn("Aspect ratio", width="small"),
+    "duration": st.column_config.NumberColumn("Duration", format="%d s", width="small"),
+    "seed": st.column_config.NumberColumn("Seed", format="%d", width="small"),
+    "seconds_taken": st.column_config.NumberColumn("Time taken", format="%.1f s", width="small"),
+    "credits": st.column_config.NumberColumn("Credits", format="localized", width="small"),
+    "video": st.column_config.LinkColumn("Video", display_text="Open", width="small"),
+}
+VISIBLE = [c for c in history.COLUMNS if c != "id"]
+
+
+def video_link(record: Record) -> str | None:
+    """Opens the generation on this page; the app plays its own copy of the video there."""
+    if record.status is Status.COMPLETED and (record.video_path or record.video_url):
+        return f"history?gen={quote(record.id, safe='')}"
+    return None
+
+
+def filters() -> dict:
+    status_col, ratio_col, duration_col, search_col = st.columns([1.4, 1, 1, 1.6])
+    return {
+        "statuses": status_col.multiselect(
+            "Status", [s.value for s in Status], key="hist_status", placeholder="Any status",
+            format_func=lambda v: STATUS_LOOK[Status(v)][0],
+        ),
+        "aspect_ratios": ratio_col.multiselect("Aspect ratio", ["16:9", "9:16"], key="hist_ratio", placeholder="Any"),
+        "durations": duration_col.multiselect("Duration (s)", [5, 6, 7, 8], key="hist_duration", placeholder="Any"),
+        "search": search_col.text_input("Search prompts", key="hist_search", placeholder="Words in the prompt"),
+    }
+
+
+def exports(rows: list[Record]) -> None:
+    """CSV and JSON of the rows shown. Built only when a button is pressed, not on every run."""
+    with st.container(horizontal=True, gap="small", horizontal_alignment="right"):
+        _export_buttons(rows)
+
+
+def _export_buttons(rows: list[Record]) -> None:
+    st.download_button(
+        "Export CSV", data=partial(history.to_csv, rows), file_name="video-history.csv", mime="text/csv",
+        icon=":material/table_view:", on_click="ignore", disabled=not rows, key="export-csv",
+    )
+    st.download_button(
+        "Export JSON", data=partial(history.to_json, rows), file_name="video-history.json", mime="application/json",
+        icon=":material/data_object:", on_click="ignore", disabled=not rows, key="export-json",
+    )
+
+
+def table(df: pd.DataFrame, selected_id: str | None, version: tuple) -> str | None:
+    """Show the rows; return the id of the selected row, if any."""
+    ids = df["id"].tolist()
+    default_rows = [ids.index(selected_id)] if selected_id in ids else []
+    # A new key whenever the rows may have moved, so the selection is re-applied by id.
+    ident = hashlib.sha1(json.dumps([version, ids[:1], len(ids), default_rows]).encode()).hexdigest()[:12]
+    event = st.dataframe(
+        df,
+        column_order=VISIBLE,
+        column_config=COLUMN_CONFIG,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        selection_default={"selection": {"rows": default_rows}},
+        key=f"history-{ident}",
+        height=min(36 * (len(df) + 1) + 3, 560),
+        placeholder="–",
+    )
+    rows = event.selection.rows
+    return ids[rows[0]] if rows else None
+
+
+def details(conn: Connection, record: Record) -> None:
+    with st.container(border=True, key="history-detail"):
+        label, color, icon = STATUS_LOOK[record.status]
+        st.badge(label, icon=icon, color=color)
+        video_col, info_col = st.columns([3, 2])
+        with video_col:
+            video = generation_card.local_video(record)
+            if video is not None:
+                st.video(str(video), width=320 if record.request.get("aspect_ratio") == "9:16" else "stretch")
+            elif record.status.is_pending:
+                st.caption(":material/hourglass_top: Still generating.")
+            elif record.video_error or record.error:
+                st.error("No video for this generation.", icon=":material/videocam_off:")
+                st.text(record.video_error or record.error)
+        with info_col:
+            st.text(record.prompt)
+            st.caption(
+                f"Created {clock(record.created_at)} · took {seconds(record.seconds_taken)} · {credits(record.credits_used)}"
+            )
+            st.caption("API id")
+            st.code(record.id, language=None)
+            st.caption("Request body")
+            st.json(record.request, expanded=True)
+        actions = st.columns([1, 1, 1, 3])
+        actions[0].button(
+            "Re-run", icon=":material/replay:", on_click=generation_card.rerun_in_form, args=(record.request,),
+            key="detail-rerun",
+        )
+        if video is not None:
+            actions[1].download_button(
+                "Download", data=partial(video.read_bytes), file_name=f"{record.id.split(':')[0]}.mp4",
+                mime="video/mp4", icon=":material/download:", on_click="ignore", key="detail-download",
+            )
+        if actions[2].button(
+            "Delete", icon=":material/delete:", key="detail-delete", disabled=record.status.is_pending,
+            help="Still running: it can be deleted once it finishes." if record.status.is_pending else None,
+        ):
+            confirm_delete(conn, record)
+
+
+@st.dialog("Delete this generation?")
+def confirm_delete(conn: Connection, record: Record) -> None:
+    st.text(record.prompt)
+    st.write("It is removed from the history and its saved video is deleted. This cannot be undone.")
+    delete_col, cancel_col = st.columns(2)
+    if delete_col.button("Delete", type="primary", icon=":material/delete:", key="confirm-delete", use_container_width=True):
+        conn.store.delete(record.id)
+        st.query_params.pop("gen", None)
+        st.rerun()
+    if cancel_col.button("Cancel", key="cancel-delete", use_container_width=True):
+        st.rerun()

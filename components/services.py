@@ -1,0 +1,110 @@
+"""The app's one connection to the engine, and where its settings come from.
+
+The API key is looked for in this order: `st.secrets`, the environment
+(AIMLAPI_API_KEY, then AIML_API_KEY), and the sidebar's password field, which
+lasts for the browser session only. With none, the app runs in demo mode
+against the embedded simulator. The key is only ever held in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from videogen.client import DEFAULT_BASE_URL, api_key_from_env
+from videogen.connection import Connection, account_of, connect
+from videogen.store import data_dir_from_env
+
+SESSION_KEY = "session_api_key"
+
+
+@dataclass(frozen=True)
+class KeySource:
+    key: str | None
+    origin: str  # "secrets.toml", "environment", "this session", or "" in demo mode
+
+
+def _secret(name: str) -> str | None:
+    try:
+        value = st.secrets.get(name)
+    except Exception:  # no secrets.toml, or an unreadable one: same as not set
+        return None
+    return str(value).strip() or None if value else None
+
+
+def resolve_key() -> KeySource:
+    for name in ("AIMLAPI_API_KEY", "AIML_API_KEY"):
+        if key := _secret(name):
+            return KeySource(key, "secrets.toml")
+    if key := api_key_from_env():
+        return KeySource(key, "environment")
+    if key := st.session_state.get(SESSION_KEY):
+        return KeySource(key, "this session")
+    return KeySource(None, "")
+
+
+def base_url() -> str:
+    return _secret("AIMLAPI_BASE_URL") or os.environ.get("AIMLAPI_BASE_URL", "").strip() or DEFAULT_BASE_URL
+
+
+def data_dir() -> Path:
+    return data_dir_from_env().resolve()
+
+
+def demo_seconds() -> float:
+    try:
+        return max(0.5, float(os.environ.get("PLAYGROUND_DEMO_SECONDS", "10")))
+    except ValueError:
+        return 10.0
+
+
+class _Connections:
+    """Open connections by (key fingerprint, server, data dir). Shared by every session: thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[tuple[str, str, str], Connection] = {}
+
+    def get(self, key: str | None, url: str, folder: Path) -> Connection:
+        ident = (account_of(key) if key else "demo", url if key else "demo", str(folder))
+        with self._lock:
+            if ident not in self._open:
+                self._open[ident] = connect(key, base_url=url, data_dir=folder, demo_job_seconds=demo_seconds())
+            return self._open[ident]
+
+
+@st.cache_resource(show_spinner=False)
+def _connections() -> _Connections:
+    # One per process: pollers keep running after a tab closes, so paid generations still finish.
+    return _Connections()
+
+
+def connection() -> Connection:
+    """This session's connection; stops the page with a readable message if it cannot be opened."""
+    source = resolve_key()
+    try:
+        return _connections().get(source.key, base_url(), data_dir())
+    except ValueError as exc:  # a base URL we refuse to send a key to
+        st.error("The API address is not usable.", icon=":material/link_off:")
+        st.text(str(exc))
+        st.stop()
+
+
+def ensure_entry_point() -> None:
+    """Make sure a page runs inside app.py's navigation. Call first in every page script.
+
+    Streamlit decides at the first run of a fresh server whether the app uses
+    the old pages/ folder convention, before app.py has had a chance to call
+    st.navigation. If that first request is for /history, it runs
+    pages/history.py alone: no sidebar, no demo notice, the wrong menu. Clearing
+    the flag and rerunning sends that one request through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -1,0 +1,125 @@
+"""The sidebar: where the app is connected, the session key field, and what is still running."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from components import services
+from components.formatting import seconds
+from components.markdown import excerpt
+from videogen.connection import Connection
+from videogen.errors import ApiError, AuthenticationError
+from videogen.generation import Status
+
+TICK_SECONDS = 2.0
+SHOWN_PENDING = 5
+
+
+def render(conn: Connection, source: services.KeySource) -> None:
+    with st.sidebar:
+        st.markdown("### :material/movie_filter: Video Playground")
+        _connection_status(conn, source)
+        _key_field(source)
+        st.divider()
+        _live_pending(conn)
+
+
+def _connection_status(conn: Connection, source: services.KeySource) -> None:
+    if conn.is_demo:
+        st.badge("Demo mode", icon=":material/science:", color="violet")
+        st.caption("Generations run on the built-in simulator: free, about "
+                   f"{seconds(conn.schedule_for('veo2').typical)} each, with placeholder videos.")
+    else:
+        host = urlsplit(conn.base_url).hostname or conn.base_url
+        st.badge("Live API", icon=":material/cloud_done:", color="green")
+        st.caption(f"Connected to {host} with key {conn.key_hint} (from {source.origin}).")
+
+
+def _key_field(source: services.KeySource) -> None:
+    if source.origin in ("secrets.toml", "environment"):
+        return
+    if source.origin == "this session":
+        st.button("Forget this key", icon=":material/key_off:", on_click=_forget_key, use_container_width=True)
+        return
+    st.text_input(
+        "API key",
+        type="password",
+        key="key_field",
+        on_change=_accept_key,
+        placeholder="Paste a key to use the real API",
+        help="Kept in this server's memory for this browser session only; never saved or shown.",
+    )
+
+
+def _accept_key() -> None:
+    # Move the key out of the widget so the page no longer holds it.
+    key = st.session_state.get("key_field", "").strip()
+    st.session_state["key_field"] = ""
+    if key:
+        st.session_state[services.SESSION_KEY] = key
+
+
+def _forget_key() -> None:
+    st.session_state.pop(services.SESSION_KEY, None)
+
+
+def _live_pending(conn: Connection) -> None:
+    """What is still running. Ticks only while something is, and reruns the page when something finishes."""
+
+    @st.fragment(run_every=TICK_SECONDS if conn.pending() else None)
+    def live() -> None:
+        pending = conn.pending()
+        pending_ids = {r.id for r in pending}
+        seen: set[str] = st.session_state.setdefault("seen_pending", set())
+        if seen - pending_ids:
+            # Something finished: a full run shows it everywhere, toasts it, and stops the ticking if idle.
+            st.rerun(scope="app")
+        seen |= pending_ids
+        if not pending:
+            st.caption(":material/check: Nothing running.")
+            return
+        st.markdown(f"**{len(pending)} running**")
+        now = time.time()
+        for record in pending[:SHOWN_PENDING]:
+            st.caption(f"{seconds(now - record.created_at)} · {excerpt(record.prompt, 40)}")
+        if len(pending) > SHOWN_PENDING:
+            st.caption(f"and {len(pending) - SHOWN_PENDING} more")
+
+    live()
+
+
+def announce_finished(conn: Connection) -> None:
+    """Toast each generation this tab saw running that has since finished, once. Runs on every full run."""
+    pending_ids = {r.id for r in conn.pending()}
+    seen: set[str] = st.session_state.get("seen_pending", set())
+    done = conn.store.find(sorted(seen - pending_ids))
+    st.session_state["seen_pending"] = pending_ids
+    for record in done:
+        if record.status is Status.COMPLETED:
+            st.toast(f"Video ready: {excerpt(record.prompt)}", icon=":material/movie:")
+        elif record.status is Status.FAILED:
+            st.toast(f"Generation failed: {excerpt(record.prompt)}", icon=":material/error:")
+        elif record.status is Status.LOST:
+            st.toast(f"Generation lost: {excerpt(record.prompt)}", icon=":material/help:")
+
+
+def auth_banner(conn: Connection) -> None:
+    """One clear banner when the server refuses the key or the account is out of credits."""
+    problem: ApiError | None = conn.poller.auth_problem or st.session_state.get("create_auth_problem")
+    if problem is None:
+        return
+    if isinstance(problem, AuthenticationError):
+        st.error(
+            "**The API refused the key (401).** Check `AIMLAPI_API_KEY`, or paste another key in the sidebar. "
+            "Polling is paused until the key works; nothing is lost.",
+            icon=":material/key_off:",
+        )
+    else:
+        st.error(
+            "**The API says this account cannot generate (403)**, usually because its credits are used up. "
+            "Top up at aimlapi.com; running generations are checked again automatically.",
+            icon=":material/account_balance_wallet:",
+        )

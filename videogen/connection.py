@@ -1,0 +1,111 @@
+"""A live connection: the client, the store, the poller and, in demo mode, the simulator.
+
+    conn = connect(api_key=None, base_url=..., data_dir=Path("data"))   # demo mode
+    record = conn.submit({"model": "veo2", "prompt": "..."})
+
+`submit` is the one place a generation is created: it validates, sends, and
+records the id in the store before returning, with no UI code in between, so a
+rerun of the page can never separate a paid generation from its record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import catalog
+from .client import Client, key_hint
+from .errors import InvalidRequestError
+from .poller import Poller
+from .schedule import Schedule
+from .simulator import Simulator
+from .store import Record, Store
+
+log = logging.getLogger(__name__)
+
+DEMO_SERVER = "demo"
+DEMO_KEY = "demo-key-local-simulator"
+
+
+def account_of(api_key: str) -> str:
+    """A one-way fingerprint of a key: tells generations of different keys apart without storing the key."""
+    return hashlib.sha256(f"videogen-account:{api_key}".encode()).hexdigest()[:16]
+
+
+@dataclass
+class Connection:
+    mode: str  # "demo" or "api"
+    base_url: str
+    server: str  # what the store calls this server: "demo", or the base URL
+    account: str
+    key_hint: str
+    client: Client
+    store: Store
+    poller: Poller
+    simulator: Simulator | None = None
+    #: How long a generation of a model usually takes here, and so when to poll it and what to promise.
+    schedule_for: Callable[[str], Schedule] = Schedule.for_model
+
+    @property
+    def is_demo(self) -> bool:
+        return self.mode == "demo"
+
+
+    def submit(self, params: Mapping[str, Any], *, model: str = "veo2") -> Record:
+        """Validate, create on the server, record. Raises the client's typed errors; records nothing then."""
+        checked = catalog.validate(model, params)
+        if not checked.ok:
+            raise InvalidRequestError("; ".join(checked.errors.values()))
+        generation = self.client.create(checked.body)
+        record = self.store.add(generation, request=checked.body, server=self.server, account=self.account)
+        self.poller.wake()
+        return record
+
+    def pending(self) -> list[Record]:
+        return self.store.pending(self.server, self.account)
+
+    def close(self) -> None:
+        self.poller.stop()
+        self.client.close()
+        if self.simulator:
+            self.simulator.stop()
+
+
+def connect(
+    api_key: str | None,
+    *,
+    base_url: str,
+    data_dir: Path,
+    demo_job_seconds: float = 10.0,
+    poller_workers: int = 64,
+) -> Connection:
+    """Open a connection. With no key, start the embedded simulator: demo mode."""
+    store = Store(data_dir)
+    simulator = None
+    if api_key:
+        mode, server, key = "api", base_url.rstrip("/"), api_key
+    else:
+        # The simulator keeps its jobs in the data dir, so a restarted demo still finishes them.
+        simulator = Simulator(port=0, job_seconds=demo_job_seconds, state_dir=data_dir / "simulator").start()
+        mode, server, key, base_url = "demo", DEMO_SERVER, DEMO_KEY, simulator.url
+        log.info("demo mode: embedded simulator on %s", simulator.url)
+    client = Client(key, base_url=base_url)
+    account = account_of(key)
+    schedule_for = (lambda model: Schedule(typical=demo_job_seconds)) if simulator else Schedule.for_model
+    poller = Poller(store, client, server=server, account=account, workers=poller_workers, schedule_for=schedule_for)
+    return Connection(
+        mode=mode,
+        base_url=base_url,
+        server=server,
+        account=account,
+        key_hint=key_hint(api_key) if api_key else "",
+        client=client,
+        store=store,
+        poller=poller.start(),
+        simulator=simulator,
+        schedule_for=schedule_for,
+    )
