@@ -79,7 +79,7 @@ def table(df: pd.DataFrame, selected_id: str | None, version: tuple) -> str | No
     ids = df["id"].tolist()
     default_rows = [ids.index(selected_id)] if selected_id in ids else []
     # A new key whenever the rows may have moved, so the selection is re-applied by id.
-    ident = hashlib.sha1(json.dumps([version, ids[:1], len(ids), default_rows]).encode()).hexdigest()[:12]
+    ident = hashlib.sha256(json.dumps([version, ids[:1], len(ids), default_rows]).encode()).hexdigest()[:12]
     event = st.dataframe(
         df,
         column_order=VISIBLE,

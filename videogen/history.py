@@ -91,7 +91,9 @@ def to_csv(records: Iterable[Record]) -> bytes:
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS).to_csv(index=False).encode("utf-8")
 
 
-EXPORT_COLUMNS = ["id", "model", "created", "completed", "status", "prompt", "seconds_taken", "credits_used", "error", "video_url", "request"]
+EXPORT_COLUMNS = [
+    "id", "model", "created", "completed", "status", "prompt", "seconds_taken", "credits_used", "error", "video_url", "request",
+]
 
 
 def _inert(text: str | None) -> str | None:
