@@ -28,5 +28,7 @@ if conn.is_demo:
         "or paste a key in the sidebar.",
         icon=":material/science:",
     )
-sidebar.auth_banner(conn)
+banner = st.container()
 page.run()
+with banner:  # after the page: a refusal from this run's submission shows at once
+    sidebar.auth_banner(conn)

@@ -70,6 +70,7 @@ def render(conn: Connection) -> None:
             max_chars=model.param("prompt").max_length,
             height=110,
             placeholder="A slow dolly shot through a neon-lit night market in the rain…",
+            help=f"Up to {model.param('prompt').max_length:,} characters. Longer text is not accepted.",
             persist_state="session",
         )
         errors = {"prompt": st.empty()}

@@ -9,6 +9,7 @@ against the embedded simulator. The key is only ever held in memory.
 from __future__ import annotations
 
 import os
+import runpy
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from videogen.connection import Connection, account_of, connect
 from videogen.store import data_dir_from_env
 
 SESSION_KEY = "session_api_key"
+APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,22 @@ def data_dir() -> Path:
     return data_dir_from_env().resolve()
 
 
-def demo_seconds() -> float:
+def _seconds_from_env(name: str, default: float | None) -> float | None:
     try:
-        return max(0.5, float(os.environ.get("PLAYGROUND_DEMO_SECONDS", "10")))
-    except ValueError:
-        return 10.0
+        return max(0.1, float(os.environ[name]))
+    except (KeyError, ValueError):
+        return default
+
+
+def demo_seconds() -> float:
+    """How long a demo generation takes (PLAYGROUND_DEMO_SECONDS, default 10)."""
+    return _seconds_from_env("PLAYGROUND_DEMO_SECONDS", 10.0)
+
+
+def typical_seconds() -> float | None:
+    """PLAYGROUND_TYPICAL_SECONDS: how long the server usually takes, when it is not the catalog's figure
+    (a self-hosted or test server). It sets when generations are polled and the time-left estimate."""
+    return _seconds_from_env("PLAYGROUND_TYPICAL_SECONDS", None)
 
 
 class _Connections:
@@ -73,12 +86,21 @@ class _Connections:
         ident = (account_of(key) if key else "demo", url if key else "demo", str(folder))
         with self._lock:
             if ident not in self._open:
-                self._open[ident] = connect(key, base_url=url, data_dir=folder, demo_job_seconds=demo_seconds())
+                self._open[ident] = connect(
+                    key, base_url=url, data_dir=folder, demo_job_seconds=demo_seconds(), typical_seconds=typical_seconds()
+                )
             return self._open[ident]
+
+    def close_all(self) -> None:
+        """Stop every poller and simulator (tests; a server shutting down)."""
+        with self._lock:
+            for conn in self._open.values():
+                conn.close()
+            self._open.clear()
 
 
 @st.cache_resource(show_spinner=False)
-def _connections() -> _Connections:
+def connections() -> _Connections:
     # One per process: pollers keep running after a tab closes, so paid generations still finish.
     return _Connections()
 
@@ -87,7 +109,7 @@ def connection() -> Connection:
     """This session's connection; stops the page with a readable message if it cannot be opened."""
     source = resolve_key()
     try:
-        return _connections().get(source.key, base_url(), data_dir())
+        return connections().get(source.key, base_url(), data_dir())
     except ValueError as exc:  # a base URL we refuse to send a key to
         st.error("The API address is not usable.", icon=":material/link_off:")
         st.text(str(exc))
@@ -97,14 +119,14 @@ def connection() -> Connection:
 def ensure_entry_point() -> None:
     """Make sure a page runs inside app.py's navigation. Call first in every page script.
 
-    Streamlit decides at the first run of a fresh server whether the app uses
-    the old pages/ folder convention, before app.py has had a chance to call
-    st.navigation. If that first request is for /history, it runs
-    pages/history.py alone: no sidebar, no demo notice, the wrong menu. Clearing
-    the flag and rerunning sends that one request through app.py.
+    With a pages/ folder next to app.py, Streamlit runs a page file on its own
+    (its old multipage convention) until app.py has called st.navigation once
+    in the process; AppTest resets that state before every run. The page would
+    then have no sidebar, no demo notice and the wrong menu. Running app.py
+    here, within the same run, keeps this run's clicks and fixes the page.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+        runpy.run_path(str(APP_PATH), run_name="__main__")
+        st.stop()

@@ -81,9 +81,13 @@ def connect(
     base_url: str,
     data_dir: Path,
     demo_job_seconds: float = 10.0,
+    typical_seconds: float | None = None,
     poller_workers: int = 64,
 ) -> Connection:
-    """Open a connection. With no key, start the embedded simulator: demo mode."""
+    """Open a connection. With no key, start the embedded simulator: demo mode.
+
+    `typical_seconds` overrides the catalog's typical run time (for a server known to be faster or slower).
+    """
     store = Store(data_dir)
     simulator = None
     if api_key:
@@ -95,7 +99,8 @@ def connect(
         log.info("demo mode: embedded simulator on %s", simulator.url)
     client = Client(key, base_url=base_url)
     account = account_of(key)
-    schedule_for = (lambda model: Schedule(typical=demo_job_seconds)) if simulator else Schedule.for_model
+    typical = demo_job_seconds if simulator else typical_seconds
+    schedule_for = (lambda model: Schedule(typical=typical)) if typical else Schedule.for_model
     poller = Poller(store, client, server=server, account=account, workers=poller_workers, schedule_for=schedule_for)
     return Connection(
         mode=mode,

@@ -1,0 +1,379 @@
+"""Page-level tests with Streamlit's AppTest: the form, submissions, cards, history filters and exports.
+
+The app talks to a simulator over loopback HTTP, configured through the same
+environment variables a user sets. AppTest does not tick run_every fragments,
+so each test runs the script again after the store has moved on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import services
+from tests.conftest import FAST_JOB_SECONDS, TEST_KEY, wait_until
+from videogen.generation import Status
+from videogen.simulator import Fault, JobPlan
+from videogen.store import Store
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+PROMPT = "A red fox trotting through fresh snow at dawn"
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def app(sim, data_dir, monkeypatch):
+    """The app in API mode against the test simulator."""
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("AIMLAPI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
+    monkeypatch.setenv("PLAYGROUND_TYPICAL_SECONDS", str(FAST_JOB_SECONDS))
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    yield at
+    services.connections().close_all()
+
+
+def run(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def submit(at: AppTest, prompt: str = PROMPT, **fields) -> AppTest:
+    """Fill the form like a person would and press Generate. Fields use the form's keys without the prefix."""
+    at.text_area(key="gen_prompt").input(prompt)
+    for name, value in fields.items():
+        if name in ("aspect_ratio", "duration"):
+            at.segmented_control(key=f"gen_{name}").set_value(value)
+        elif name == "enhance_prompt":
+            at.toggle(key="gen_enhance_prompt").set_value(value)
+        elif name == "seed":
+            at.text_input(key="gen_seed").input(value)
+        else:
+            at.text_area(key=f"gen_{name}").input(value)
+    at.button(key="generate").click()
+    return run(at)
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def store(data_dir) -> Store:
+    return Store(data_dir)
+
+
+# -- the form ---------------------------------------------------------------
+
+
+def test_form_has_the_controls_and_labels(app):
+    at = run(app)
+    assert at.text_area(key="gen_prompt").label == "Prompt"
+    assert at.text_area(key="gen_prompt").max_chars == 4000  # shown as a live character count
+    assert at.segmented_control(key="gen_aspect_ratio").label == "Aspect ratio"
+    assert at.segmented_control(key="gen_aspect_ratio").options == ["16:9 landscape", "9:16 portrait"]
+    assert at.segmented_control(key="gen_duration").label == "Duration (s)"
+    assert [int(o) for o in at.segmented_control(key="gen_duration").options] == [5, 6, 7, 8]
+    assert at.expander[0].label == "Advanced"
+    assert at.button(key="generate").label == "Generate"
+    assert at.text_input(key="gen_seed").label == "Seed"
+    assert at.toggle(key="gen_enhance_prompt").value is True
+
+
+@pytest.mark.parametrize(
+    "prompt, fields, message",
+    [
+        ("", {}, "Prompt is required"),
+        ("   \n  ", {}, "Prompt is required"),
+        (PROMPT, {"seed": "twelve"}, "Seed must be a whole number"),
+        (PROMPT, {"seed": "-3"}, "Seed must be between 0 and 4294967295"),
+        (PROMPT, {"seed": "99999999999"}, "Seed must be between 0 and 4294967295"),
+    ],
+)
+def test_invalid_input_gets_a_message_and_sends_nothing(app, sim, prompt, fields, message):
+    at = submit(run(app), prompt, **fields)
+    errors = [e.value for e in at.error]
+    assert any(message in e.replace("\\", "") for e in errors), errors
+    assert sim.count("create") == 0
+
+
+def test_a_huge_prompt_from_a_link_is_refused(app, sim):
+    """The browser's text area takes at most 4,000 characters; a link can carry any number."""
+    app.query_params["prompt"] = "x" * 100_000
+    at = run(app)
+    notice = " ".join(i.value for i in at.info).replace("\\", "")
+    assert "ignored" in notice and "100,000 characters long; the limit is 4,000" in notice
+    assert at.text_area(key="gen_prompt").value == ""
+    at.button(key="generate").click()
+    at = run(at)
+    assert any("Prompt is required" in e.value for e in at.error)
+    assert sim.count("create") == 0
+
+
+@pytest.mark.parametrize("key, value", [("gen_duration", 99), ("gen_duration", "6"), ("gen_duration", None)])
+def test_values_forged_into_session_state_never_reach_the_server(app, sim, data_dir, key, value):
+    at = run(app)
+    at.session_state[key] = value
+    at = run(at)
+    at.text_area(key="gen_prompt").input(PROMPT)
+    at.button(key="generate").click()
+    at = run(at)
+    (record,) = store(data_dir).records()
+    assert record.request["duration"] in (5, 6, 7, 8) and record.request["aspect_ratio"] in ("16:9", "9:16")
+    assert sim.jobs[record.id].body == record.request
+
+
+def test_rerun_of_a_request_outside_the_rules_resets_the_bad_values(app, sim, data_dir):
+    from videogen.connection import account_of
+    from videogen.generation import Generation
+
+    odd = {"model": "veo2", "prompt": "Old request", "aspect_ratio": "1:1", "duration": 10, "enhance_prompt": True}
+    Store(data_dir).add(Generation("odd:veo2", Status.FAILED, error="x"), request=odd, server="old", account=account_of("k"))
+    app.switch_page("pages/history.py")
+    app.query_params["gen"] = "odd:veo2"
+    at = run(app)
+    next(b for b in at.button if b.label == "Re-run").click()
+    at = run(at)
+    notice = " ".join(i.value for i in at.info)
+    assert "not available" in notice
+    assert at.text_area(key="gen_prompt").value == "Old request"
+    assert at.segmented_control(key="gen_duration").value == 5
+    assert sim.count("create") == 0
+
+
+def test_link_parameters_fill_the_form_and_bad_ones_are_named(app, sim):
+    app.query_params.update({"prompt": "From a link", "duration": "7", "aspect_ratio": "9:16"})
+    at = run(app)
+    assert at.text_area(key="gen_prompt").value == "From a link"
+    assert at.segmented_control(key="gen_duration").value == 7
+    assert at.session_state["gen_aspect_ratio"] == "9:16"
+    app.query_params.update({"duration": "99", "seed": "abc"})
+    at = run(app)
+    notice = " ".join(i.value for i in at.info).replace("\\", "")
+    assert "ignored" in notice and "duration" in notice and "seed" in notice
+    assert at.segmented_control(key="gen_duration").value == 7  # unchanged
+    assert sim.count("create") == 0
+
+
+# -- submitting -------------------------------------------------------------
+
+
+def test_a_submission_creates_one_generation_and_shows_a_card(app, sim, data_dir):
+    at = submit(run(app), PROMPT, aspect_ratio="9:16", duration=7, seed="42", negative_prompt="blur")
+    assert sim.count("create") == 1
+    (record,) = store(data_dir).records()
+    assert record.request == {
+        "model": "veo2", "prompt": PROMPT, "aspect_ratio": "9:16", "duration": 7, "seed": 42,
+        "negative_prompt": "blur", "enhance_prompt": True,
+    }
+    assert PROMPT in texts(at)
+    assert any("9:16 · 7 s · seed 42" in c.value for c in at.caption)
+
+
+def test_the_same_submission_twice_in_a_row_creates_one_generation(app, sim):
+    at = submit(run(app))
+    at.button(key="generate").click()  # a double click or a second Enter: the same request again at once
+    at = run(at)
+    assert sim.count("create") == 1
+
+
+def test_card_goes_from_pending_to_a_playable_video(app, sim, data_dir):
+    at = submit(run(app))
+    assert any("Queued" in m.value for m in at.markdown)
+    assert wait_until(lambda: all(r.video_path for r in store(data_dir).records()), timeout=30)
+    at = run(at)
+    assert len(at.get("video")) == 1
+    assert [b.label for b in at.download_button] == ["Download"]
+    assert any(b.label == "Re-run" for b in at.button)
+
+
+def test_failed_generation_shows_the_servers_message_as_text(app, sim, data_dir):
+    sim.faults.plan(JobPlan(error="Refused: <img src=x onerror=alert(1)> [x](javascript:alert(1))"))
+    at = submit(run(app))
+    assert wait_until(lambda: store(data_dir).records()[0].status is Status.FAILED, timeout=30)
+    at = run(at)
+    assert "The generation failed." in [e.value for e in at.error]
+    assert "GenerationError: Refused: <img src=x onerror=alert(1)> [x](javascript:alert(1))" in texts(at)
+
+
+def test_rerun_loads_parameters_back_into_the_form(app, sim, data_dir):
+    at = submit(run(app), PROMPT, duration=8, seed="7")
+    assert wait_until(lambda: all(r.video_path for r in store(data_dir).records()), timeout=30)
+    at = run(at)
+    at.text_area(key="gen_prompt").input("something else")
+    at.segmented_control(key="gen_duration").set_value(5)
+    at = run(at)
+    next(b for b in at.button if b.label == "Re-run").click()
+    at = run(at)
+    assert at.text_area(key="gen_prompt").value == PROMPT
+    assert at.segmented_control(key="gen_duration").value == 8
+    assert at.text_input(key="gen_seed").value == "7"
+
+
+def test_outcome_unknown_is_said_plainly_and_the_person_decides(app, sim):
+    sim.faults.inject("create", Fault.http(503))
+    at = submit(run(app))
+    warning = " ".join(w.value for w in at.warning)
+    assert "could not confirm whether this generation started" in warning
+    assert sim.count("create") == 1
+    assert any(b.label == "Submit again" for b in at.button)
+
+
+def test_rate_limit_on_create_says_nothing_was_created(app, sim):
+    sim.faults.inject("create", Fault.http(429, retry_after=20))
+    at = submit(run(app))
+    warning = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "Nothing was created" in warning and "20 s" in warning
+
+
+def test_a_refused_key_shows_one_banner(app, sim):
+    sim.api_keys = {"some-other-key-000"}
+    at = submit(run(app))
+    banners = [e.value for e in at.error if "401" in e.value]
+    assert len(banners) == 1
+    assert sim.count("create") == 1
+
+
+def test_pending_generations_from_elsewhere_are_shown(app, sim, data_dir):
+    at = run(app)
+    other_tab = run(AppTest.from_file(str(APP), default_timeout=30))
+    submit(other_tab, "Submitted from another tab")
+    at = run(at)
+    assert "Submitted from another tab" in texts(at)
+
+
+# -- history ----------------------------------------------------------------
+
+
+def seed_history(data_dir):
+    from videogen.connection import account_of
+    from videogen.generation import Generation
+
+    s = Store(data_dir)
+    rows = [
+        ("a:veo2", "A fox in snow", "16:9", 5, Status.COMPLETED),
+        ("b:veo2", "A city at night", "9:16", 8, Status.COMPLETED),
+        ("c:veo2", "Foxes playing", "9:16", 6, Status.FAILED),
+        ("d:veo2", "Ocean waves", "16:9", 8, Status.GENERATING),
+    ]
+    for i, (gen_id, prompt, ratio, duration, status) in enumerate(rows):
+        body = {"model": "veo2", "prompt": prompt, "aspect_ratio": ratio, "duration": duration, "enhance_prompt": True, "seed": i}
+        s.add(Generation(gen_id, Status.QUEUED), request=body, server="elsewhere", account=account_of("x"), created_at=1000 + i)
+        done = status is Status.COMPLETED
+        s.apply(Generation(gen_id, status, error=None if done else "nope", credits_used=1.0,
+                           video_url=f"https://cdn.example.com/{i}.mp4" if done else None), count_poll=False)
+    return s
+
+
+def history_page(app, data_dir):
+    seed_history(data_dir)
+    app.switch_page("pages/history.py")
+    return run(app)
+
+
+def shown_ids(at: AppTest) -> list[str]:
+    return at.dataframe[0].value["id"].tolist()
+
+
+def test_history_lists_everything_newest_first(app, data_dir):
+    at = history_page(app, data_dir)
+    df = at.dataframe[0].value
+    assert shown_ids(at) == ["d:veo2", "c:veo2", "b:veo2", "a:veo2"]
+    assert {"created", "status", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video"} <= set(df)
+    assert df.loc[df["id"] == "a:veo2", "video"].item() == "history?gen=a%3Aveo2"
+    assert [b.label for b in at.download_button] == ["Export CSV", "Export JSON"]
+
+
+@pytest.mark.parametrize(
+    "widget, value, expected",
+    [
+        ("hist_status", ["completed"], ["b:veo2", "a:veo2"]),
+        ("hist_ratio", ["9:16"], ["c:veo2", "b:veo2"]),
+        ("hist_duration", [8], ["d:veo2", "b:veo2"]),
+        ("hist_search", "FOX", ["c:veo2", "a:veo2"]),
+    ],
+)
+def test_history_filters(app, data_dir, widget, value, expected):
+    at = history_page(app, data_dir)
+    if widget == "hist_search":
+        at.text_input(key=widget).input(value)
+    else:
+        at.multiselect(key=widget).set_value(value)
+    at = run(at)
+    assert shown_ids(at) == expected
+    assert f"Showing {len(expected)} of 4" in " ".join(c.value for c in at.caption)
+
+
+def test_filters_combine(app, data_dir):
+    at = history_page(app, data_dir)
+    at.multiselect(key="hist_ratio").set_value(["9:16"])
+    at.text_input(key="hist_search").input("fox")
+    assert shown_ids(run(at)) == ["c:veo2"]
+
+
+def test_a_link_selects_a_generation_and_shows_its_details(app, data_dir):
+    seed_history(data_dir)
+    app.switch_page("pages/history.py")
+    app.query_params["gen"] = "b:veo2"
+    at = run(app)
+    assert "A city at night" in texts(at)
+    assert [c.value for c in at.code] == ["b:veo2"]
+    assert any(b.label == "Delete" for b in at.button)
+
+
+def test_an_unknown_link_is_explained(app, data_dir):
+    seed_history(data_dir)
+    app.switch_page("pages/history.py")
+    app.query_params["gen"] = "../../etc/passwd"
+    at = run(app)
+    assert any("not in this history" in w.value for w in at.warning)
+
+
+def test_history_exports_hold_ids_and_exact_bodies(data_dir):
+    import json
+
+    from videogen import history
+
+    s = seed_history(data_dir)
+    frame = history.filter_frame(history.frame(s.records()), aspect_ratios=["9:16"])
+    rows = s.find(frame["id"].tolist())
+    exported = json.loads(history.to_json(rows))
+    assert [r["id"] for r in exported] == ["c:veo2", "b:veo2"]
+    assert exported[1]["request"] == s.get("b:veo2").request
+    csv = history.to_csv(rows).decode()
+    assert csv.splitlines()[0].startswith("id,model,created")
+    assert "b:veo2" in csv and '"{""aspect_ratio"": ""9:16""' in csv
+
+
+def test_history_survives_an_app_restart(app, sim, data_dir):
+    submit(run(app))
+    services.connections().close_all()
+    again = AppTest.from_file(str(APP), default_timeout=30)
+    again.switch_page("pages/history.py")
+    at = run(again)
+    assert shown_ids(at) == [r.id for r in store(data_dir).records()]
+
+
+def test_demo_mode_says_so_and_works(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "demo"))
+    monkeypatch.delenv("AIMLAPI_API_KEY", raising=False)
+    monkeypatch.delenv("AIML_API_KEY", raising=False)
+    monkeypatch.setenv("PLAYGROUND_DEMO_SECONDS", "0.5")
+    try:
+        at = run(AppTest.from_file(str(APP), default_timeout=30))
+        assert any("Demo mode" in i.value for i in at.info)
+        at = submit(at)
+        assert wait_until(lambda: all(r.video_path for r in Store(tmp_path / "demo").records()), timeout=30)
+        at = run(at)
+        assert len(at.get("video")) == 1
+        at.switch_page("pages/history.py")
+        at = run(at)
+        assert any("Demo mode" in i.value for i in at.info)
+    finally:
+        services.connections().close_all()
