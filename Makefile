@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test bench simulator catalog lint clean
+.PHONY: run test bench simulator catalog lint clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,7 @@ lint: $(DEV)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Retake the README's screenshots (docs/screenshots/) with the end-to-end suite.
+screenshots: $(DEV)
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e -k "prompt_becomes or history_lists or selecting"

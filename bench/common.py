@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -94,7 +95,17 @@ def _request(rng: random.Random) -> dict:
     return catalog.validate("veo2", params).body
 
 
-def fill_history(data_dir: Path, n: int, *, video: Path, seed: int = 7) -> Store:
+def history_dir(work: Path, n: int, dest: Path) -> Path:
+    """A fresh copy of a data dir holding `n` history rows (the rows are made once per bench run)."""
+    template = work / "templates" / f"history-{n}"
+    if not template.exists():
+        fill_history(template.with_suffix(".part"), n, video=sample_clip(work))
+        template.with_suffix(".part").rename(template)
+    shutil.copytree(template, dest)
+    return dest
+
+
+def fill_history(data_dir: Path, n: int, *, video: Path, seed: int = 7, all_completed: bool = False) -> Store:
     """A data dir with `n` finished demo generations, as the app leaves them: ~94% completed with a saved
     video (all sharing one file, which is never read unless a row is opened), ~5% failed, ~1% lost.
 
@@ -114,7 +125,7 @@ def fill_history(data_dir: Path, n: int, *, video: Path, seed: int = 7) -> Store
             taken = rng.lognormvariate(math.log(45), 0.25)
             store.add(Generation(gen_id, Status.QUEUED, "queued"), request=request, server=DEMO_SERVER, account=account,
                       created_at=time.time() - taken)
-            roll = rng.random()
+            roll = 1.0 if all_completed else rng.random()
             if roll < 0.05:
                 store.apply(Generation(gen_id, Status.FAILED, "error", error=rng.choice(_FAILURES)))
             elif roll < 0.06:

@@ -23,16 +23,17 @@ from videogen.connection import Connection
 from videogen.generation import Status
 from videogen.store import Record
 
+# Pixel widths chosen so every column fits beside the sidebar at 1280 px; the prompt cell shows the rest on hover.
 COLUMN_CONFIG = {
-    "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm:ss", width="medium"),
-    "status": st.column_config.TextColumn("Status", width="small"),
-    "prompt": st.column_config.TextColumn("Prompt", width="medium"),
-    "aspect_ratio": st.column_config.TextColumn("Aspect ratio", width="small"),
-    "duration": st.column_config.NumberColumn("Duration", format="%d s", width="small"),
-    "seed": st.column_config.NumberColumn("Seed", format="%d", width="small"),
-    "seconds_taken": st.column_config.NumberColumn("Time taken", format="%.1f s", width="small"),
-    "credits": st.column_config.NumberColumn("Credits", format="localized", width="small"),
-    "video": st.column_config.LinkColumn("Video", display_text="Open", width="small"),
+    "created": st.column_config.DatetimeColumn("Created", format="MMM D, HH:mm", width=100),
+    "status": st.column_config.TextColumn("Status", width=80),
+    "prompt": st.column_config.TextColumn("Prompt", width=200),
+    "aspect_ratio": st.column_config.TextColumn("Ratio", width=55),
+    "duration": st.column_config.NumberColumn("Duration", format="%d s", width=65),
+    "seed": st.column_config.NumberColumn("Seed", format="%d", width=80),
+    "seconds_taken": st.column_config.NumberColumn("Took", format="%.0f s", width=55),
+    "credits": st.column_config.NumberColumn("Credits", format="compact", width=65),
+    "video": st.column_config.LinkColumn("Video", display_text="Open", width=55),
 }
 VISIBLE = [c for c in history.COLUMNS if c != "id"]
 
@@ -119,21 +120,21 @@ def details(conn: Connection, record: Record) -> None:
             st.code(record.id, language=None)
             st.caption("Request body")
             st.json(record.request, expanded=True)
-        actions = st.columns([1, 1, 1, 3])
-        actions[0].button(
-            "Re-run", icon=":material/replay:", on_click=generation_card.rerun_in_form, args=(record.request,),
-            key="detail-rerun",
-        )
-        if video is not None:
-            actions[1].download_button(
-                "Download", data=partial(video.read_bytes), file_name=f"{record.id.split(':')[0]}.mp4",
-                mime="video/mp4", icon=":material/download:", on_click="ignore", key="detail-download",
+        with st.container(horizontal=True, gap="small"):
+            st.button(
+                "Re-run", icon=":material/replay:", on_click=generation_card.rerun_in_form, args=(record.request,),
+                key="detail-rerun",
             )
-        if actions[2].button(
-            "Delete", icon=":material/delete:", key="detail-delete", disabled=record.status.is_pending,
-            help="Still running: it can be deleted once it finishes." if record.status.is_pending else None,
-        ):
-            confirm_delete(conn, record)
+            if video is not None:
+                st.download_button(
+                    "Download", data=partial(video.read_bytes), file_name=f"{record.id.split(':')[0]}.mp4",
+                    mime="video/mp4", icon=":material/download:", on_click="ignore", key="detail-download",
+                )
+            if st.button(
+                "Delete", icon=":material/delete:", key="detail-delete", disabled=record.status.is_pending,
+                help="Still running: it can be deleted once it finishes." if record.status.is_pending else None,
+            ):
+                confirm_delete(conn, record)
 
 
 @st.dialog("Delete this generation?")

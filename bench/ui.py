@@ -1,0 +1,168 @@
+"""UI run times, with Streamlit's AppTest (the script runs in this process, no browser).
+
+History: app.py in demo mode on a fresh data dir of 100 / 1,000 / 10,000
+finished rows; after one untimed History run (first-run imports and caches), the
+median of RUNS full runs. The page must be no worse than linear in rows.
+
+Generate: the card fragment with 50 finished cards, each with its own copy of a
+rendered MP4 on disk (st.video reads every file on every run: the heavy case).
+The real fragment re-runs alone every few seconds while anything is pending, so
+a function script that sets the tab's generations and calls
+`generation_card.card_grid` is timed; its baseline is the same script with no
+cards (AppTest's own per-run cost).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from components import services
+from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of
+from videogen.schedule import Schedule
+from videogen.store import Record, Store
+from videogen.videos import video_filename
+
+from .common import ROOT, fill_history, history_dir, median, sample_clip
+from .report import Row, Section, ratio
+
+APP = ROOT / "app.py"
+SIZES = (100, 1_000, 10_000)
+RUNS = 5
+CARDS = 50
+HISTORY_TARGET_S = 1.5
+FRAGMENT_TARGET_S = 0.150
+# Anything that would take the app out of demo mode, or change its timings.
+_CLEARED_ENV = ("AIMLAPI_API_KEY", "AIML_API_KEY", "AIMLAPI_BASE_URL", "PLAYGROUND_TYPICAL_SECONDS")
+
+
+@contextmanager
+def _demo_app(data_dir: Path) -> Iterator[None]:
+    """Point the app at `data_dir` in demo mode; afterwards stop its simulator and poller and forget them."""
+    if (ROOT / ".streamlit" / "secrets.toml").exists():
+        raise RuntimeError(".streamlit/secrets.toml exists: the app would not run in demo mode. Move it aside to bench the UI.")
+    names = ("PLAYGROUND_DATA_DIR", "PLAYGROUND_DEMO_SECONDS", *_CLEARED_ENV)
+    saved = {name: os.environ.get(name) for name in names}
+    for name in _CLEARED_ENV:
+        os.environ.pop(name, None)
+    os.environ["PLAYGROUND_DATA_DIR"] = str(data_dir)
+    os.environ["PLAYGROUND_DEMO_SECONDS"] = "45"
+    try:
+        yield
+    finally:
+        services.connections().close_all()
+        st.cache_resource.clear()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run(at: AppTest) -> float:
+    t0 = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - t0
+    if at.exception:
+        raise RuntimeError(f"the app raised: {[e.value for e in at.exception]}")
+    return elapsed
+
+
+def history_runs(data_dir: Path, rows: int, runs: int) -> tuple[float, list[float]]:
+    """(first History run, then `runs` more) in seconds."""
+    with _demo_app(data_dir):
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        _run(at)  # the Generate page, which opens the demo connection
+        at.switch_page("pages/history.py")
+        first = _run(at)
+        shown = len(at.dataframe[0].value) if at.dataframe else 0
+        if shown != rows:
+            raise RuntimeError(f"History showed {shown} rows, expected {rows}")
+        return first, [_run(at) for _ in range(runs)]
+
+
+@dataclass
+class _CardsConnection:
+    """The part of a Connection that card_grid uses, over a real Store: no simulator or poller needed."""
+
+    store: Store
+
+    def pending(self) -> list[Record]:
+        return self.store.pending(DEMO_SERVER, account_of(DEMO_KEY))
+
+    def schedule_for(self, model: str) -> Schedule:
+        return Schedule(typical=45.0)
+
+
+def _cards_script(conn, ids: list[str]) -> None:
+    # Runs as an AppTest script: AppTest copies this function's source, so imports live inside.
+    import streamlit as st
+
+    from components.generation_card import card_grid
+
+    st.session_state["my_generations"] = ids  # the generations this tab submitted
+    st.session_state["cards_shown"] = max(len(ids), 1)  # as if "Show older" had been pressed until all show
+    if ids:
+        card_grid(conn)
+
+
+def cards_runs(work: Path, cards: int, runs: int) -> tuple[list[float], list[float]]:
+    """(empty-script runs, `cards`-card runs) in seconds."""
+    store = fill_history(work / "ui-cards", cards, video=sample_clip(work), seed=11, all_completed=True)
+    for record in store.records():
+        copy = store.videos_dir / video_filename(record.id)
+        shutil.copyfile(sample_clip(work), copy)
+        store.set_video_path(record.id, copy)
+    conn = _CardsConnection(store)
+    ids = [r.id for r in store.records()]
+
+    def timed(card_ids: list[str], expect_videos: int) -> list[float]:
+        at = AppTest.from_function(_cards_script, kwargs={"conn": conn, "ids": card_ids}, default_timeout=60)
+        _run(at)  # warm-up
+        if len(at.get("video")) != expect_videos:
+            raise RuntimeError(f"expected {expect_videos} videos, the script drew {len(at.get('video'))}")
+        return [_run(at) for _ in range(runs)]
+
+    return timed([], 0), timed(ids, cards)
+
+
+def run(quick: bool, work: Path) -> Section:
+    sizes, runs = ((100, 1_000), 2) if quick else (SIZES, RUNS)
+    section = Section("ui")
+    history: dict[int, float] = {}
+    details: dict = {"runs_per_size": runs, "history": {}}
+    for rows in sizes:
+        first, times = history_runs(history_dir(work, rows, work / f"ui-history-{rows}"), rows, runs)
+        history[rows] = median(times)
+        details["history"][rows] = {"first_run_s": first, "runs_s": times, "median_s": history[rows]}
+    empty, full = cards_runs(work, CARDS, runs)
+    details["cards"] = {"cards": CARDS, "empty_runs_s": empty, "card_runs_s": full}
+    section.details = details
+
+    previous = None
+    for rows in sizes:
+        row = Row("ui", f"History full run, {rows:,} rows", history[rows], "s")
+        if previous is not None:
+            row.baseline, row.baseline_label = history[previous], f"{previous:,} rows"
+            row.ratio, row.ratio_label = ratio(history[rows], history[previous]), f"{rows // previous}× rows"
+        if rows == 10_000:
+            row.target, row.passed = f"≤ {HISTORY_TARGET_S:g} s", history[rows] <= HISTORY_TARGET_S
+        section.rows.append(row)
+        previous = rows
+    if 1_000 in history and 10_000 in history:
+        growth = history[10_000] / history[1_000]
+        section.rows.append(Row("ui", "History growth 1k→10k rows", growth, "×", target="≤ 10× (linear)", passed=growth <= 10))
+    cards_s, empty_s = median(full), median(empty)
+    section.rows.append(
+        Row("ui", f"Generate fragment, {CARDS} cards", cards_s * 1000, "ms", empty_s * 1000, "empty script",
+            ratio(cards_s, empty_s), "×empty", f"≤ {FRAGMENT_TARGET_S * 1000:g} ms", cards_s <= FRAGMENT_TARGET_S)
+    )
+    return section
