@@ -39,7 +39,7 @@ from .report import Row, Section, ratio
 LATENCY = 0.3
 DEFAULT_WORKERS = 64  # Poller's default, and Client's default pool_size
 LARGER_WORKERS = (128, 200)  # 200: one thread per generation, the most one sweep can use
-REPEATS = 3
+REPEATS = 5
 TARGET_RATIO = 3.0
 SERVER = "bench-simulator"
 

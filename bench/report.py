@@ -76,7 +76,8 @@ def command_line() -> str:
 def _fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "–"
-    digits = 0 if abs(value) >= 100 else 2 if abs(value) < 10 else 1
+    size = abs(value)
+    digits = 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3
     text = f"{value:,.{digits}f}"
     return f"{text} {unit}".rstrip()
 

@@ -67,8 +67,9 @@ class JobPlan:
     """How the next created job(s) end."""
 
     error: str | None = None  # end in status "error" with this message
-    video_url: bool = True  # False: "completed" with no video URL
+    video_url: bool | str = True  # False: "completed" with no video URL; a string: this URL instead of ours
     seconds: float | None = None  # run time, instead of the simulator's default
+    id: str | None = None  # the generation id to hand out (a hostile one, for tests)
 
 
 class FaultQueue:

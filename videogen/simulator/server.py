@@ -139,6 +139,7 @@ class Simulator:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+            self._server.close_connections()
             self._server = None
         self._render_pool.shutdown(wait=True, cancel_futures=True)
         if self._owns_state_dir:
@@ -192,7 +193,7 @@ class Simulator:
             json.dumps([body.get("prompt"), body.get("aspect_ratio"), body.get("duration"), body.get("seed")]).encode()
         ).hexdigest()[:20]
         job = Job(
-            id=f"{uuid.uuid4()}:{short}",
+            id=plan.id or f"{uuid.uuid4()}:{short}",
             model=model_id,
             body=body,
             created_at=time.time(),
@@ -248,7 +249,9 @@ class Simulator:
         if alt:
             body["status"] = {"queued": "waiting", "generating": "active", "completed": "complete", "error": "failed"}[status]
         if status == "completed":
-            if job.plan.video_url:
+            if isinstance(job.plan.video_url, str):
+                body["video"] = {"url": job.plan.video_url}
+            elif job.plan.video_url:
                 url = f"{base_url}/videos/{job.render_key}.mp4?sig={secrets.token_hex(8)}"
                 body["video"] = {"url": url}
             else:
@@ -294,10 +297,38 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # the poller opens hundreds of connections at once
     simulator: Simulator
 
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request, client_address):  # noqa: ANN001 (socketserver's signature)
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):  # noqa: ANN001
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """A stopped server must not go on answering on kept-alive connections, as a real restart would not."""
+        with self._open_lock:
+            for sock in self._open:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self._open.clear()
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm on, the body waits
+    # for the client's delayed ACK (~40 ms per request on Linux).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
