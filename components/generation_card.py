@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components import prompt_form
 from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
@@ -22,30 +23,33 @@ from videogen.videos import is_allowed_video_url
 
 def render(record: Record, schedule: Schedule, *, key: str = "card") -> None:
     with st.container(border=True, key=f"{key}-{_css_safe(record.id)}"):
-        _header(record, schedule)
-        st.text(record.prompt)
-        if record.request.get("negative_prompt"):
-            st.text(f"Avoid: {record.request['negative_prompt']}")
-        st.caption(parameters(record.request))
-        if record.status is Status.COMPLETED:
-            _finished(record, key)
-        elif record.status in (Status.FAILED, Status.LOST):
-            _failed(record, key)
+        body(record, schedule, key=key)
 
 
-def _header(record: Record, schedule: Schedule) -> None:
+def body(record: Record, schedule: Schedule, *, key: str = "card") -> None:
+    """A card's contents, for a container that already exists."""
+    st.markdown(_header(record, schedule))
+    st.text(record.prompt)
+    if record.request.get("negative_prompt"):
+        st.text(f"Avoid: {record.request['negative_prompt']}")
+    if record.status is Status.COMPLETED:
+        _finished(record, key)
+    elif record.status in (Status.FAILED, Status.LOST):
+        _failed(record, key)
+
+
+def _header(record: Record, schedule: Schedule) -> str:
+    """Status badge, timing and parameters on one line. Only app-made text goes here: it is markdown."""
     label, color, icon = STATUS_LOOK[record.status]
     if record.status.is_pending:
         age = time.time() - record.created_at
         remaining = schedule.typical - age
         eta = f"about {seconds(remaining)} left" if remaining > 0 else "taking longer than usual"
-        detail = f"{seconds(age)} elapsed · {eta}"
+        detail = [f"{seconds(age)} elapsed", eta]
     else:
         took = f"took {seconds(record.seconds_taken)}" if record.seconds_taken is not None else ""
-        detail = " · ".join(p for p in (clock(record.created_at), took, credits(record.credits_used)) if p)
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.badge(label, icon=icon, color=color)
-        st.caption(detail)
+        detail = [p for p in (clock(record.created_at), took, credits(record.credits_used)) if p]
+    return f":{color}-badge[{icon} {label}] :gray[{' · '.join([*detail, parameters(record.request)])}]"
 
 
 def _finished(record: Record, key: str) -> None:
@@ -120,34 +124,47 @@ CARDS_SHOWN = 12
 def card_grid(conn) -> None:
     """This tab's generations and everything still running, newest first, two to a row.
 
-    A fragment: while anything runs it re-reads the store every couple of
-    seconds and redraws only the cards. The form above it is untouched, and a
-    playing video keeps playing because its element does not change.
+    Every card gets its place (a container) in the page, in order. Finished
+    cards are drawn once per page run. Running cards are drawn by a fragment
+    that redraws just them every couple of seconds, in their own places: the
+    form and the finished cards (a playing video among them) are not touched,
+    and nothing ticks once nothing runs.
     """
+    mine = st.session_state.get("my_generations", [])
+    records = {r.id: r for r in conn.store.find(mine)}
+    for record in conn.pending():
+        records.setdefault(record.id, record)
+    ordered = sorted(records.values(), key=lambda r: r.created_at, reverse=True)
+    if not ordered:
+        st.caption(":material/movie: Your videos appear here. Generations keep running if you switch pages or close the tab.")
+        st.page_link("pages/history.py", label="Everything generated so far is in History", icon=":material/history:")
+        return
+    shown = st.session_state.get("cards_shown", CARDS_SHOWN)
+    running: dict[str, DeltaGenerator] = {}
+    visible = ordered[:shown]
+    for start in range(0, len(visible), 2):
+        for column, record in zip(st.columns(2), visible[start : start + 2]):
+            place = column.container(border=True, key=f"card-{_css_safe(record.id)}")
+            if record.status.is_pending:
+                running[record.id] = place
+            else:
+                with place:
+                    body(record, conn.schedule_for(record.model))
+    if running:
+        _running_cards(conn, running)
+    if len(ordered) > shown:
+        st.button(
+            f"Show {min(CARDS_SHOWN, len(ordered) - shown)} older",
+            on_click=lambda: st.session_state.update(cards_shown=shown + CARDS_SHOWN),
+            icon=":material/expand_more:",
+        )
 
-    @st.fragment(run_every=CARD_TICK_SECONDS if conn.pending() else None)
-    def cards() -> None:
-        mine = st.session_state.get("my_generations", [])
-        records = {r.id: r for r in conn.store.find(mine)}
-        for record in conn.pending():
-            records.setdefault(record.id, record)
-        ordered = sorted(records.values(), key=lambda r: r.created_at, reverse=True)
-        if not ordered:
-            st.caption(":material/movie: Your videos appear here. Generations keep running if you switch pages or close the tab.")
-            st.page_link("pages/history.py", label="Everything generated so far is in History", icon=":material/history:")
-            return
-        shown = st.session_state.get("cards_shown", CARDS_SHOWN)
-        visible = ordered[:shown]
-        for start in range(0, len(visible), 2):
-            row = st.columns(2)
-            for column, record in zip(row, visible[start : start + 2]):
-                with column:
-                    render(record, conn.schedule_for(record.model))
-        if len(ordered) > shown:
-            st.button(
-                f"Show {min(CARDS_SHOWN, len(ordered) - shown)} older",
-                on_click=lambda: st.session_state.update(cards_shown=shown + CARDS_SHOWN),
-                icon=":material/expand_more:",
-            )
 
-    cards()
+def _running_cards(conn, places: dict[str, DeltaGenerator]) -> None:
+    @st.fragment(run_every=CARD_TICK_SECONDS)
+    def refresh() -> None:
+        for record in conn.store.find(list(places)):
+            with places[record.id]:
+                body(record, conn.schedule_for(record.model))
+
+    refresh()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import partial
-from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
@@ -21,7 +20,7 @@ from components.formatting import STATUS_LOOK, clock, credits, seconds
 from videogen import history
 from videogen.connection import Connection
 from videogen.generation import Status
-from videogen.store import Record
+from videogen.store import Record, Store
 
 # Pixel widths chosen so every column fits beside the sidebar at 1280 px; the prompt cell shows the rest on hover.
 COLUMN_CONFIG = {
@@ -38,11 +37,8 @@ COLUMN_CONFIG = {
 VISIBLE = [c for c in history.COLUMNS if c != "id"]
 
 
-def video_link(record: Record) -> str | None:
-    """Opens the generation on this page; the app plays its own copy of the video there."""
-    if record.status is Status.COMPLETED and (record.video_path or record.video_url):
-        return f"history?gen={quote(record.id, safe='')}"
-    return None
+#: The video column links back to this page with the generation selected; the app plays its own copy there.
+VIDEO_LINK_PREFIX = "history?gen="
 
 
 def filters() -> dict:
@@ -58,21 +54,17 @@ def filters() -> dict:
     }
 
 
-def exports(rows: list[Record]) -> None:
+def exports(store: Store, ids: list[str]) -> None:
     """CSV and JSON of the rows shown. Built only when a button is pressed, not on every run."""
     with st.container(horizontal=True, gap="small", horizontal_alignment="right"):
-        _export_buttons(rows)
-
-
-def _export_buttons(rows: list[Record]) -> None:
-    st.download_button(
-        "Export CSV", data=partial(history.to_csv, rows), file_name="video-history.csv", mime="text/csv",
-        icon=":material/table_view:", on_click="ignore", disabled=not rows, key="export-csv",
-    )
-    st.download_button(
-        "Export JSON", data=partial(history.to_json, rows), file_name="video-history.json", mime="application/json",
-        icon=":material/data_object:", on_click="ignore", disabled=not rows, key="export-json",
-    )
+        st.download_button(
+            "Export CSV", data=lambda: history.to_csv(store.find(ids)), file_name="video-history.csv", mime="text/csv",
+            icon=":material/table_view:", on_click="ignore", disabled=not ids, key="export-csv",
+        )
+        st.download_button(
+            "Export JSON", data=lambda: history.to_json(store.find(ids)), file_name="video-history.json",
+            mime="application/json", icon=":material/data_object:", on_click="ignore", disabled=not ids, key="export-json",
+        )
 
 
 def table(df: pd.DataFrame, selected_id: str | None, version: tuple) -> str | None:

@@ -7,23 +7,22 @@ services.ensure_entry_point()
 conn = services.connection()
 
 st.title("History")
-records = conn.store.records()
-if not records:
+rows = conn.store.table_rows()
+if not rows:
     st.info("Nothing generated yet. Videos you generate are kept here, across reloads and restarts.", icon=":material/history:")
     st.stop()
 
 chosen = history_table.filters()
-frame = history.filter_frame(history.frame(records, link_for=history_table.video_link), **chosen)
-by_id = {r.id: r for r in records}
-shown = [by_id[i] for i in frame["id"]]
+frame = history.filter_frame(history.frame(rows, link_prefix=history_table.VIDEO_LINK_PREFIX), **chosen)
+shown = frame["id"].tolist()
 
 with st.container(horizontal=True, vertical_alignment="center"):
-    st.caption(f"Showing {len(shown):,} of {len(records):,} generations")
-    history_table.exports(shown)
+    st.caption(f"Showing {len(shown):,} of {len(rows):,} generations")
+    history_table.exports(conn.store, shown)
 st.space("small")  # room for the table's hover toolbar, which would cover the export buttons
 
 wanted = st.query_params.get("gen")
-if wanted and wanted not in by_id:
+if wanted and conn.store.get(wanted) is None:
     st.warning("That link points to a generation that is not in this history.", icon=":material/link_off:")
     wanted = None
 selected = history_table.table(frame, wanted, conn.store.version())
@@ -32,5 +31,5 @@ if selected != wanted:
         st.query_params["gen"] = selected
     else:
         st.query_params.pop("gen", None)
-if selected:
-    history_table.details(conn, by_id[selected])
+if selected and (record := conn.store.get(selected)):
+    history_table.details(conn, record)

@@ -173,7 +173,7 @@ def test_a_submission_creates_one_generation_and_shows_a_card(app, sim, data_dir
         "negative_prompt": "blur", "enhance_prompt": True,
     }
     assert PROMPT in texts(at)
-    assert any("9:16 · 7 s · seed 42" in c.value for c in at.caption)
+    assert any("9:16 · 7 s · seed 42" in m.value for m in at.markdown)
 
 
 def test_the_same_submission_twice_in_a_row_creates_one_generation(app, sim):
@@ -341,7 +341,7 @@ def test_history_exports_hold_ids_and_exact_bodies(data_dir):
     from videogen import history
 
     s = seed_history(data_dir)
-    frame = history.filter_frame(history.frame(s.records()), aspect_ratios=["9:16"])
+    frame = history.filter_frame(history.frame(s.table_rows()), aspect_ratios=["9:16"])
     rows = s.find(frame["id"].tolist())
     exported = json.loads(history.to_json(rows))
     assert [r["id"] for r in exported] == ["c:veo2", "b:veo2"]

@@ -82,7 +82,7 @@ def connect(
     data_dir: Path,
     demo_job_seconds: float = 10.0,
     typical_seconds: float | None = None,
-    poller_workers: int = 64,
+    poller_workers: int = 256,
 ) -> Connection:
     """Open a connection. With no key, start the embedded simulator: demo mode.
 
@@ -97,7 +97,7 @@ def connect(
         simulator = Simulator(port=0, job_seconds=demo_job_seconds, state_dir=data_dir / "simulator").start()
         mode, server, key, base_url = "demo", DEMO_SERVER, DEMO_KEY, simulator.url
         log.info("demo mode: embedded simulator on %s", simulator.url)
-    client = Client(key, base_url=base_url)
+    client = Client(key, base_url=base_url, pool_size=poller_workers)  # a kept connection per worker
     account = account_of(key)
     typical = demo_job_seconds if simulator else typical_seconds
     schedule_for = (lambda model: Schedule(typical=typical)) if typical else Schedule.for_model

@@ -5,8 +5,8 @@ Run times of a model spread around a typical value roughly log-normally
 the start wastes most requests on generations that cannot be done yet, and
 polling rarely adds seconds of delay to every result. So the schedule is:
 
-    age:    0 ........ 4th percentile ...... median ...... 98th percentile ......
-    poll:   none       every ~2 s            every ~1.6 s  backing off, up to T/3
+    age:    0 ........ 5th percentile .... 30th percentile .... 98th percentile ......
+    poll:   none       every 2 s           every 1.4 s          backing off, up to T/3
 
 Early polls are skipped: the API rejects a bad request synchronously at
 create, and a generation that fails on the server does so at the end of its
@@ -34,11 +34,11 @@ class Schedule:
     typical: float  # median run time, seconds
     spread: float = DEFAULT_SPREAD
     # Shape, in units of the typical time and of z-scores of the run-time distribution.
-    start_z: float = -1.75  # first poll: the ~4th percentile of run times
+    start_z: float = -1.6  # first poll: the ~5th percentile of run times
     mid_step: float = 2.0 / 45  # spacing until late_z
-    late_z: float = -0.75
-    late_step: float = 1.6 / 45  # denser while completion is most likely per remaining job
-    tail_z: float = 2.05  # past the ~98th percentile: back off
+    late_z: float = -0.5
+    late_step: float = 1.4 / 45  # denser while completion is most likely per remaining job
+    tail_z: float = 2.0  # past the ~98th percentile: back off
     tail_growth: float = 0.25  # each tail step is this share of the time spent in the tail so far
     tail_cap: float = 1 / 3  # never slower than T/3 (15 s for veo2, the vendor's own examples)
     overdue_factor: float = 10.0  # after 10 T, poll once per T: still never give up on a paid job

@@ -5,9 +5,8 @@ any UI sees it, so a closed tab or a crashed process loses nothing: the poller
 picks every unfinished row up again on start. The file lives in the data
 directory (`PLAYGROUND_DATA_DIR`, default `./data`) next to the downloaded videos.
 
-Each call opens its own short-lived connection: SQLite connections are cheap,
-WAL lets the UI read while the poller writes, and no connection is ever shared
-between threads. The API key is never passed in, so it cannot be stored.
+Each thread has its own connection (never shared between threads), and WAL
+lets the UI read while the poller writes. The API key is never passed in, so it cannot be stored.
 """
 
 from __future__ import annotations
@@ -15,9 +14,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,16 +121,21 @@ class Store:
         self.videos_dir = self.data_dir / "videos"
         self.videos_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DB_NAME
+        self._local = threading.local()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             self._migrate(db)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
+        # One connection per thread, kept: opening is cheap, but closing the last
+        # connection to a WAL database checkpoints it, ~1 ms on every call.
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA synchronous=NORMAL")
-            yield db
+        yield db
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -277,12 +282,33 @@ class Store:
         return [Record.from_row(r) for r in rows]
 
     def find(self, ids: list[str]) -> list[Record]:
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
+        """The generations with these ids, newest first."""
+        rows: list[sqlite3.Row] = []
         with self._connect() as db:
-            rows = db.execute(f"SELECT * FROM generations WHERE id IN ({marks}) ORDER BY created_at DESC", ids).fetchall()
-        return [Record.from_row(r) for r in rows]
+            for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows += db.execute(f"SELECT * FROM generations WHERE id IN ({marks})", chunk).fetchall()
+        return sorted((Record.from_row(r) for r in rows), key=lambda r: r.created_at, reverse=True)
+
+    def table_rows(self) -> list[tuple]:
+        """What the history table shows, newest first, read straight from SQL: 10,000 rows in a few
+        milliseconds, where building every Record would take a third of a second."""
+        with self._connect() as db:
+            cursor = db.cursor()
+            cursor.row_factory = None  # plain tuples: pandas builds a frame from them far faster than from Rows
+            return cursor.execute(
+                """SELECT id, created_at, status,
+                          json_extract(request_json, '$.prompt'), json_extract(request_json, '$.aspect_ratio'),
+                          json_extract(request_json, '$.duration'), json_extract(request_json, '$.seed'),
+                          completed_at - created_at, credits_used,
+                          status = 'completed' AND (video_path IS NOT NULL OR video_url IS NOT NULL)
+                   FROM generations ORDER BY created_at DESC"""
+            ).fetchall()
+
+    def count(self) -> int:
+        with self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
 
     def pending(self, server: str | None = None, account: str | None = None) -> list[Record]:
         """Generations still running on the server, newest first; optionally of one server and key only."""
