@@ -20,7 +20,7 @@ if st.session_state.pop("go_to_generate", False) and page.url_path != generate.u
     st.switch_page(generate)
 
 sidebar.announce_finished(conn)
-sidebar.render(conn, source)
+banner = sidebar.render(conn, source)
 if conn.is_demo:
     st.info(
         "**Demo mode.** Generations run on a built-in simulator and cost nothing. "
@@ -28,7 +28,6 @@ if conn.is_demo:
         "or paste a key in the sidebar.",
         icon=":material/science:",
     )
-banner = st.container()
 page.run()
-with banner:  # after the page: a refusal from this run's submission shows at once
+with banner:  # filled after the page ran: a refusal from this run's submission shows at once
     sidebar.auth_banner(conn)

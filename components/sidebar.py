@@ -6,6 +6,7 @@ import time
 from urllib.parse import urlsplit
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components import services
 from components.formatting import seconds
@@ -18,13 +19,16 @@ TICK_SECONDS = 2.0
 SHOWN_PENDING = 5
 
 
-def render(conn: Connection, source: services.KeySource) -> None:
+def render(conn: Connection, source: services.KeySource) -> DeltaGenerator:
+    """Draw the sidebar; return the place for the key banner, which is filled after the page has run."""
     with st.sidebar:
         st.markdown("### :material/movie_filter: Video Playground")
         _connection_status(conn, source)
+        banner = st.container()
         _key_field(source)
         st.divider()
         _live_pending(conn)
+    return banner
 
 
 def _connection_status(conn: Connection, source: services.KeySource) -> None:
@@ -113,7 +117,7 @@ def auth_banner(conn: Connection) -> None:
         return
     if isinstance(problem, AuthenticationError):
         st.error(
-            "**The API refused the key (401).** Check `AIMLAPI_API_KEY`, or paste another key in the sidebar. "
+            "**The API refused the key (401).** Check `AIMLAPI_API_KEY`, or paste another key above. "
             "Polling is paused until the key works; nothing is lost.",
             icon=":material/key_off:",
         )
