@@ -98,8 +98,11 @@ class _CardsConnection:
 
     store: Store
 
-    def pending(self) -> list[Record]:
-        return self.store.pending(DEMO_SERVER, account_of(DEMO_KEY))
+    def pending(self, *, limit: int | None = None) -> list[Record]:
+        return self.store.pending(DEMO_SERVER, account_of(DEMO_KEY), limit=limit)
+
+    def pending_ids(self) -> set[str]:
+        return self.store.pending_ids(DEMO_SERVER, account_of(DEMO_KEY))
 
     def schedule_for(self, model: str) -> Schedule:
         return Schedule(typical=45.0)

@@ -130,16 +130,17 @@ def card_grid(conn) -> None:
     form and the finished cards (a playing video among them) are not touched,
     and nothing ticks once nothing runs.
     """
+    shown = st.session_state.get("cards_shown", CARDS_SHOWN)
     mine = st.session_state.get("my_generations", [])
-    records = {r.id: r for r in conn.store.find(mine)}
-    for record in conn.pending():
+    records = {r.id: r for r in conn.store.find(mine[-shown:])}
+    for record in conn.pending(limit=shown):
         records.setdefault(record.id, record)
     ordered = sorted(records.values(), key=lambda r: r.created_at, reverse=True)
+    total = len(set(mine) | conn.pending_ids())
     if not ordered:
         st.caption(":material/movie: Your videos appear here. Generations keep running if you switch pages or close the tab.")
         st.page_link("pages/history.py", label="Everything generated so far is in History", icon=":material/history:")
         return
-    shown = st.session_state.get("cards_shown", CARDS_SHOWN)
     running: dict[str, DeltaGenerator] = {}
     visible = ordered[:shown]
     for start in range(0, len(visible), 2):
@@ -152,9 +153,9 @@ def card_grid(conn) -> None:
                     body(record, conn.schedule_for(record.model))
     if running:
         _running_cards(conn, running)
-    if len(ordered) > shown:
+    if total > shown:
         st.button(
-            f"Show {min(CARDS_SHOWN, len(ordered) - shown)} older",
+            f"Show {min(CARDS_SHOWN, total - shown)} older",
             on_click=lambda: st.session_state.update(cards_shown=shown + CARDS_SHOWN),
             icon=":material/expand_more:",
         )

@@ -73,31 +73,30 @@ def _forget_key() -> None:
 def _live_pending(conn: Connection) -> None:
     """What is still running. Ticks only while something is, and reruns the page when something finishes."""
 
-    @st.fragment(run_every=TICK_SECONDS if conn.pending() else None)
+    @st.fragment(run_every=TICK_SECONDS if conn.pending_ids() else None)
     def live() -> None:
-        pending = conn.pending()
-        pending_ids = {r.id for r in pending}
+        pending_ids = conn.pending_ids()
         seen: set[str] = st.session_state.setdefault("seen_pending", set())
         if seen - pending_ids:
             # Something finished: a full run shows it everywhere, toasts it, and stops the ticking if idle.
             st.rerun(scope="app")
         seen |= pending_ids
-        if not pending:
+        if not pending_ids:
             st.caption(":material/check: Nothing running.")
             return
-        st.markdown(f"**{len(pending)} running**")
+        st.markdown(f"**{len(pending_ids)} running**")
         now = time.time()
-        for record in pending[:SHOWN_PENDING]:
+        for record in conn.pending(limit=SHOWN_PENDING):
             st.caption(f"{seconds(now - record.created_at)} · {excerpt(record.prompt, 40)}")
-        if len(pending) > SHOWN_PENDING:
-            st.caption(f"and {len(pending) - SHOWN_PENDING} more")
+        if len(pending_ids) > SHOWN_PENDING:
+            st.caption(f"and {len(pending_ids) - SHOWN_PENDING} more")
 
     live()
 
 
 def announce_finished(conn: Connection) -> None:
     """Toast each generation this tab saw running that has since finished, once. Runs on every full run."""
-    pending_ids = {r.id for r in conn.pending()}
+    pending_ids = conn.pending_ids()
     seen: set[str] = st.session_state.get("seen_pending", set())
     done = conn.store.find(sorted(seen - pending_ids))
     st.session_state["seen_pending"] = pending_ids

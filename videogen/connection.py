@@ -65,8 +65,12 @@ class Connection:
         self.poller.wake()
         return record
 
-    def pending(self) -> list[Record]:
-        return self.store.pending(self.server, self.account)
+    def pending(self, *, limit: int | None = None) -> list[Record]:
+        """This connection's running generations, newest first."""
+        return self.store.pending(self.server, self.account, limit=limit)
+
+    def pending_ids(self) -> set[str]:
+        return self.store.pending_ids(self.server, self.account)
 
     def close(self) -> None:
         self.poller.stop()

@@ -62,6 +62,7 @@ class Poller:
         server: str,
         account: str = "",
         workers: int = 256,
+        downloads: int = 4,
         schedule_for: Callable[[str], Schedule] = Schedule.for_model,
         backoff_base: float = 2.0,
         backoff_cap: float = 60.0,
@@ -94,6 +95,9 @@ class Poller:
         self._pool: ThreadPoolExecutor | None = None
         # Videos come from a CDN: a plain session, so the API key never travels there.
         self._downloads = requests.Session()
+        # Hundreds of videos can finish in the same second. Copying them all at once would
+        # starve the page of CPU (one interpreter lock for everything) for no gain in bandwidth.
+        self._download_slots = threading.BoundedSemaphore(downloads)
 
     # -- lifecycle -------------------------------------------------------
 
@@ -224,7 +228,8 @@ class Poller:
 
     def _download(self, record: Record, track: _Track) -> float:
         try:
-            path = download_video(record.video_url or "", self.store.videos_dir, record.id, session=self._downloads)
+            with self._download_slots:
+                path = download_video(record.video_url or "", self.store.videos_dir, record.id, session=self._downloads)
         except DownloadError as exc:
             track.download_failures += 1
             if exc.permanent or track.download_failures >= self.max_download_failures:

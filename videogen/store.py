@@ -308,19 +308,30 @@ class Store:
         with self._connect() as db:
             return db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
 
-    def pending(self, server: str | None = None, account: str | None = None) -> list[Record]:
+    def pending(self, server: str | None = None, account: str | None = None, *, limit: int | None = None) -> list[Record]:
         """Generations still running on the server, newest first; optionally of one server and key only."""
-        sql = f"SELECT * FROM generations WHERE status IN {_PENDING}"
-        args: list[str] = []
-        if server is not None:
-            sql += " AND server = ?"
-            args.append(server)
-        if account is not None:
-            sql += " AND account = ?"
-            args.append(account)
+        where, args = self._scope(server, account)
+        sql = f"SELECT * FROM generations WHERE status IN {_PENDING}{where} ORDER BY created_at DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
         with self._connect() as db:
-            rows = db.execute(sql + " ORDER BY created_at DESC", args).fetchall()
+            rows = db.execute(sql, args).fetchall()
         return [Record.from_row(r) for r in rows]
+
+    def pending_ids(self, server: str | None = None, account: str | None = None) -> set[str]:
+        """The ids of `pending()`: cheap with hundreds running, where building every Record is not."""
+        where, args = self._scope(server, account)
+        with self._connect() as db:
+            return {row[0] for row in db.execute(f"SELECT id FROM generations WHERE status IN {_PENDING}{where}", args)}
+
+    @staticmethod
+    def _scope(server: str | None, account: str | None) -> tuple[str, list[str]]:
+        where, args = "", []
+        if server is not None:
+            where, args = where + " AND server = ?", [*args, server]
+        if account is not None:
+            where, args = where + " AND account = ?", [*args, account]
+        return where, args
 
     def unfinished(self, server: str, account: str = "") -> list[Record]:
         """What a poller for this server and key still has to do: pending generations and videos not yet downloaded."""
