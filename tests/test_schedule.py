@@ -46,3 +46,19 @@ def test_error_backoff_grows_and_honours_retry_after():
     waits = [error_backoff(n, base=2, cap=60) for n in range(1, 10)]
     assert 1.5 <= waits[0] <= 2 and all(w <= 60 for w in waits) and waits[-1] >= 45
     assert error_backoff(1, base=2, cap=60, retry_after=30) >= 30
+
+
+def test_late_polls_do_not_push_later_polls_back():
+    """Each poll runs a little late (fetch latency, a busy machine); the next still lands on the schedule's grid."""
+    s = Schedule(typical=45)
+    exact, late = [], []
+    age = 0.0
+    while age < 80:
+        age += s.delay(age)
+        exact.append(age)
+    age = 0.0
+    while age < 80:
+        age += s.delay(age) + 0.05  # every poll 50 ms late
+        late.append(age)
+    assert len(late) == len(exact)
+    assert all(abs(a - b) <= 0.05 + 1e-9 for a, b in zip(exact, late))

@@ -5,8 +5,8 @@ Run times of a model spread around a typical value roughly log-normally
 the start wastes most requests on generations that cannot be done yet, and
 polling rarely adds seconds of delay to every result. So the schedule is:
 
-    age:    0 ........ 5th percentile .... 30th percentile .... 98th percentile ......
-    poll:   none       every 2 s           every 1.4 s          backing off, up to T/3
+    age:    0 ........ 5th percentile ...... median ...... 98th percentile ......
+    poll:   none       every 2 s             every 1.4 s   backing off, up to T/3
 
 Early polls are skipped: the API rejects a bad request synchronously at
 create, and a generation that fails on the server does so at the end of its
@@ -36,7 +36,7 @@ class Schedule:
     # Shape, in units of the typical time and of z-scores of the run-time distribution.
     start_z: float = -1.6  # first poll: the ~5th percentile of run times
     mid_step: float = 2.0 / 45  # spacing until late_z
-    late_z: float = -0.5
+    late_z: float = 0.0
     late_step: float = 1.4 / 45  # denser while completion is most likely per remaining job
     tail_z: float = 2.0  # past the ~98th percentile: back off
     tail_growth: float = 0.25  # each tail step is this share of the time spent in the tail so far
@@ -65,14 +65,25 @@ class Schedule:
             return start - age
         z = math.log(age / self.typical) / self.spread
         if z < self.late_z:
-            return self.mid_step * self.typical
+            return _to_grid(age, start, self.mid_step * self.typical)
         if z < self.tail_z:
-            return self.late_step * self.typical
+            return _to_grid(age, self.age_at(self.late_z), self.late_step * self.typical)
         if age > self.overdue_factor * self.typical:
             return self.typical
         in_tail = age - self.age_at(self.tail_z)
         step = max(self.late_step * self.typical, self.tail_growth * in_tail)
         return min(step, self.tail_cap * self.typical)
+
+
+def _to_grid(age: float, origin: float, step: float) -> float:
+    """Seconds to the next poll on a fixed grid (origin + k * step).
+
+    Stepping from each poll's actual time would let every fetch's latency and every
+    late wake-up push all later polls back; on a grid they stay where the schedule
+    put them. A poll that ran very late skips a grid point rather than follow at once.
+    """
+    ahead = origin + (math.floor((age - origin) / step) + 1) * step - age
+    return ahead if ahead >= step / 4 else ahead + step
 
 
 def error_backoff(failures: int, *, base: float = 2.0, cap: float = 60.0, retry_after: float | None = None) -> float:
