@@ -1,4 +1,4 @@
-"""One generation as a card: prompt, parameters, status and, when done, the video.
+"""Generations as cards (prompt, parameters, status and, when done, the video), and the grid of them.
 
 User text (the prompt, the negative prompt) and server text (error messages)
 are shown with `st.text`, which never interprets markdown or HTML.
@@ -15,19 +15,18 @@ from streamlit.delta_generator import DeltaGenerator
 
 from components import prompt_form
 from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
+from videogen.connection import Connection
 from videogen.generation import Status
 from videogen.schedule import Schedule
 from videogen.store import Record
 from videogen.videos import is_allowed_video_url
 
-
-def render(record: Record, schedule: Schedule, *, key: str = "card") -> None:
-    with st.container(border=True, key=f"{key}-{_css_safe(record.id)}"):
-        body(record, schedule, key=key)
+CARD_TICK_SECONDS = 2.0
+CARDS_SHOWN = 12
 
 
 def body(record: Record, schedule: Schedule, *, key: str = "card") -> None:
-    """A card's contents, for a container that already exists."""
+    """A card's contents, drawn into the card's container."""
     st.markdown(_header(record, schedule))
     st.text(record.prompt)
     if record.request.get("negative_prompt"):
@@ -117,11 +116,7 @@ def _css_safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
 
 
-CARD_TICK_SECONDS = 2.0
-CARDS_SHOWN = 12
-
-
-def card_grid(conn) -> None:
+def card_grid(conn: Connection) -> None:
     """This tab's generations and everything still running, newest first, two to a row.
 
     Every card gets its place (a container) in the page, in order. Finished
@@ -161,7 +156,7 @@ def card_grid(conn) -> None:
         )
 
 
-def _running_cards(conn, places: dict[str, DeltaGenerator]) -> None:
+def _running_cards(conn: Connection, places: dict[str, DeltaGenerator]) -> None:
     @st.fragment(run_every=CARD_TICK_SECONDS)
     def refresh() -> None:
         for record in conn.store.find(list(places)):

@@ -134,9 +134,9 @@ def confirm_delete(conn: Connection, record: Record) -> None:
     st.text(record.prompt)
     st.write("It is removed from the history and its saved video is deleted. This cannot be undone.")
     delete_col, cancel_col = st.columns(2)
-    if delete_col.button("Delete", type="primary", icon=":material/delete:", key="confirm-delete", use_container_width=True):
+    if delete_col.button("Delete", type="primary", icon=":material/delete:", key="confirm-delete", width="stretch"):
         conn.store.delete(record.id)
         st.query_params.pop("gen", None)
         st.rerun()
-    if cancel_col.button("Cancel", key="cancel-delete", use_container_width=True):
+    if cancel_col.button("Cancel", key="cancel-delete", width="stretch"):
         st.rerun()

@@ -46,7 +46,7 @@ def _key_field(source: services.KeySource) -> None:
     if source.origin in ("secrets.toml", "environment"):
         return
     if source.origin == "this session":
-        st.button("Forget this key", icon=":material/key_off:", on_click=_forget_key, use_container_width=True)
+        st.button("Forget this key", icon=":material/key_off:", on_click=_forget_key, width="stretch")
         return
     st.text_input(
         "API key",

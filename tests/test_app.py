@@ -377,3 +377,24 @@ def test_demo_mode_says_so_and_works(tmp_path, monkeypatch):
         assert any("Demo mode" in i.value for i in at.info)
     finally:
         services.connections().close_all()
+
+
+def test_delete_asks_first(app, data_dir):
+    """The confirmation is a dialog, which reruns on its own; AppTest runs whole scripts, so the
+    confirmed delete itself is checked in the browser (e2e/test_playground.py)."""
+    s = seed_history(data_dir)
+    app.switch_page("pages/history.py")
+    app.query_params["gen"] = "b:veo2"
+    at = run(app)
+    at.button(key="detail-delete").click()
+    at = run(at)
+    assert s.get("b:veo2") is not None
+    assert any("cannot be undone" in m.value for m in at.markdown)
+
+
+def test_a_running_generation_cannot_be_deleted(app, data_dir):
+    seed_history(data_dir)
+    app.switch_page("pages/history.py")
+    app.query_params["gen"] = "d:veo2"  # still generating
+    at = run(app)
+    assert at.button(key="detail-delete").disabled

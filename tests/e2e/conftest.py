@@ -123,7 +123,12 @@ def page(browser):
 
 
 def wait_for_app(page, timeout: float = 30_000) -> None:
-    """Streamlit's own e2e idiom: the app element reports when the script is not running."""
+    """Streamlit's own e2e idiom: the app element reports when the script is not running.
+
+    A run that an action just asked for may not have started yet, so give it a moment
+    first (Streamlit's e2e helpers do the same), or this would see the previous run's state.
+    """
+    page.wait_for_timeout(150)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
 
 

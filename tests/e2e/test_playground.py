@@ -154,3 +154,20 @@ def test_a_first_visit_straight_to_history_gets_the_full_app(app_server, page):
     assert page.get_by_role("link", name="Generate").is_visible()
     assert page.get_by_text("Live API").is_visible()
     assert not page.get_by_role("link", name="app").is_visible()
+
+
+def test_delete_after_confirming_removes_the_row_and_the_video(app_server, e2e_sim, page):
+    open_app(page, app_server.url)
+    generate(page, FOX)
+    wait_for_videos(page, 1)
+    page.get_by_role("link", name="History").click()
+    wait_for_app(page)
+    page.locator("[data-testid='stDataFrame']").click(position={"x": 12, "y": 55})
+    wait_for_app(page)
+    page.get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("cannot be undone", exact=False).wait_for()
+    dialog.get_by_role("button", name="Delete").click()
+    wait_for_app(page)
+    page.get_by_text("Nothing generated yet.", exact=False).wait_for()
+    assert not list((app_server.data_dir / "videos").glob("*.mp4"))

@@ -21,7 +21,7 @@ def test_killed_with_five_pending_then_restarted_all_complete(e2e_sim, page, tmp
     open_app(page, server.url)
     for n in range(5):
         generate(page, f"Pending generation number {n + 1}")
-    assert e2e_sim.count("create") == 5
+        assert wait_until(lambda n=n: e2e_sim.count("create") == n + 1, timeout=10)
     store = Store(server.data_dir)
     assert len(store.pending()) == 5
     server.stop(kill=True)  # SIGKILL: no cleanup of any kind
