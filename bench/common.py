@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 import shutil
 import socket
@@ -10,7 +11,8 @@ import sqlite3
 import statistics
 import time
 import uuid
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from videogen import catalog
@@ -137,3 +139,23 @@ def fill_history(data_dir: Path, n: int, *, video: Path, seed: int = 7, all_comp
                                        credits_used=24_000.0 * request["duration"]))
                 store.set_video_path(gen_id, video)
     return store
+
+
+@contextmanager
+def app_environment(**values: str | None) -> Iterator[None]:
+    """Run the app (AppTest, in this process) with these environment variables (None: unset);
+    afterwards put them back and stop every connection, poller and simulator it opened."""
+    import streamlit as st
+
+    from components import services
+
+    saved = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+    try:
+        yield
+    finally:
+        services.connections().close_all()
+        st.cache_resource.clear()
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)

@@ -24,12 +24,11 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import requests
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from components import services
 
-from .common import API_KEY, BODY, ROOT, free_port, median, percentile
+from .common import API_KEY, BODY, ROOT, app_environment, free_port, median, percentile
 from .report import Row, Section, ratio
 
 APP = ROOT / "app.py"
@@ -59,22 +58,6 @@ def _simulator(state_dir: Path) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-@contextmanager
-def _app_env(data_dir: Path, url: str):
-    names = ("PLAYGROUND_DATA_DIR", "AIMLAPI_API_KEY", "AIMLAPI_BASE_URL", "PLAYGROUND_TYPICAL_SECONDS", "AIML_API_KEY")
-    saved = {n: os.environ.get(n) for n in names}
-    os.environ.update(PLAYGROUND_DATA_DIR=str(data_dir), AIMLAPI_API_KEY=API_KEY, AIMLAPI_BASE_URL=url,
-                      PLAYGROUND_TYPICAL_SECONDS=str(JOB_SECONDS))
-    os.environ.pop("AIML_API_KEY", None)
-    try:
-        yield
-    finally:
-        services.connections().close_all()
-        st.cache_resource.clear()
-        for name, value in saved.items():
-            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
-
-
 def _saved(db_path: Path) -> int:
     """Videos saved so far; a count in SQL, so that watching adds next to nothing to the load."""
     with closing(sqlite3.connect(db_path)) as db:
@@ -92,7 +75,10 @@ def _timed_run(at: AppTest) -> float:
 def run(quick: bool, work: Path) -> Section:
     n = 100 if quick else 500
     section = Section("load")
-    with _simulator(work / "load-simulator") as url, _app_env(work / "load-data", url):
+    app_env = app_environment(PLAYGROUND_DATA_DIR=str(work / "load-data"), AIMLAPI_API_KEY=API_KEY, AIML_API_KEY=None,
+                              AIMLAPI_BASE_URL=None, PLAYGROUND_TYPICAL_SECONDS=str(JOB_SECONDS))
+    with _simulator(work / "load-simulator") as url, app_env:
+        os.environ["AIMLAPI_BASE_URL"] = url  # known only once the simulator runs; app_env restores it
         at = AppTest.from_file(str(APP), default_timeout=120)
         _timed_run(at)  # opens the connection, starts the poller
         idle = [_timed_run(at) for _ in range(RUNS_IDLE)]

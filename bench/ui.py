@@ -16,7 +16,6 @@ the same script with no cards (AppTest's own per-run cost).
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -24,17 +23,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from components import services
 from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of
 from videogen.generation import Generation, Status
 from videogen.schedule import Schedule
 from videogen.store import Record, Store
 from videogen.videos import video_filename
 
-from .common import ROOT, fill_history, history_dir, median, sample_clip
+from .common import ROOT, app_environment, fill_history, history_dir, median, sample_clip
 from .report import Row, Section, ratio
 
 APP = ROOT / "app.py"
@@ -52,22 +49,8 @@ def _demo_app(data_dir: Path) -> Iterator[None]:
     """Point the app at `data_dir` in demo mode; afterwards stop its simulator and poller and forget them."""
     if (ROOT / ".streamlit" / "secrets.toml").exists():
         raise RuntimeError(".streamlit/secrets.toml exists: the app would not run in demo mode. Move it aside to bench the UI.")
-    names = ("PLAYGROUND_DATA_DIR", "PLAYGROUND_DEMO_SECONDS", *_CLEARED_ENV)
-    saved = {name: os.environ.get(name) for name in names}
-    for name in _CLEARED_ENV:
-        os.environ.pop(name, None)
-    os.environ["PLAYGROUND_DATA_DIR"] = str(data_dir)
-    os.environ["PLAYGROUND_DEMO_SECONDS"] = "45"
-    try:
+    with app_environment(PLAYGROUND_DATA_DIR=str(data_dir), PLAYGROUND_DEMO_SECONDS="45", **dict.fromkeys(_CLEARED_ENV)):
         yield
-    finally:
-        services.connections().close_all()
-        st.cache_resource.clear()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _run(at: AppTest) -> float:

@@ -43,6 +43,14 @@ def wait_for_videos(page, count: int, timeout: float = 45_000) -> None:
     )
 
 
+def select_first_history_row(page) -> None:
+    """Open History and tick the first row's checkbox (the table is a canvas: click by position)."""
+    page.get_by_role("link", name="History").click()
+    wait_for_app(page)
+    page.locator("[data-testid='stDataFrame']").click(position={"x": 12, "y": 55})
+    wait_for_app(page)
+
+
 def export_csv(page) -> list[dict]:
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
@@ -115,10 +123,7 @@ def test_selecting_a_row_plays_its_video(app_server, e2e_sim, page):
     open_app(page, app_server.url)
     generate(page, FOX)
     wait_for_videos(page, 1)
-    page.get_by_role("link", name="History").click()
-    wait_for_app(page)
-    page.locator("[data-testid='stDataFrame']").click(position={"x": 12, "y": 55})
-    wait_for_app(page)
+    select_first_history_row(page)
     page.get_by_text("Request body").wait_for()
     wait_for_videos(page, 1)
     assert "gen=" in page.url
@@ -160,10 +165,7 @@ def test_delete_after_confirming_removes_the_row_and_the_video(app_server, e2e_s
     open_app(page, app_server.url)
     generate(page, FOX)
     wait_for_videos(page, 1)
-    page.get_by_role("link", name="History").click()
-    wait_for_app(page)
-    page.locator("[data-testid='stDataFrame']").click(position={"x": 12, "y": 55})
-    wait_for_app(page)
+    select_first_history_row(page)
     page.get_by_role("button", name="Delete").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("cannot be undone", exact=False).wait_for()
