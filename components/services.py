@@ -16,7 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from videogen.client import DEFAULT_BASE_URL, api_key_from_env
+from videogen.client import api_key_from_env, base_url_from_env
 from videogen.connection import Connection, account_of, connect
 from videogen.store import data_dir_from_env
 
@@ -50,7 +50,7 @@ def resolve_key() -> KeySource:
 
 
 def base_url() -> str:
-    return _secret("AIMLAPI_BASE_URL") or os.environ.get("AIMLAPI_BASE_URL", "").strip() or DEFAULT_BASE_URL
+    return _secret("AIMLAPI_BASE_URL") or base_url_from_env()
 
 
 def data_dir() -> Path:

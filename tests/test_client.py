@@ -275,6 +275,14 @@ def test_key_and_base_url_from_environment():
     assert base_url_from_env({"AIMLAPI_BASE_URL": "http://127.0.0.1:9"}) == "http://127.0.0.1:9"
 
 
+def test_client_from_environment(sim, monkeypatch):
+    monkeypatch.setenv("AIMLAPI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
+    client = Client.from_env()
+    assert client.base_url == sim.url and client.key_hint == TEST_KEY[-4:].join(["…", ""])
+    assert client.create(VEO2).id
+
+
 def test_plain_http_to_a_remote_host_is_refused():
     with pytest.raises(ValueError, match="plain http"):
         Client(TEST_KEY, base_url="http://api.example.com")

@@ -304,10 +304,6 @@ class Store:
                    FROM generations ORDER BY created_at DESC"""
             ).fetchall()
 
-    def count(self) -> int:
-        with self._connect() as db:
-            return db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
-
     def pending(self, server: str | None = None, account: str | None = None, *, limit: int | None = None) -> list[Record]:
         """Generations still running on the server, newest first; optionally of one server and key only."""
         where, args = self._scope(server, account)
