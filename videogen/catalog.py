@@ -21,9 +21,10 @@ from typing import Any
 
 CATALOG_PATH = Path(__file__).with_name("catalog.json")
 
-# Most models publish no prompt limit. Google documents about 1,024 tokens
-# (~4,000 characters) for Veo; a longer prompt is refused or cut by the
-# provider, so it is refused here before it can cost anything.
+# Most models, veo2 among them, publish no prompt limit. This project's cap:
+# 4,000 characters (roughly 1,000 tokens), longer than any prompt worth paying
+# for and small enough that a runaway paste is refused before it costs anything.
+# Models that publish a maxLength use theirs.
 UNPUBLISHED_PROMPT_LIMIT = 4000
 
 # When a model's typical run time is not known, poll as if it took a minute.
