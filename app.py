@@ -11,7 +11,7 @@ from components import services, sidebar
 st.set_page_config(page_title="Video Playground", page_icon="🎬", layout="wide")
 
 source = services.resolve_key()
-conn = services.connection()
+conn = services.connection(source)
 
 generate = st.Page("pages/generate.py", title="Generate", icon=":material/movie_edit:", default=True)
 history = st.Page("pages/history.py", title="History", icon=":material/history:")
@@ -30,4 +30,4 @@ if conn.is_demo:
     )
 page.run()
 with banner:  # filled after the page ran: a refusal from this run's submission shows at once
-    sidebar.auth_banner(conn)
+    sidebar.auth_banner(conn, source)

@@ -105,9 +105,9 @@ def connections() -> _Connections:
     return _Connections()
 
 
-def connection() -> Connection:
+def connection(source: KeySource | None = None) -> Connection:
     """This session's connection; stops the page with a readable message if it cannot be opened."""
-    source = resolve_key()
+    source = source or resolve_key()
     try:
         return connections().get(source.key, base_url(), data_dir())
     except ValueError as exc:  # a base URL we refuse to send a key to

@@ -109,14 +109,14 @@ def announce_finished(conn: Connection) -> None:
             st.toast(f"Generation lost: {excerpt(record.prompt)}", icon=":material/help:")
 
 
-def auth_banner(conn: Connection) -> None:
+def auth_banner(conn: Connection, source: services.KeySource) -> None:
     """One clear banner when the server refuses the key or the account is out of credits."""
     problem: ApiError | None = conn.poller.auth_problem or st.session_state.get("create_auth_problem")
     if problem is None:
         return
     if isinstance(problem, AuthenticationError):
         st.error(
-            "**The API refused the key (401).** Check `AIMLAPI_API_KEY`, or paste another key above. "
+            f"**The API refused the key (401).** {_where_to_fix(source)} "
             "Polling is paused until the key works; nothing is lost.",
             icon=":material/key_off:",
         )
@@ -126,3 +126,10 @@ def auth_banner(conn: Connection) -> None:
             "Top up at aimlapi.com; running generations are checked again automatically.",
             icon=":material/account_balance_wallet:",
         )
+
+
+def _where_to_fix(source: services.KeySource) -> str:
+    if source.origin == "this session":
+        return "Press *Forget this key* above and paste another."
+    where = "`.streamlit/secrets.toml`" if source.origin == "secrets.toml" else "the environment"
+    return f"Check `AIMLAPI_API_KEY` in {where}, then restart the app."
