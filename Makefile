@@ -1,17 +1,23 @@
 # make run    start the playground (demo mode unless an API key is set)
 # make test   every test: engine, simulator, pages, and the browser end-to-end suite
 # make bench  the benchmark; writes bench/results/latest.json
+#
+# Each target installs what it needs: the venv from PyPI, and through
+# scripts/require-debian-package what pip cannot (Debian's chromium and curl
+# for the tests and the bench, python3-venv where the venv module is missing).
 
 PYTHON ?= python3
+CHROMIUM ?= /usr/bin/chromium
+REQUIRE := scripts/require-debian-package
 VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test bench simulator catalog lint clean screenshots
+.PHONY: run test bench simulator catalog lint clean screenshots browser curl
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); $(REQUIRE) - python3-venv "a virtual environment ($(VENV))" && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(RUNTIME): requirements.txt | $(BIN)/python
@@ -25,10 +31,18 @@ $(DEV): requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(RUNTIME)
 	$(BIN)/python -m streamlit run app.py
 
-test: $(DEV)
+# Headless Chromium runs the end-to-end tests, the screenshots and the bench's memory section.
+browser:
+	@$(REQUIRE) $(CHROMIUM) chromium "make $(or $(MAKECMDGOALS),test) (headless browser tests)"
+
+# The simulator's command-line test drives it with plain curl, as the README does.
+curl:
+	@$(REQUIRE) /usr/bin/curl curl "make test (the simulator's curl test)"
+
+test: $(DEV) browser curl
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(DEV)
+bench: $(DEV) browser
 	$(BIN)/python -m bench
 
 simulator: $(RUNTIME)
@@ -45,5 +59,5 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # Retake the README's screenshots (docs/screenshots/) with the end-to-end suite.
-screenshots: $(DEV)
+screenshots: $(DEV) browser
 	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e -k "prompt_becomes or history_lists or selecting"

@@ -2,6 +2,9 @@
 
 Exit status is 0 when every selected section ran (whatever its PASS/FAIL
 results: this is a measurement, not a gate) and 1 when a section crashed.
+A crashed section does not stop the others: its error is printed, and the
+JSON still holds every other section, with the crashed ones named under
+"failed_sections".
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", choices=SECTIONS, help="run only this section (repeatable)")
+    parser.add_argument("--only", action="append", choices=SECTIONS, help="run only this section (repeatable; run in the order given)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     # The engine logs retries and Streamlit warns about running outside `streamlit run`: noise here.
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
 
-    chosen = [s for s in SECTIONS if not args.only or s in args.only]
+    chosen = list(dict.fromkeys(args.only)) if args.only else list(SECTIONS)
     command, machine = command_line(), machine_info()
     print(f"$ {command}")
     print("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()), flush=True)
@@ -59,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n== results ({elapsed:.0f} s in all)\n{table(sections)}")
     write_json(to_json(sections, command=command, machine=machine, started_at=started_at, elapsed=elapsed, quick=args.quick), args.out)
     print(f"\nwrote {args.out}")
-    return 1 if any(s.error for s in sections) else 0
+    failed = [s.name for s in sections if s.error]
+    if failed:
+        print(f"failed sections: {', '.join(failed)} (their errors are printed above and kept in the JSON)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -64,13 +64,14 @@ def render(conn: Connection) -> None:
         st.info(notice, icon=":material/info:")
 
     with st.form("generate", border=True, enter_to_submit=True):
+        # No max_chars: Streamlit's text area silently drops a paste longer than its limit, and the
+        # person would then read "Prompt is required". A long text is kept, and Generate names its length.
         st.text_area(
             "Prompt",
             key=KEY["prompt"],
-            max_chars=model.param("prompt").max_length,
             height=110,
             placeholder="A slow dolly shot through a neon-lit night market in the rain…",
-            help=f"Up to {model.param('prompt').max_length:,} characters. Longer text is not accepted.",
+            help=f"Up to {model.param('prompt').max_length:,} characters.",
             persist_state="session",
         )
         errors = {"prompt": st.empty()}
@@ -98,9 +99,9 @@ def render(conn: Connection) -> None:
             st.text_area(
                 "Negative prompt",
                 key=KEY["negative_prompt"],
-                max_chars=model.param("negative_prompt").max_length,
                 height=68,
                 placeholder="What to keep out of the video",
+                help=f"Up to {model.param('negative_prompt').max_length:,} characters.",
                 persist_state="session",
             )
             errors["negative_prompt"] = st.empty()

@@ -121,12 +121,22 @@ def ensure_entry_point() -> None:
 
     With a pages/ folder next to app.py, Streamlit runs a page file on its own
     (its old multipage convention) until app.py has called st.navigation once
-    in the process; AppTest resets that state before every run. The page would
-    then have no sidebar, no demo notice and the wrong menu. Running app.py
-    here, within the same run, keeps this run's clicks and fixes the page.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
+    in the process; AppTest resets that state before every run. A deep link
+    such as /history?gen=<id> on a fresh server would then get no sidebar, no
+    demo notice and the wrong menu. Running app.py here, within the same run,
+    keeps this run's clicks and fixes the page.
 
-    if PagesManager.uses_pages_directory:
+    Streamlit 1.67 has no supported switch for this: its documented way out is
+    to rename pages/, which this project's layout keeps. The flag read here is
+    internal; tests/test_app.py fails with a clear message if an upgrade removes it.
+    """
+    if uses_legacy_pages_directory():
         runpy.run_path(str(APP_PATH), run_name="__main__")
         st.stop()
+
+
+def uses_legacy_pages_directory() -> bool:
+    """Streamlit's internal `PagesManager.uses_pages_directory`: True until st.navigation has run in this process."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    return bool(PagesManager.uses_pages_directory)

@@ -69,13 +69,29 @@ def store(data_dir) -> Store:
     return Store(data_dir)
 
 
+def test_the_streamlit_internal_behind_deep_links_still_exists():
+    """services.ensure_entry_point reads a Streamlit internal; an upgrade that drops it must fail here, loudly."""
+    from streamlit.runtime import pages_manager
+
+    assert hasattr(pages_manager, "PagesManager") and hasattr(pages_manager.PagesManager, "uses_pages_directory"), (
+        "Streamlit no longer has streamlit.runtime.pages_manager.PagesManager.uses_pages_directory. "
+        "components/services.ensure_entry_point() relies on it so that a first visit to /history on a fresh "
+        "server opens inside app.py's navigation. Find the new way (or rename pages/), then update that function "
+        "and this test; tests/e2e/test_playground.py::test_a_first_visit_straight_to_history_gets_the_full_app "
+        "checks the result in the browser."
+    )
+    assert services.uses_legacy_pages_directory() in (True, False)
+
+
 # -- the form ---------------------------------------------------------------
 
 
 def test_form_has_the_controls_and_labels(app):
     at = run(app)
     assert at.text_area(key="gen_prompt").label == "Prompt"
-    assert at.text_area(key="gen_prompt").max_chars == 4000  # shown as a live character count
+    # No max_chars: the browser would drop a longer paste without a word (see the long-paste test).
+    assert not at.text_area(key="gen_prompt").max_chars
+    assert "4,000 characters" in at.text_area(key="gen_prompt").help
     assert at.segmented_control(key="gen_aspect_ratio").label == "Aspect ratio"
     assert at.segmented_control(key="gen_aspect_ratio").options == ["16:9 landscape", "9:16 portrait"]
     assert at.segmented_control(key="gen_duration").label == "Duration (s)"
@@ -113,6 +129,21 @@ def test_a_huge_prompt_from_a_link_is_refused(app, sim):
     at.button(key="generate").click()
     at = run(at)
     assert any("Prompt is required" in e.value for e in at.error)
+    assert sim.count("create") == 0
+
+
+@pytest.mark.parametrize("field", ["prompt", "negative_prompt"])
+def test_a_pasted_text_over_the_limit_is_kept_and_its_length_named(app, sim, field):
+    long_text = ("a slow pan over the harbour " * 440).strip()  # 12,319 characters
+    at = run(app)
+    if field == "prompt":
+        at = submit(at, long_text)
+    else:
+        at = submit(at, PROMPT, negative_prompt=long_text)
+    errors = " ".join(e.value for e in at.error).replace("\\", "")
+    assert f"{len(long_text):,} characters long; the limit is 4,000" in errors
+    assert "required" not in errors
+    assert at.text_area(key=f"gen_{field}").value == long_text  # kept, to be shortened
     assert sim.count("create") == 0
 
 
