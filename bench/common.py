@@ -159,3 +159,13 @@ def app_environment(**values: str | None) -> Iterator[None]:
         st.cache_resource.clear()
         for name, value in saved.items():
             os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+
+
+def timed_run(at) -> float:  # noqa: ANN001 (an AppTest)
+    """Seconds for one AppTest page run; an exception in the app fails the section instead of timing it."""
+    started = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - started
+    if at.exception:
+        raise RuntimeError(f"the app raised: {[e.value for e in at.exception][:3]}")
+    return elapsed

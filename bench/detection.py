@@ -4,7 +4,7 @@
 0.25, all divided by FACTOR so the run takes about a minute. Three contestants
 poll their own copy of every job on one simulator, at the same time:
 
-    ours  videogen.poller.Poller, schedule Schedule(typical=45/FACTOR), default error backoff
+    ours  videogen.poller.Poller, schedule Schedule.scaled(45/FACTOR), default error backoff
     A     one thread per job, fetch every 2 s (unscaled): the vendor SDK's default loop
     B     the same, every 10 s
 
@@ -89,7 +89,7 @@ def run(quick: bool, work: Path, *, sequential: bool = False) -> Section:
             Contestant(name, Store(work / f"detection-{name}"), Client(API_KEY, base_url=sim.url)) for name in ("ours", "A", "B")
         ]
         ours = contestants[0]
-        poller = Poller(ours.store, ours.client, server=SERVER, schedule_for=lambda model: Schedule(typical=TYPICAL / factor))
+        poller = Poller(ours.store, ours.client, server=SERVER, schedule_for=lambda model: Schedule.scaled(TYPICAL / factor))
         stop = threading.Event()
         started = time.monotonic()
         groups = [[c] for c in contestants] if sequential else [contestants]

@@ -17,7 +17,6 @@ the same script with no cards (AppTest's own per-run cost).
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,11 +26,11 @@ from streamlit.testing.v1 import AppTest
 
 from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of
 from videogen.generation import Generation, Status
-from videogen.schedule import Schedule
+from videogen.runtimes import Estimate
 from videogen.store import Record, Store
 from videogen.videos import video_filename
 
-from .common import ROOT, app_environment, fill_history, history_dir, median, sample_clip
+from .common import ROOT, app_environment, fill_history, history_dir, median, sample_clip, timed_run
 from .report import Row, Section, ratio
 
 APP = ROOT / "app.py"
@@ -53,26 +52,17 @@ def _demo_app(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def _run(at: AppTest) -> float:
-    t0 = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - t0
-    if at.exception:
-        raise RuntimeError(f"the app raised: {[e.value for e in at.exception]}")
-    return elapsed
-
-
 def history_runs(data_dir: Path, rows: int, runs: int) -> tuple[float, list[float]]:
     """(first History run, then `runs` more) in seconds."""
     with _demo_app(data_dir):
         at = AppTest.from_file(str(APP), default_timeout=120)
-        _run(at)  # the Generate page, which opens the demo connection
+        timed_run(at)  # the Generate page, which opens the demo connection
         at.switch_page("pages/history.py")
-        first = _run(at)
+        first = timed_run(at)
         shown = len(at.dataframe[0].value) if at.dataframe else 0
         if shown != rows:
             raise RuntimeError(f"History showed {shown} rows, expected {rows}")
-        return first, [_run(at) for _ in range(runs)]
+        return first, [timed_run(at) for _ in range(runs)]
 
 
 @dataclass
@@ -87,8 +77,8 @@ class _CardsConnection:
     def pending_ids(self) -> set[str]:
         return self.store.pending_ids(DEMO_SERVER, account_of(DEMO_KEY))
 
-    def schedule_for(self, model: str) -> Schedule:
-        return Schedule(typical=45.0)
+    def estimate(self, record: Record) -> Estimate:
+        return Estimate(typical=45.0, spread=0.25, samples=0, learned=False)
 
 
 def _cards_script(conn, ids: list[str]) -> None:
@@ -130,10 +120,10 @@ def _finished_store(work: Path, cards: int) -> Store:
 
 def _timed(conn, card_ids: list[str], expect_videos: int, runs: int) -> tuple[list[float], list[float]]:
     at = AppTest.from_function(_cards_script, kwargs={"conn": conn, "ids": card_ids}, default_timeout=60)
-    _run(at)  # warm-up
+    timed_run(at)  # warm-up
     if len(at.get("video")) != expect_videos:
         raise RuntimeError(f"expected {expect_videos} videos, the script drew {len(at.get('video'))}")
-    times = [_run(at) for _ in range(runs)]
+    times = [timed_run(at) for _ in range(runs)]
     return times, at.session_state["bench_fragment_s"][1:] if card_ids else []
 
 

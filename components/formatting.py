@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from videogen import catalog
 from videogen.generation import Status
 
 STATUS_LOOK = {
@@ -31,12 +32,27 @@ def clock(timestamp: float) -> str:
     return moment.strftime("%d %b %H:%M")
 
 
+def model_name(model_id: str) -> str:
+    """A model's readable name, or its id when the catalog no longer has it."""
+    try:
+        return catalog.get(model_id).name
+    except catalog.UnknownModelError:
+        return model_id
+
+
 def parameters(request: dict) -> str:
-    """The non-text parameters of a request on one line (the prompts are shown as plain text elsewhere)."""
-    parts = [str(request.get("aspect_ratio", "16:9")), f"{request.get('duration', 5)} s"]
+    """The model and the non-text parameters of a request on one line (the prompts are shown as plain text elsewhere)."""
+    parts = [model_name(str(request.get("model", "")))]
+    if request.get("aspect_ratio") is not None:
+        parts.append(str(request["aspect_ratio"]))
+    if request.get("duration") is not None:
+        parts.append(f"{request['duration']} s")
+    if request.get("resolution") is not None:
+        parts.append(str(request["resolution"]))
     if request.get("seed") is not None:
         parts.append(f"seed {request['seed']}")
-    parts.append("enhance on" if request.get("enhance_prompt", True) else "enhance off")
+    if isinstance(request.get("enhance_prompt"), bool):
+        parts.append("enhance on" if request["enhance_prompt"] else "enhance off")
     return " · ".join(parts)
 
 

@@ -26,7 +26,8 @@ from videogen.store import Record, Store
 COLUMN_CONFIG = {
     "created": st.column_config.DatetimeColumn("Created", format="MMM D, HH:mm", width=100),
     "status": st.column_config.TextColumn("Status", width=80),
-    "prompt": st.column_config.TextColumn("Prompt", width=200),
+    "model": st.column_config.TextColumn("Model", width=110),
+    "prompt": st.column_config.TextColumn("Prompt", width=180),
     "aspect_ratio": st.column_config.TextColumn("Ratio", width=55),
     "duration": st.column_config.NumberColumn("Duration", format="%d s", width=65),
     "seed": st.column_config.NumberColumn("Seed", format="%d", width=80),
@@ -41,15 +42,19 @@ VISIBLE = [c for c in history.COLUMNS if c != "id"]
 VIDEO_LINK_PREFIX = "history?gen="
 
 
-def filters() -> dict:
-    status_col, ratio_col, duration_col, search_col = st.columns([1.4, 1, 1, 1.6])
+def filters(df: pd.DataFrame) -> dict:
+    """The filter widgets; the model, ratio and duration choices are the values this history holds."""
+    status_col, model_col, ratio_col, duration_col, search_col = st.columns([1.3, 1.5, 1, 1, 1.5])
+    ratios = sorted(r for r in df["aspect_ratio"].dropna().unique() if isinstance(r, str)) or ["16:9", "9:16"]
+    durations = sorted(int(d) for d in df["duration"].dropna().unique()) or [5, 6, 7, 8]
     return {
         "statuses": status_col.multiselect(
             "Status", [s.value for s in Status], key="hist_status", placeholder="Any status",
             format_func=lambda v: STATUS_LOOK[Status(v)][0],
         ),
-        "aspect_ratios": ratio_col.multiselect("Aspect ratio", ["16:9", "9:16"], key="hist_ratio", placeholder="Any"),
-        "durations": duration_col.multiselect("Duration (s)", [5, 6, 7, 8], key="hist_duration", placeholder="Any"),
+        "models": model_col.multiselect("Model", sorted(df["model"].unique()), key="hist_model", placeholder="Any model"),
+        "aspect_ratios": ratio_col.multiselect("Aspect ratio", ratios, key="hist_ratio", placeholder="Any"),
+        "durations": duration_col.multiselect("Duration (s)", durations, key="hist_duration", placeholder="Any"),
         "search": search_col.text_input("Search prompts", key="hist_search", placeholder="Words in the prompt"),
     }
 

@@ -1,8 +1,9 @@
-"""The Generate form: prompt, aspect ratio, duration and the advanced options.
+"""The Generate form for the chosen model: its inputs, its parameters, Generate, and what came of it.
 
-Data flows one way: the widgets' values go through `catalog.validate`, and only
-a clean body reaches `Connection.submit`, which creates and records the
-generation in one step. Errors are shown beside their field; nothing is sent.
+The widgets come from `form_builder` (one builder for every model). Data flows
+one way: the widgets' values go through `catalog.validate`, and only a clean
+body reaches `Connection.submit`, which creates and records the generation in
+one step. Errors are shown beside their field; nothing is sent.
 
 Exactly one generation per submission: a double click or a second Enter
 arrives as a second run with the same request, which `DuplicateGuard` refuses.
@@ -16,8 +17,9 @@ from typing import Any
 
 import streamlit as st
 
+from components import form_builder, model_picker
 from components.markdown import literal
-from videogen import catalog
+from videogen import catalog, media
 from videogen.connection import Connection
 from videogen.duplicates import DuplicateGuard
 from videogen.errors import (
@@ -29,152 +31,121 @@ from videogen.errors import (
     PermissionDeniedError,
     RateLimitError,
 )
+from videogen.generation import Status
+from videogen.videos import is_allowed_video_url
 
-MODEL = "veo2"
-FIELDS = ("prompt", "aspect_ratio", "duration", "negative_prompt", "seed", "enhance_prompt")
-#: Session-state key of each field's widget.
-KEY = {name: f"gen_{name}" for name in FIELDS}
-
-
-def defaults(model: catalog.Model) -> dict[str, Any]:
-    return {
-        "prompt": "",
-        "aspect_ratio": model.param("aspect_ratio").default,
-        "duration": model.param("duration").default,
-        "negative_prompt": "",
-        "seed": "",
-        "enhance_prompt": model.param("enhance_prompt").default,
-    }
+DEFAULT_MODEL = "veo2"
 
 
 def load_into_form(request: dict[str, Any]) -> None:
-    """Put a past request's parameters back into the form (the Re-run action). Use as a button callback."""
-    model = catalog.get(MODEL)
-    values = {**defaults(model), **{k: v for k, v in request.items() if k in FIELDS}}
-    values["seed"] = "" if values.get("seed") is None else str(values["seed"])
-    for name, value in values.items():
-        st.session_state[KEY[name]] = value
-    st.session_state["form_notice"] = "Loaded a previous generation's parameters. Edit them, then press Generate."
+    """Put a past request's parameters back into the form (the Re-run action), for any model. A button callback."""
+    model_id = str(request.get("model") or DEFAULT_MODEL)
+    try:
+        model = catalog.get(model_id)
+    except catalog.UnknownModelError:
+        st.session_state["form_notice"] = f"{literal(model_id)} is not a model this app knows; nothing was loaded."
+        return
+    st.session_state[model_picker.KEY] = model.id
+    st.session_state[model_picker.LAST_KEY] = model.id  # not a switch: nothing to reconcile
+    reset = []
+    for field in form_builder.plan(model.id):
+        k = form_builder.key(field.name)
+        value = request.get(field.name)
+        if field.widget == "media":
+            items = value if isinstance(value, list) else [] if value is None else [value]
+            st.session_state[k + "__ref"] = [v for v in items if media.is_reference(v)] or None
+            st.session_state[k] = "\n".join(str(v) for v in items if not media.is_reference(v))
+            st.session_state.pop(k + "__pick", None)
+            continue
+        converted, ok = form_builder.widget_value(field, value)
+        st.session_state[k] = converted
+        if not ok:
+            reset.append(f"{field.label} {literal(repr(value))}")
+    if reset:
+        st.session_state["form_notice"] = f"{'; '.join(reset)}: not available for {model.id}; reset to the default."
+    else:
+        st.session_state["form_notice"] = "Loaded a previous generation's parameters. Edit them, then press Generate."
 
 
-def render(conn: Connection) -> None:
-    model = catalog.get(MODEL)
-    _prepare_state(model)
+def render(conn: Connection, model: catalog.Model) -> None:
+    if reset := form_builder.prepare(model):
+        st.session_state["form_notice"] = f"{literal('; '.join(reset))}: not available for {model.id}; it was reset."
+    _take_query_params(model)
     if notice := st.session_state.pop("form_notice", None):
         st.info(notice, icon=":material/info:")
 
+    media_values = form_builder.draw_media(model, conn.store.data_dir, lambda: _finished_videos(conn))
+    advanced = any(f.advanced and f.widget != "media" for f in form_builder.plan(model.id))
     with st.form("generate", border=True, enter_to_submit=True):
-        # No max_chars: Streamlit's text area silently drops a paste longer than its limit, and the
-        # person would then read "Prompt is required". A long text is kept, and Generate names its length.
-        st.text_area(
-            "Prompt",
-            key=KEY["prompt"],
-            height=110,
-            placeholder="A slow dolly shot through a neon-lit night market in the rain…",
-            help=f"Up to {model.param('prompt').max_length:,} characters.",
-            persist_state="session",
-        )
-        errors = {"prompt": st.empty()}
-        left, right = st.columns(2)
-        with left:
-            st.segmented_control(
-                "Aspect ratio",
-                model.param("aspect_ratio").enum,
-                key=KEY["aspect_ratio"],
-                required=True,
-                format_func={"16:9": "16:9 landscape", "9:16": "9:16 portrait"}.get,
-                persist_state="session",
-            )
-            errors["aspect_ratio"] = st.empty()
-        with right:
-            st.segmented_control(
-                "Duration (s)",
-                model.param("duration").enum,
-                key=KEY["duration"],
-                required=True,
-                persist_state="session",
-            )
-            errors["duration"] = st.empty()
-        with st.expander("Advanced", icon=":material/tune:"):
-            st.text_area(
-                "Negative prompt",
-                key=KEY["negative_prompt"],
-                height=68,
-                placeholder="What to keep out of the video",
-                help=f"Up to {model.param('negative_prompt').max_length:,} characters.",
-                persist_state="session",
-            )
-            errors["negative_prompt"] = st.empty()
-            st.text_input(
-                "Seed",
-                key=KEY["seed"],
-                placeholder="Random",
-                help="Leave blank for a random seed. The same seed and parameters give similar videos.",
-                persist_state="session",
-            )
-            errors["seed"] = st.empty()
-            st.toggle("Enhance prompt", key=KEY["enhance_prompt"], help="Let the model expand the prompt.", persist_state="session")
-            errors["enhance_prompt"] = st.empty()
+        slots = form_builder.draw_fields(model, advanced=False)
+        if advanced:
+            with st.expander("Advanced", icon=":material/tune:"):
+                slots |= form_builder.draw_fields(model, advanced=True)
         submitted = st.form_submit_button("Generate", type="primary", icon=":material/movie:", key="generate")
 
+    # Values a link gave that this model refuses: named beside their fields, as well as in the notice.
+    for field, message in st.session_state.pop("field_problems", {}).items():
+        if slot := slots.get(field) or (media_values[field].slot if field in media_values else None):
+            slot.error(literal(message), icon=":material/error:")
     if submitted:
-        params = {name: st.session_state.get(KEY[name]) for name in FIELDS}
+        params, problems = form_builder.raw_values(model, media_values)
         result = catalog.validate(model, params)
-        if result.ok:
+        errors = {**result.errors, **problems}
+        if not errors:
             _send(conn, result.body)
         else:
-            for field, message in result.errors.items():
-                (errors.get(field) or st).error(literal(message), icon=":material/error:")
+            for field, message in errors.items():
+                if field in media_values and media_values[field].error == message:
+                    continue  # already shown beside the input when the file was chosen
+                slot = slots.get(field) or (media_values[field].slot if field in media_values else None)
+                (slot or st).error(literal(message), icon=":material/error:")
     _submit_problem(conn)
 
 
-def _prepare_state(model: catalog.Model) -> None:
-    """Fill in defaults, take parameters from the page's link, and drop values the widgets cannot show.
-
-    A value can reach session state by other routes than the widgets (a link, a
-    stale session). A widget given a value outside its options would fail, so
-    such values are reset with a notice; they could never have been sent anyway.
-    """
-    for name, value in defaults(model).items():
-        st.session_state.setdefault(KEY[name], value)
-    _take_query_params(model)
-    for name in ("aspect_ratio", "duration"):
-        options = model.param(name).enum
-        if st.session_state.get(KEY[name]) not in options:
-            bad = st.session_state.get(KEY[name])
-            st.session_state[KEY[name]] = model.param(name).default
-            st.session_state["form_notice"] = (
-                f"{model.param(name).label} {literal(repr(bad))} is not available for {MODEL}; it was reset."
-            )
-    if not isinstance(st.session_state.get(KEY["enhance_prompt"]), bool):
-        st.session_state[KEY["enhance_prompt"]] = model.param("enhance_prompt").default
-    for name in ("prompt", "negative_prompt", "seed"):
-        if not isinstance(st.session_state.get(KEY[name]), str):
-            value = st.session_state.get(KEY[name])
-            st.session_state[KEY[name]] = "" if value is None else str(value)
+def _finished_videos(conn: Connection) -> list[tuple[str, str]]:
+    """(API video link, label) of this history's finished generations, for "use this video"."""
+    choices = [
+        (r.video_url, f"{r.prompt[:48] or r.id} · {r.model}")
+        for r in conn.store.records(limit=200)
+        if r.status is Status.COMPLETED and r.video_url and is_allowed_video_url(r.video_url)
+    ]
+    st.session_state["gen_own_video_links"] = {link for link, _ in choices}
+    return choices
 
 
 def _take_query_params(model: catalog.Model) -> None:
     """`?prompt=…&aspect_ratio=9:16&duration=6&seed=7` fills the form once; invalid values are named and ignored."""
-    given = {name: st.query_params[name] for name in FIELDS if name in st.query_params}
+    fields = {f.name: f for f in form_builder.plan(model.id)}
+    given = {name: st.query_params[name] for name in fields if name in st.query_params}
     if not given:
         return
     for name in given:
         del st.query_params[name]
-    checked = catalog.validate(model, {**defaults(model), "prompt": "-", **given})
-    accepted, refused = [], []
+    checked = catalog.validate(model, given)
+    accepted, refused = [], {}
     for name, value in given.items():
+        field = fields[name]
         if name in checked.errors:
-            refused.append(f"{name}: {checked.errors[name]}")
+            refused[name] = checked.errors[name]
             continue
-        if name == "enhance_prompt":
-            value = value.strip().lower() == "true"
-        elif name == "duration":
-            value = int(value)
-        st.session_state[KEY[name]] = value
+        if field.widget == "media":
+            try:
+                st.session_state[form_builder.key(name)] = media.check_link(value, field.param.media or "file")
+            except media.MediaError as exc:
+                refused[name] = str(exc)
+                continue
+        else:
+            converted, ok = form_builder.widget_value(field, value)
+            if not ok:
+                refused[name] = f"{field.label} cannot be {value!r}."
+                continue
+            st.session_state[form_builder.key(name)] = converted
         accepted.append(name)
     if refused:
-        st.session_state["form_notice"] = "Some values in the link were ignored: " + literal("; ".join(refused))
+        st.session_state["field_problems"] = {name: f"From the link, ignored: {text}" for name, text in refused.items()}
+        st.session_state["form_notice"] = "Some values in the link were ignored: " + literal(
+            "; ".join(f"{name}: {text}" for name, text in refused.items())
+        )
     elif accepted:
         st.session_state["form_notice"] = "The form was filled in from the link."
 

@@ -1,12 +1,13 @@
 import streamlit as st
 
-from components import generation_card, prompt_form, services
+from components import generation_card, model_picker, prompt_form, services
 
 services.ensure_entry_point()
 conn = services.connection()
 
 st.title("Generate")
-st.caption("Google Veo 2 · text to video")
-prompt_form.render(conn)
+model = model_picker.render()
+model_picker.link_notice()
+prompt_form.render(conn, model)
 st.subheader("Your generations")
 generation_card.card_grid(conn)

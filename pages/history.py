@@ -12,8 +12,9 @@ if not rows:
     st.info("Nothing generated yet. Videos you generate are kept here, across reloads and restarts.", icon=":material/history:")
     st.stop()
 
-chosen = history_table.filters()
-frame = history.filter_frame(history.frame(rows, link_prefix=history_table.VIDEO_LINK_PREFIX), **chosen)
+everything = history.frame(rows, link_prefix=history_table.VIDEO_LINK_PREFIX)
+chosen = history_table.filters(everything)
+frame = history.filter_frame(everything, **chosen)
 shown = frame["id"].tolist()
 
 with st.container(horizontal=True, vertical_alignment="center"):

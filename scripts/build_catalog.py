@@ -2,35 +2,44 @@
 
     python scripts/build_catalog.py ../shared/aimlapi-spec
 
-The vendor files are large (some are several MB of unrelated endpoints) and full of
-prose. The project keeps only the facts a client needs: for each video model its
-create endpoint and the JSON-Schema rules of every parameter (type, enum, default,
-bounds, required). The output is committed; the app never reads the vendor files.
+The vendor files are large (some are several MB of unrelated endpoints). The
+project keeps what a client and its forms need: for each video model its create
+endpoint, the JSON-Schema rules of every parameter (type, enum, default, bounds,
+required) with the vendor's description as help text, and facts read from those
+descriptions under `x-` keys (media kind, Base64 accepted, size, formats and
+dimension limits). Each model also gets a readable name, a kind and a typical
+run time. The output is committed; the app never reads the vendor files.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 CURRENT_ENDPOINT = "/v2/video/generations"
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from videogen.catalog import to_json_schema  # noqa: E402 (after the path is set)
+
 CATALOG_OUT = ROOT / "videogen" / "catalog.json"
 FETCH_SCHEMA_OUT = ROOT / "tests" / "fixtures" / "fetch-response.schema.json"
 
-# JSON-Schema keywords that carry rules; everything else (description, example,
-# x-codeSamples, title) is prose and stays behind.
+# JSON-Schema keywords that carry rules, and the description the form shows as
+# help; everything else (example, x-codeSamples, title) stays behind.
 KEPT_KEYWORDS = (
     "type", "enum", "default", "minimum", "maximum", "minLength", "maxLength",
-    "minItems", "maxItems", "format", "nullable", "deprecated", "required",
+    "minItems", "maxItems", "format", "nullable", "deprecated", "required", "description",
 )
+KINDS = ("text-to-video", "image-to-video", "video-to-video")
 
 # Facts the OpenAPI files leave out but the vendor's contract states elsewhere
 # (see the project's README, "Where the catalog comes from").
 OVERRIDES: dict[str, dict] = {
     "veo2": {
+        # Measured against the live API when the project began (40 to 60 s).
         "typical_seconds": 45,
         "properties": {
             # The schema lists the enum but no default; the API renders 16:9.
@@ -41,6 +50,111 @@ OVERRIDES: dict[str, dict] = {
         },
     },
 }
+
+
+# -- facts read from names and descriptions ------------------------------------------
+
+def media_kind(name: str, rules: dict) -> str | None:
+    """Which file a parameter carries ("image", "video", "audio"), judged by its name and shape."""
+    if "enum" in rules:
+        return None  # video_quality, video_write_mode: settings, not files
+    shapes = [rules, *rules.get("anyOf", ()), *rules.get("oneOf", ())]
+    if not any(s.get("type") == "string" or (s.get("type") == "array" and s.get("items", {}).get("type") == "string")
+               for s in shapes):
+        return None
+    if re.search(r"video_urls?$", name):
+        return "video"
+    if re.search(r"audio_urls?$", name):
+        return "audio"
+    if re.search(r"image|mask", name):
+        return "image"
+    return None
+
+
+def media_facts(name: str, rules: dict) -> dict:
+    """The `x-` facts of one media parameter, read from the vendor's description where it states them."""
+    kind = media_kind(name, rules)
+    if kind is None:
+        return {}
+    text = rules.get("description") or ""
+    facts: dict = {"x-media": kind}
+    if re.search(r"base64|data ur[il]", text, re.I):
+        facts["x-base64"] = True
+    if size := re.search(r"(?:max(?:imum)?(?: file size)?:?|must not exceed)\s*(\d+)\s*MB", text, re.I):
+        facts["x-max-bytes"] = int(size[1]) * 1024 * 1024
+    if formats := re.search(r"(?:formats?(?: must be)?:?)\s*((?:\.?(?:jpe?g|png|webp)[,/ ]*(?:or |and )?)+)", text, re.I):
+        facts["x-formats"] = sorted({f.lower() for f in re.findall(r"jpe?g|png|webp", formats[1], re.I)})
+    if side := re.search(r"shorter side must exceed (\d+) pixels|min (\d+)\s*px per side", text, re.I):
+        facts["x-min-side"] = int(side[1] or side[2])
+    if ratio := re.search(r"greater than (\d+):(\d+) and less than (\d+):(\d+)|within ([\d.]+):([\d.]+) to ([\d.]+):([\d.]+)", text, re.I):
+        a, b, c, d = (float(x) for x in ratio.groups() if x is not None)
+        facts["x-aspect-range"] = [round(a / b, 4), round(c / d, 4)]
+    return facts
+
+
+def model_kind(model_id: str, schema: dict) -> str:
+    """Video to video when a video is required, image to video when an image is; the id decides when it says."""
+    required = {media_kind(n, schema["properties"][n]) for n in schema.get("required", ()) if n in schema["properties"]}
+    if re.search(r"video-to-video|v2v", model_id) or "video" in required:
+        return "video-to-video"
+    if re.search(r"image-to-video|i2v", model_id) or "image" in required:
+        return "image-to-video"
+    return "text-to-video"
+
+
+# Run times are not published. This project's estimate by tier, used until the
+# history has seen a model finish (see videogen/runtimes.py).
+FAST_TIER = re.compile(r"fast|flash|turbo|lite|draft|distill|mini")
+SLOW_TIER = re.compile(r"pro|master|1080p|ultra")
+
+
+def typical_seconds(model_id: str) -> int:
+    if FAST_TIER.search(model_id):
+        return 30
+    if SLOW_TIER.search(model_id):
+        return 120
+    return 60
+
+
+_KIND_IN_ID = re.compile(r"(?:^|[-/])(?:text|image|video)-to-video(?=$|[-/])|(?:^|[-/])(?:t2v|i2v|v2v)(?=$|[-/])")
+_BRANDS = {
+    "klingai": "Kling", "kling-video": "Kling", "luma": "Luma", "runway": "Runway", "runway-gen3": "Runway Gen-3",
+    "minimax": "MiniMax", "pixverse": "PixVerse", "krea": "Krea", "tencent": "Tencent", "veed": "VEED",
+    "beeble": "Beeble", "magic": "Magic", "wan": "Wan",
+}
+_WORDS = {
+    "ltxv": "LTXV", "vace": "VACE", "o1": "O1", "r2v": "Reference", "h3": "H3", "veo2": "Veo 2", "veo3": "Veo 3",
+    "gen3a": "Gen-3 Alpha", "gen4": "Gen-4", "switchx": "SwitchX", "flux": "FLUX", "omnihuman": "OmniHuman",
+    "live2d": "Live2D", "a14b": "A14B", "14b": "14B", "1.3b": "1.3B", "happyhorse": "HappyHorse",
+}
+_NAMES = {"video-01": "MiniMax Video-01", "video-01-live2d": "MiniMax Video-01 Live2D"}
+
+
+def readable_name(model_id: str) -> str:
+    """"kling-video/v1.6/standard/text-to-video" -> "Kling 1.6 Standard" (the kind is shown apart)."""
+    if model_id in _NAMES:
+        return _NAMES[model_id]
+    rest = model_id.replace("multi-image-to-video", "multi-image").replace("reference-to-video", "reference")
+    rest = rest.replace("first-last-image-to-video", "first-last-frame")
+    segments = _KIND_IN_ID.sub("", rest).strip("/-").split("/")
+    brand = _BRANDS.get(segments.pop(0), "") if len(segments) > 1 else ""
+    words: list[str] = []
+    for token in re.split(r"[-/_ ]+", "/".join(segments)):
+        low = token.lower()
+        if not token:
+            continue
+        if low in _WORDS:
+            words.append(_WORDS[low])
+        elif version := re.fullmatch(r"v(\d+(?:\.\d+)*)", low):
+            words.append(version[1])
+        elif glued := re.fullmatch(r"([a-z]+)(\d+(?:\.\d+)*)", low):
+            words.append(f"{glued[1].capitalize()} {glued[2]}")
+        elif words and re.fullmatch(r"\d", low) and re.fullmatch(r"\d", words[-1].split()[-1]):
+            words[-1] += "." + low  # "wan-2-6" -> "Wan 2.6"
+        else:
+            words.append(token.capitalize() if token.islower() else token)
+    name = " ".join(words).replace("Multi Image", "Multi-image").replace("First Last Frame", "First-last frame")
+    return f"{brand} {name}" if brand and not name.lower().startswith(brand.lower()) else name
 
 
 def clean_schema(schema: dict) -> dict:
@@ -83,6 +197,10 @@ def create_operations(spec: dict):
             yield path, body["schema"]
 
 
+def param_rules(name: str, schema: dict) -> dict:
+    return {**clean_schema(schema), **media_facts(name, schema)}
+
+
 def build_catalog(spec_dir: Path) -> dict:
     models: dict[str, dict] = {}
     for file in sorted((spec_dir / "video-models").rglob("*.json")) + sorted((spec_dir / "legacy").rglob("*.json")):
@@ -98,13 +216,13 @@ def build_catalog(spec_dir: Path) -> dict:
                     entry["endpoint"] = path
                     entry["vendor"] = vendor
                     entry["schema"] = {
-                        "properties": {n: clean_schema(p) for n, p in properties.items()},
+                        "properties": {n: param_rules(n, p) for n, p in properties.items()},
                         "required": [r for r in schema.get("required", []) if r != "model"],
                     }
                 elif path.startswith("/v2/generate/") and path not in entry["legacy_endpoints"]:
                     entry["legacy_endpoints"].append(path)
                     entry.setdefault("schema", {
-                        "properties": {n: clean_schema(p) for n, p in properties.items()},
+                        "properties": {n: param_rules(n, p) for n, p in properties.items()},
                         "required": [r for r in schema.get("required", []) if r != "model"],
                     })
     for entry in models.values():
@@ -112,6 +230,10 @@ def build_catalog(spec_dir: Path) -> dict:
             # Only published on a vendor-prefixed path: that path is the create endpoint.
             entry["endpoint"] = entry["legacy_endpoints"].pop(0)
         entry["legacy_endpoints"].sort()
+    for model_id, entry in models.items():
+        entry["name"] = readable_name(model_id)
+        entry["kind"] = model_kind(model_id, entry["schema"])
+        entry["typical_seconds"] = typical_seconds(model_id)
     apply_overrides(models)
     return {"models": dict(sorted(models.items()))}
 
@@ -125,20 +247,6 @@ def apply_overrides(models: dict[str, dict]) -> None:
                     entry["schema"]["properties"][name].update(rules)
             else:
                 entry[key] = value
-
-
-def to_json_schema(schema: dict) -> dict:
-    """OpenAPI 3.0 `nullable` is not JSON Schema; turn it into a null type so jsonschema can check it."""
-    out = {k: v for k, v in schema.items() if k not in ("nullable", "description", "example", "format")}
-    if "properties" in out:
-        out["properties"] = {n: to_json_schema(p) for n, p in out["properties"].items()}
-    if "items" in out:
-        out["items"] = to_json_schema(out["items"])
-    if schema.get("nullable") and "type" in out:
-        out["type"] = [out["type"], "null"]
-        if "enum" in out:
-            out["enum"] = [*out["enum"], None]
-    return out
 
 
 def build_fetch_schema(spec_dir: Path) -> dict:

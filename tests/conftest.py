@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from videogen.simulator import Simulator
 from videogen.store import Store
 
 TEST_KEY = "sk-test-0123456789abcdef"
+APP = Path(__file__).resolve().parent.parent / "app.py"
 FAST_JOB_SECONDS = 0.6
 
 
@@ -42,7 +44,7 @@ def store(tmp_path):
 
 def fast_schedule(model_id: str) -> Schedule:
     """The real schedule's shape, for jobs that take well under a second."""
-    return Schedule(typical=FAST_JOB_SECONDS)
+    return Schedule.scaled(FAST_JOB_SECONDS)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.05) -> bool:
@@ -53,3 +55,24 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, interval: f
             return True
         time.sleep(interval)
     return predicate()
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def app(sim, data_dir, monkeypatch):
+    """The app (AppTest) in API mode against the test simulator, configured as a user would: by environment."""
+    from streamlit.testing.v1 import AppTest
+
+    from components import services
+
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("AIMLAPI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
+    monkeypatch.setenv("PLAYGROUND_TYPICAL_SECONDS", str(FAST_JOB_SECONDS))
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    yield at
+    services.connections().close_all()

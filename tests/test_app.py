@@ -13,30 +13,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import services
-from tests.conftest import FAST_JOB_SECONDS, TEST_KEY, wait_until
+from tests.conftest import wait_until
 from videogen.generation import Status
 from videogen.simulator import Fault, JobPlan
 from videogen.store import Store
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 PROMPT = "A red fox trotting through fresh snow at dawn"
-
-
-@pytest.fixture
-def data_dir(tmp_path):
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def app(sim, data_dir, monkeypatch):
-    """The app in API mode against the test simulator."""
-    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("AIMLAPI_API_KEY", TEST_KEY)
-    monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    monkeypatch.setenv("PLAYGROUND_TYPICAL_SECONDS", str(FAST_JOB_SECONDS))
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    yield at
-    services.connections().close_all()
 
 
 def run(at: AppTest) -> AppTest:

@@ -30,10 +30,77 @@ def test_veo2_rules():
     assert [p.name for p in veo2.params] == ["prompt", "duration", "aspect_ratio", "negative_prompt", "seed", "enhance_prompt"]
 
 
-def test_catalog_keeps_facts_not_prose():
+def test_catalog_keeps_rules_and_help_but_not_examples():
     text = Path(catalog.CATALOG_PATH).read_text()
-    assert "description" not in text and "example" not in text
+    assert '"example":' not in text and "x-codeSamples" not in text
     assert json.loads(text)["models"]
+    assert "first frame" in catalog.get("veo2/image-to-video").param("image_url").description
+
+
+def test_every_model_has_a_name_and_one_of_three_kinds():
+    models = catalog.models().values()
+    kinds = {kind: sum(m.kind == kind for m in models) for kind in catalog.KINDS}
+    # The vendor's list: about 69 text, 53 image and 21 video models; ours are judged by id and required inputs.
+    assert kinds == {"text-to-video": 65, "image-to-video": 56, "video-to-video": 22}
+    assert all(m.name and m.name != m.id for m in models if "/" in m.id)
+    kling = catalog.get("kling-video/v1.6/standard/text-to-video")
+    assert kling.option_label == "Kling 1.6 Standard · text to video — kling-video/v1.6/standard/text-to-video"
+    assert catalog.get("alibaba/wan-2-6-i2v").name == "Wan 2.6"
+    assert catalog.get("veo2").label == "Veo 2 · text to video"
+    assert catalog.get("google/veo3-1-extend-video").kind == "video-to-video"
+    assert catalog.get("bytedance/omnihuman").kind == "image-to-video"  # image and audio in, video out
+
+
+def test_media_fields_and_the_limits_their_descriptions_state():
+    veo_i2v = catalog.get("veo2/image-to-video").param("image_url")
+    assert veo_i2v.media == "image" and veo_i2v.accepts_base64 and veo_i2v.max_bytes is None
+    hailuo = catalog.get("minimax/hailuo-02").param("image_url")
+    assert hailuo.max_bytes == 20 * 2**20 and hailuo.min_side == 300 and hailuo.aspect_range == (0.4, 2.5)
+    assert set(hailuo.formats) == {"jpg", "jpeg", "png"}
+    # "The URL of the image ..." says nothing of Base64: a public link is needed.
+    assert not catalog.get("blackforestlabs/flux-3-video-i2v").param("image_url").accepts_base64
+    multi = catalog.get("kling-video/v1.6/standard/multi-image-to-video").param("image_list")
+    assert multi.media == "image" and multi.is_list
+    assert catalog.get("google/veo3-1-extend-video").param("video_url").media == "video"
+    assert catalog.get("klingai/avatar-pro").param("audio_url").media == "audio"
+    assert catalog.get("alibaba/wan2.2-vace-fun-a14b-inpainting").param("mask_video_url").media == "video"
+    assert catalog.get("minimax/hailuo-02").param("prompt").media is None
+
+
+def test_typical_run_times_differ_by_tier():
+    seconds = {m.id: m.typical_seconds for m in catalog.models().values()}
+    assert seconds["veo2"] == 45
+    assert seconds["google/veo-3.1-t2v-fast"] < seconds["google/veo-3.1-t2v"] < seconds["openai/sora-2-pro-t2v"]
+
+
+def test_the_published_schema_is_the_final_gate():
+    """A rule our readable checks do not know is still enforced, through jsonschema, with a plain message."""
+    veo2 = catalog.get("veo2")
+    strict = catalog.Model(
+        id="strict", endpoint=veo2.endpoint, vendor="Test",
+        params=(catalog.Param("prompt", {"type": "string", "pattern": "^[a-z ]+$"}, required=True),),
+    )
+    assert catalog.validate(strict, {"prompt": "a fox"}).ok
+    refused = catalog.validate(strict, {"prompt": "A FOX"})
+    assert list(refused.errors) == ["prompt"] and refused.errors["prompt"].startswith("Prompt: ")
+
+
+def test_openapi_nullable_becomes_a_null_type():
+    schema = catalog.to_json_schema({"type": "array", "nullable": True, "items": {"type": "string"}, "x-media": "image"})
+    assert schema == {"type": ["array", "null"], "items": {"type": "string"}}
+    assert catalog.to_json_schema({"type": "string", "enum": ["a"], "nullable": True})["enum"] == ["a", None]
+    # Luma's keyframes: a frame may be given as null.
+    luma = catalog.get("luma/ray-2")
+    assert catalog.validate(luma, {"prompt": "a fox", "keyframes": {"frame0": None}}).ok
+
+
+def test_a_minimal_body_is_valid_for_every_model():
+    for model in catalog.models().values():
+        body = catalog.minimal_body(model, image_url="https://example.com/a.png",
+                                    video_url="https://example.com/a.mp4", audio_url="https://example.com/a.mp3")
+        result = catalog.validate(model, {k: v for k, v in body.items() if k != "model"})
+        assert result.ok, (model.id, result.errors)
+        assert not list(model.validator.iter_errors(result.body)), model.id
 
 
 def test_legacy_only_models_use_their_vendor_path():

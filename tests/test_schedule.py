@@ -31,10 +31,18 @@ def test_polls_never_stop_for_a_very_late_job():
     assert s.delay(10**6) == pytest.approx(45)
 
 
-def test_schedule_scales_with_the_typical_time():
-    slow, fast = Schedule(typical=90), Schedule(typical=9)
-    for age in (1, 40, 45, 60, 100):
-        assert slow.delay(age * 10) == pytest.approx(fast.delay(age) * 10)
+def test_the_window_scales_with_the_typical_time_but_the_spacing_is_in_seconds():
+    """A 120 s model's result is as awaited as a 20 s one's: the same 1.4 s between polls near the median."""
+    for typical in (20, 45, 120):
+        s = Schedule(typical=typical)
+        assert s.first_poll_age() == pytest.approx(typical * 0.67, rel=0.01)
+        assert s.delay(typical) == pytest.approx(1.4)  # on the grid at the median: the next poll 1.4 s on
+
+
+def test_a_scaled_down_schedule_is_the_same_schedule_faster():
+    life, fast = Schedule(typical=90), Schedule(typical=9, time_scale=10)
+    for age in (1, 40, 60, 85, 95, 100, 150, 300):
+        assert life.delay(age) == pytest.approx(fast.delay(age / 10) * 10)
 
 
 def test_time_scale():

@@ -202,3 +202,96 @@ def test_many_concurrent_connections(sim):
     with ThreadPoolExecutor(200) as pool:
         codes = list(pool.map(lambda _: api(sim, "GET", generation_id=gen_id).status_code, range(200)))
     assert codes == [200] * 200
+
+
+# -- every model, and the inputs a clip starts from ---------------------------------------
+
+LINKS = {"image_url": "https://example.com/a.png", "video_url": "https://example.com/a.mp4",
+         "audio_url": "https://example.com/a.mp3"}
+
+
+def test_every_catalog_model_accepts_its_minimal_body_on_its_own_endpoint(tmp_path):
+    from videogen import catalog
+
+    # Long jobs: only acceptance is checked here, and stop() cancels the queued renders.
+    with Simulator(job_seconds=600, videos_dir=tmp_path) as sim:
+        for model in catalog.models().values():
+            body = catalog.minimal_body(model, **LINKS)
+            created = api(sim, "POST", body, path=model.endpoint)
+            assert created.status_code == 200, (model.id, created.text)
+            fetched = api(sim, "GET", generation_id=created.json()["id"], path=model.endpoint)
+            assert fetched.status_code == 200 and fetched.json()["status"] == "queued", model.id
+            refused = api(sim, "POST", {**body, "not_a_parameter": 1}, path=model.endpoint)
+            assert refused.status_code == 400 and "not_a_parameter" in refused.text, model.id
+
+
+def _png(tmp_path: Path):
+    """A PNG with a red square in one corner, as bytes and as the image."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 640), (240, 235, 225))
+    ImageDraw.Draw(image).rectangle((0, 0, 320, 320), fill=(200, 20, 40))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue(), image
+
+
+def _first_frame(video: bytes, tmp_path: Path):
+    import imageio_ffmpeg
+    from PIL import Image
+
+    (tmp_path / "clip.mp4").write_bytes(video)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(tmp_path / "clip.mp4"),
+                    "-frames:v", "1", str(tmp_path / "first.png")], check=True)
+    return Image.open(tmp_path / "first.png").convert("RGB")
+
+
+def _mean_difference(a, b) -> float:
+    from PIL import ImageChops
+
+    histogram = ImageChops.difference(a, b).histogram()
+    return sum((i % 256) * n for i, n in enumerate(histogram)) / (3 * a.width * a.height)
+
+
+def test_an_image_to_video_job_starts_from_a_data_url_and_keeps_no_base64(tmp_path, rendered_videos):
+    import base64
+
+    from PIL import ImageOps
+
+    data, image = _png(tmp_path)
+    body = {"model": "veo2/image-to-video", "prompt": "the square wakes up", "aspect_ratio": "16:9",
+            "image_url": "data:image/png;base64," + base64.b64encode(data).decode()}
+    with Simulator(job_seconds=0.5, state_dir=tmp_path / "state", videos_dir=rendered_videos) as sim:
+        _, answers = run_to_end(sim, body)
+        video = requests.get(answers[-1]["video"]["url"], timeout=10).content
+    first = _first_frame(video, tmp_path)
+    assert _mean_difference(first, ImageOps.fit(image, first.size)) < 4
+    saved = (tmp_path / "state" / "jobs.json").read_text()
+    assert "base64," in saved and base64.b64encode(data).decode()[:200] not in saved
+
+
+def test_a_video_to_video_job_reads_a_finished_generations_link(sim, tmp_path):
+    from PIL import ImageOps
+
+    data, image = _png(tmp_path)
+    import base64
+
+    source = {"model": "veo2/image-to-video", "prompt": "x", "aspect_ratio": "16:9",
+              "image_url": "data:image/png;base64," + base64.b64encode(data).decode()}
+    _, answers = run_to_end(sim, source)
+    link = answers[-1]["video"]["url"]
+    _, answers = run_to_end(sim, {"model": "magic/video-to-video", "video_url": link})
+    video = requests.get(answers[-1]["video"]["url"], timeout=10).content
+    first = _first_frame(video, tmp_path)
+    # Made from the source: the image (as the 16:9 source shows it), left of the prompt, below the label.
+    expected = ImageOps.fit(ImageOps.fit(image, (1280, 720)), first.size)
+    box = (0, first.height // 4, first.width // 5, first.height * 3 // 4)
+    assert _mean_difference(first.crop(box), expected.crop(box)) < 12
+
+
+def test_an_input_the_simulator_cannot_read_still_gets_a_clip(sim):
+    _, answers = run_to_end(sim, {"model": "veo2/image-to-video", "prompt": "offline",
+                                  "image_url": "https://example.com/not-reachable-from-here.png"})
+    assert answers[-1]["status"] == "completed"

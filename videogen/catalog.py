@@ -3,10 +3,15 @@
 The rules live in `catalog.json`, built from the vendor's OpenAPI files by
 `scripts/build_catalog.py`. Each parameter keeps the JSON-Schema keywords the
 vendor published (type, enum, default, minimum, maximum, minLength, ...), so a
-reader who knows JSON Schema can read the file directly.
+reader who knows JSON Schema can read the file directly. Facts the vendor states
+only in prose (which file a field takes, whether Base64 is accepted, size and
+dimension limits) sit beside them under `x-` keys.
 
 `validate()` is the only gate between a form and the network: it returns either
-the cleaned request body or one readable message per field, never both.
+the cleaned request body or one readable message per field, never both. It
+converts and checks with readable messages first, then checks the final body
+against the model's published schema with `jsonschema`, so no rule of ours can
+drift from the vendor's.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 CATALOG_PATH = Path(__file__).with_name("catalog.json")
 
@@ -31,6 +38,9 @@ UNPUBLISHED_PROMPT_LIMIT = 4000
 DEFAULT_TYPICAL_SECONDS = 60.0
 
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
+
+#: The three kinds of model, in the order the picker offers them.
+KINDS = ("text-to-video", "image-to-video", "video-to-video")
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,46 @@ class Param:
             return UNPUBLISHED_PROMPT_LIMIT
         return None
 
+    @property
+    def description(self) -> str:
+        return (self.rules.get("description") or "").strip()
+
+    @property
+    def nullable(self) -> bool:
+        return bool(self.rules.get("nullable"))
+
+    @property
+    def is_list(self) -> bool:
+        return self.type == "array"
+
+    # -- files: what the vendor's description says about them (x- keys, see build_catalog.media_facts)
+
+    @property
+    def media(self) -> str | None:
+        """Which file the field carries ("image", "video" or "audio"), as a link or a data URL; None if none."""
+        return self.rules.get("x-media")
+
+    @property
+    def accepts_base64(self) -> bool:
+        return bool(self.rules.get("x-base64"))
+
+    @property
+    def max_bytes(self) -> int | None:
+        return self.rules.get("x-max-bytes")
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(self.rules.get("x-formats", ()))
+
+    @property
+    def min_side(self) -> int | None:
+        return self.rules.get("x-min-side")
+
+    @property
+    def aspect_range(self) -> tuple[float, float] | None:
+        bounds = self.rules.get("x-aspect-range")
+        return (bounds[0], bounds[1]) if bounds else None
+
 
 @dataclass(frozen=True)
 class Model:
@@ -74,6 +124,32 @@ class Model:
     params: tuple[Param, ...]
     legacy_endpoints: tuple[str, ...] = ()
     typical_seconds: float = DEFAULT_TYPICAL_SECONDS
+    name: str = ""
+    kind: str = "text-to-video"
+
+    @property
+    def label(self) -> str:
+        """Name and kind, as in "Kling 1.6 Standard · text to video"."""
+        return f"{self.name or self.id} · {self.kind.replace('-', ' ')}"
+
+    @property
+    def option_label(self) -> str:
+        """The label and the id, as in "Kling 1.6 Standard · text to video — kling-video/v1.6/standard/text-to-video"."""
+        return f"{self.label} — {self.id}"
+
+    @cached_property
+    def json_schema(self) -> dict[str, Any]:
+        """The published request schema as JSON Schema (draft 7), `model` included."""
+        return {
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "type": "object",
+            "properties": {"model": {"const": self.id}, **{p.name: to_json_schema(p.rules) for p in self.params}},
+            "required": ["model", *(p.name for p in self.params if p.required)],
+        }
+
+    @cached_property
+    def validator(self) -> jsonschema.Draft7Validator:
+        return jsonschema.Draft7Validator(self.json_schema)
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -127,7 +203,30 @@ def _model_from_json(model_id: str, entry: Mapping[str, Any]) -> Model:
         params=params,
         legacy_endpoints=tuple(entry.get("legacy_endpoints", ())),
         typical_seconds=float(entry.get("typical_seconds", DEFAULT_TYPICAL_SECONDS)),
+        name=entry.get("name", model_id),
+        kind=entry.get("kind", "text-to-video"),
     )
+
+
+def to_json_schema(rules: Mapping[str, Any]) -> dict[str, Any]:
+    """OpenAPI 3.0 rules as JSON Schema: `nullable` becomes a null type; prose and `x-` facts are dropped."""
+    out = {k: v for k, v in rules.items() if k not in ("nullable", "description", "example") and not k.startswith("x-")}
+    if "properties" in out:
+        out["properties"] = {n: to_json_schema(p) for n, p in out["properties"].items()}
+    if "items" in out:
+        out["items"] = to_json_schema(out["items"])
+    for combiner in ("anyOf", "oneOf", "allOf"):
+        if combiner in out:
+            out[combiner] = [to_json_schema(v) for v in out[combiner]]
+    if rules.get("nullable"):
+        if "type" in out:
+            out["type"] = [out["type"], "null"]
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
+        for combiner in ("anyOf", "oneOf"):
+            if combiner in out:
+                out[combiner] = [*out[combiner], {"type": "null"}]
+    return out
 
 
 def validate(model: str | Model, params: Mapping[str, Any]) -> Validation:
@@ -165,7 +264,95 @@ def validate(model: str | Model, params: Mapping[str, Any]) -> Validation:
         except ValueError as exc:
             errors[param.name] = str(exc)
 
+    if errors:
+        return Validation(errors=errors)
+    # The final gate: the published schema itself, on the body exactly as it will be sent.
+    for problem in model.validator.iter_errors(body):
+        name, message = _plain(model, problem)
+        errors.setdefault(name, message)
     return Validation(errors=errors) if errors else Validation(body=body)
+
+
+_TYPE_WORDS = {
+    "string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+    "array": "a list", "object": "an object", "null": "empty",
+}
+
+
+def _plain(model: Model, error: jsonschema.ValidationError) -> tuple[str, str]:
+    """A jsonschema error as (field name, a sentence a person can act on)."""
+    path = list(error.absolute_path)
+    if error.validator == "required" and isinstance(error.instance, Mapping):
+        missing = next((n for n in error.validator_value if n not in error.instance), "")
+        path.append(missing)
+    name = str(path[0]) if path else "model"
+    try:
+        label = model.param(name).label
+    except KeyError:
+        label = name.replace("_", " ").capitalize()
+    where = label + "".join(f" › {p + 1 if isinstance(p, int) else p}" for p in path[1:])
+    value, rule = error.instance, error.validator_value
+    if error.validator == "required":
+        return name, f"{where} is required."
+    if error.validator == "enum":
+        return name, f"{where} must be one of {', '.join(str(c) for c in rule)} (got {_show(value)})."
+    if error.validator == "const":
+        return name, f"{where} must be {rule!r} (got {_show(value)})."
+    if error.validator == "type":
+        kinds = rule if isinstance(rule, list) else [rule]
+        return name, f"{where} must be {' or '.join(_TYPE_WORDS.get(k, k) for k in kinds)} (got {_show(value)})."
+    if error.validator in ("minimum", "maximum"):
+        bound = "at least" if error.validator == "minimum" else "at most"
+        return name, f"{where} must be {bound} {rule} (got {_show(value)})."
+    if error.validator in ("minItems", "maxItems"):
+        bound = "at least" if error.validator == "minItems" else "at most"
+        return name, f"{where} takes {bound} {rule} item(s)."
+    if error.validator in ("minLength", "maxLength"):
+        bound = "at least" if error.validator == "minLength" else "at most"
+        return name, f"{where} must be {bound} {rule:,} characters long."
+    if error.validator in ("anyOf", "oneOf"):
+        return name, f"{where} has the wrong shape."
+    return name, f"{where}: {error.message}."
+
+
+def minimal_body(model: Model, *, image_url: str, video_url: str, audio_url: str) -> dict[str, Any]:
+    """The smallest body the model's schema accepts: its required fields, filled from defaults or examples.
+
+    The tests send one for every model; the links stand in for the files a
+    model needs.
+    """
+    links = {"image": image_url, "video": video_url, "audio": audio_url}
+    body: dict[str, Any] = {"model": model.id}
+    for param in model.params:
+        if param.required:
+            body[param.name] = _example(param.rules, links, media=param.media)
+    return body
+
+
+def _example(rules: Mapping[str, Any], links: Mapping[str, str], *, media: str | None = None) -> Any:
+    if "default" in rules:
+        return rules["default"]
+    if "enum" in rules:
+        return rules["enum"][0]
+    variants = rules.get("anyOf") or rules.get("oneOf")
+    if variants:
+        return _example(variants[0], links, media=media)
+    kind = rules.get("type")
+    if kind == "array":
+        count = max(rules.get("minItems", 1), 1)
+        return [_example(rules.get("items", {}), links, media=media) for _ in range(count)]
+    if kind == "object":
+        properties = rules.get("properties", {})
+        inner = next((p["enum"][0] for n, p in properties.items() if n == "type" and p.get("enum")), None)
+        return {n: _example(properties[n], links, media=inner if inner in links else media)
+                for n in rules.get("required", ()) if n in properties}
+    if kind in ("integer", "number"):
+        return rules.get("minimum", 1)
+    if kind == "boolean":
+        return False
+    if media or rules.get("format") == "uri":
+        return links.get(media or "image", links["image"])
+    return "A red fox runs through fresh snow at dawn" + "." * max(0, rules.get("minLength", 0) - 40)
 
 
 def _is_blank(value: Any) -> bool:
@@ -175,11 +362,17 @@ def _is_blank(value: Any) -> bool:
 def _check(label: str, rules: Mapping[str, Any], value: Any, *, max_length: int | None = None) -> Any:
     """Return `value` converted to the rule's type, or raise ValueError with a readable message."""
     if "anyOf" in rules:
+        problems = []
         for variant in rules["anyOf"]:
             try:
                 return _check(label, variant, value, max_length=max_length)
-            except ValueError:
-                continue
+            except ValueError as exc:
+                problems.append((variant, exc))
+        # Name the problem of the variant the value was meant to be (same type, same "type" tag).
+        for variant, exc in problems:
+            tag = variant.get("properties", {}).get("type", {}).get("enum", [])
+            if _json_type(value) == variant.get("type") and (not tag or not isinstance(value, Mapping) or value.get("type") in tag):
+                raise exc
         raise ValueError(f"{label} has the wrong shape.")
 
     kind = rules.get("type")
@@ -206,6 +399,14 @@ def _check(label: str, rules: Mapping[str, Any], value: Any, *, max_length: int 
     if isinstance(value, str) and len(value) < rules.get("minLength", 0):
         raise ValueError(f"{label} must be at least {rules['minLength']} characters long.")
     return value
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return {str: "string", float: "number", dict: "object", list: "array"}.get(type(value), "")
 
 
 def _check_bounds(label: str, rules: Mapping[str, Any], value: Any) -> None:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import catalog
+from . import catalog, media
 from .client import Client, key_hint
 from .errors import InvalidRequestError
 from .poller import Poller
+from .runtimes import Estimate, RunTimes
 from .schedule import Schedule
 from .simulator import Simulator
 from .store import Record, Store
@@ -49,18 +50,35 @@ class Connection:
     simulator: Simulator | None = None
     #: How long a generation of a model usually takes here, and so when to poll it and what to promise.
     schedule_for: Callable[[str], Schedule] = Schedule.for_model
+    #: The same, learned from this history once it has seen enough of a model.
+    run_times: RunTimes | None = None
+
+    def estimate(self, record: Record) -> Estimate:
+        """How long `record` should take: learned from this history, or the catalog's guess."""
+        if self.run_times is not None:
+            return self.run_times.estimate(record.model, record.request)
+        schedule = self.schedule_for(record.model)
+        return Estimate(typical=schedule.typical, spread=schedule.spread, samples=0, learned=False)
 
     @property
     def is_demo(self) -> bool:
         return self.mode == "demo"
 
 
-    def submit(self, params: Mapping[str, Any], *, model: str = "veo2") -> Record:
-        """Validate, create on the server, record. Raises the client's typed errors; records nothing then."""
-        checked = catalog.validate(model, params)
+    def submit(self, params: Mapping[str, Any], *, model: str | None = None) -> Record:
+        """Validate, create on the server, record. Raises the client's typed errors; records nothing then.
+
+        The model is `model`, else the body's own "model", else veo2. Uploads are
+        recorded as references to their files and sent as data URLs (see media.py).
+        """
+        checked = catalog.validate(model or str(params.get("model") or "veo2"), params)
         if not checked.ok:
             raise InvalidRequestError("; ".join(checked.errors.values()))
-        generation = self.client.create(checked.body)
+        try:
+            sendable = media.expand(checked.body, self.store.data_dir)
+        except media.MediaError as exc:
+            raise InvalidRequestError(str(exc)) from exc
+        generation = self.client.create(sendable)
         record = self.store.add(generation, request=checked.body, server=self.server, account=self.account)
         self.poller.wake()
         return record
@@ -104,8 +122,10 @@ def connect(
     client = Client(key, base_url=base_url, pool_size=poller_workers)  # a kept connection per worker
     account = account_of(key)
     typical = demo_job_seconds if simulator else typical_seconds
-    schedule_for = (lambda model: Schedule(typical=typical)) if typical else Schedule.for_model
-    poller = Poller(store, client, server=server, account=account, workers=poller_workers, schedule_for=schedule_for)
+    schedule_for = (lambda model: Schedule.scaled(typical)) if typical else Schedule.for_model
+    run_times = RunTimes(store, fallback=schedule_for)
+    poller = Poller(store, client, server=server, account=account, workers=poller_workers, schedule_for=schedule_for,
+                    run_times=run_times)
     return Connection(
         mode=mode,
         base_url=base_url,
@@ -117,4 +137,5 @@ def connect(
         poller=poller.start(),
         simulator=simulator,
         schedule_for=schedule_for,
+        run_times=run_times,
     )

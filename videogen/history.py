@@ -12,7 +12,7 @@ import pandas as pd
 from .store import Record
 
 #: Display columns, in order. The id is kept (hidden in the UI) to map a selected row back to its record.
-COLUMNS = ["created", "status", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video", "id"]
+COLUMNS = ["created", "status", "model", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video", "id"]
 
 
 def frame(rows: Sequence[tuple], *, link_prefix: str | None = None) -> pd.DataFrame:
@@ -20,15 +20,25 @@ def frame(rows: Sequence[tuple], *, link_prefix: str | None = None) -> pd.DataFr
     `link_prefix` + its URL-quoted id in the video column."""
     df = pd.DataFrame.from_records(
         rows,
-        columns=["id", "created", "status", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "has_video"],
+        columns=[
+            "id", "created", "status", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "has_video", "model",
+        ],
     )
     df["created"] = pd.to_datetime(df["created"], unit="s", utc=True)
-    df["duration"] = df["duration"].astype("Int64")
-    df["seed"] = df["seed"].astype("Int64")
+    # Some models take a duration or seed as text ("5"), and some take none.
+    df["duration"] = _whole_numbers(df["duration"])
+    df["seed"] = _whole_numbers(df["seed"])
     df["seconds_taken"] = df["seconds_taken"].astype("Float64").round(1)
     df["credits"] = df["credits"].astype("Float64")
     df["video"] = _links(df, link_prefix) if link_prefix else None
     return df[COLUMNS]
+
+
+def _whole_numbers(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(column):
+        return column.astype("Int64")
+    numbers = pd.to_numeric(column, errors="coerce")
+    return numbers.where(numbers.isna() | (numbers % 1 == 0)).astype("Float64").round().astype("Int64")
 
 
 def _links(df: pd.DataFrame, prefix: str) -> pd.Series:
@@ -45,6 +55,7 @@ def filter_frame(
     df: pd.DataFrame,
     *,
     statuses: Iterable[str] = (),
+    models: Iterable[str] = (),
     aspect_ratios: Iterable[str] = (),
     durations: Iterable[int] = (),
     search: str = "",
@@ -53,6 +64,8 @@ def filter_frame(
     mask = pd.Series(True, index=df.index)
     if statuses := list(statuses):
         mask &= df["status"].isin(statuses)
+    if models := list(models):
+        mask &= df["model"].isin(models)
     if aspect_ratios := list(aspect_ratios):
         mask &= df["aspect_ratio"].isin(aspect_ratios)
     if durations := list(durations):

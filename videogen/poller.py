@@ -30,6 +30,7 @@ import requests
 from .client import Client
 from .errors import ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError
 from .generation import Status
+from .runtimes import RunTimes
 from .schedule import Schedule, error_backoff
 from .store import Record, Store
 from .videos import DownloadError, download_video
@@ -64,6 +65,7 @@ class Poller:
         workers: int = 256,
         downloads: int = 4,
         schedule_for: Callable[[str], Schedule] = Schedule.for_model,
+        run_times: RunTimes | None = None,
         backoff_base: float = 2.0,
         backoff_cap: float = 60.0,
         auth_pause: float = 60.0,
@@ -76,6 +78,8 @@ class Poller:
         self.server = server
         self.account = account
         self.schedule_for = schedule_for
+        # What this history has seen of each model replaces `schedule_for` once there is enough of it.
+        self.run_times = run_times
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.auth_pause = auth_pause
@@ -167,7 +171,12 @@ class Poller:
     def _first_due(self, record: Record, now: float) -> float:
         if not record.status.is_pending:
             return now  # finished but not downloaded yet
-        return max(now, record.created_at + self.schedule_for(record.model).first_poll_age())
+        return max(now, record.created_at + self.schedule(record).first_poll_age())
+
+    def schedule(self, record: Record) -> Schedule:
+        if self.run_times is not None:
+            return self.run_times.schedule(record.model, record.request)
+        return self.schedule_for(record.model)
 
     def _reschedule(self, record: Record, *, delay: float) -> None:
         with self._lock:
@@ -190,7 +199,7 @@ class Poller:
                 delay = self._download(record, track)
             elif record.status.is_pending:
                 age = time.time() - record.created_at
-                delay = self.schedule_for(record.model).delay(age)
+                delay = self.schedule(record).delay(age)
         except (AuthenticationError, PermissionDeniedError) as exc:
             # Every other poll would fail the same way: pause all of them, once, instead of a storm.
             self.auth_problem = exc

@@ -300,7 +300,7 @@ class Store:
                           json_extract(request_json, '$.prompt'), json_extract(request_json, '$.aspect_ratio'),
                           json_extract(request_json, '$.duration'), json_extract(request_json, '$.seed'),
                           completed_at - created_at, credits_used,
-                          status = 'completed' AND (video_path IS NOT NULL OR video_url IS NOT NULL)
+                          status = 'completed' AND (video_path IS NOT NULL OR video_url IS NOT NULL), model
                    FROM generations ORDER BY created_at DESC"""
             ).fetchall()
 
@@ -339,6 +339,20 @@ class Store:
                 (server, account, Status.COMPLETED.value),
             ).fetchall()
         return [Record.from_row(r) for r in rows]
+
+    def run_times(self, *, recent: int) -> list[tuple[str, dict, float]]:
+        """(model, request, seconds from create to completed) of the latest `recent` completed
+        generations of each model and duration: what videogen.runtimes learns from."""
+        with self._connect() as db:
+            rows = db.execute(
+                """SELECT model, request_json, completed_at - created_at FROM (
+                       SELECT model, request_json, completed_at, created_at, ROW_NUMBER() OVER (
+                           PARTITION BY model, json_extract(request_json, '$.duration') ORDER BY completed_at DESC) AS nth
+                       FROM generations WHERE status = ? AND completed_at IS NOT NULL)
+                   WHERE nth <= ?""",
+                (Status.COMPLETED.value, recent),
+            ).fetchall()
+        return [(model, json.loads(request), seconds) for model, request, seconds in rows]
 
     def version(self) -> tuple[int, float]:
         """Changes whenever any row changes: cheap enough to call on every UI tick."""

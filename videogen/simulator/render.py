@@ -4,12 +4,18 @@ ffmpeg does all per-frame work (an animated gradient, a drifting glow and a
 progress bar, composited with time expressions); Python only draws two still
 RGBA images with Pillow: the prompt text and the glow. That keeps an 8 s 720p
 clip at about a second of wall time on two cores.
+
+A clip can start from a source instead of the gradient: an image (image to
+video: the first frame is that image, scaled to cover and centre-cropped, with
+nothing drawn over it until 0.5 s) or a video (video to video: the source,
+looped and cropped the same way, under the prompt).
 """
 
 from __future__ import annotations
 
 import colorsys
 import hashlib
+import logging
 import os
 import re
 import subprocess
@@ -23,11 +29,22 @@ from pathlib import Path
 import imageio_ffmpeg
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["ClipInfo", "probe", "render_clip"]
+log = logging.getLogger(__name__)
+
+__all__ = ["ClipInfo", "frame_size", "probe", "render_clip"]
 
 FPS = 24
 MAX_DURATION = 60
 SIZES: dict[str, tuple[int, int]] = {"16:9": (1280, 720), "9:16": (720, 1280)}
+# The short side for a "<n>p" resolution; others render at 720. Capped, as a stand-in need not be sharp.
+DEFAULT_SHORT_SIDE = 720
+SHORT_SIDE_RANGE = (240, 1080)
+# Widest and tallest shapes drawn; the vendors publish ratios from 9:21 to 21:9.
+MAX_RATIO = 4.0
+# An image-to-video clip shows the bare image for this long, so its first frame is the image.
+BARE_IMAGE_SECONDS = 0.5
+_RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
+_RESOLUTION = re.compile(r"^(\d{3,4})p$", re.I)
 
 # ultrafast is ~2x quicker than veryfast here and still yields Constrained
 # Baseline H.264, which every browser plays; file size is irrelevant for a stand-in.
@@ -50,38 +67,81 @@ class ClipInfo:
     codec: str
 
 
-def render_clip(dest: Path, *, prompt: str, aspect_ratio: str, duration: int, seed: int | None = None) -> Path:
-    """Render an MP4 to `dest` (written to a temp file beside it, then atomically renamed). Returns dest."""
-    if aspect_ratio not in SIZES:
-        raise ValueError(f"aspect_ratio must be one of {sorted(SIZES)}, got {aspect_ratio!r}")
+def frame_size(aspect_ratio: str, resolution: str | None = None) -> tuple[int, int]:
+    """Width and height for a "W:H" ratio and an optional "<n>p" resolution (the short side); both even."""
+    match = _RATIO.match(aspect_ratio)
+    if not match or not float(match[1]) or not float(match[2]):
+        raise ValueError(f"aspect_ratio must look like 16:9, got {aspect_ratio!r}")
+    if resolution is None and aspect_ratio in SIZES:
+        return SIZES[aspect_ratio]
+    ratio = min(max(float(match[1]) / float(match[2]), 1 / MAX_RATIO), MAX_RATIO)
+    found = _RESOLUTION.match(resolution or "")
+    short = min(max(int(found[1]), SHORT_SIDE_RANGE[0]), SHORT_SIDE_RANGE[1]) if found else DEFAULT_SHORT_SIDE
+    long = round(short * max(ratio, 1 / ratio) / 2) * 2
+    return (long, short) if ratio >= 1 else (short, long)
+
+
+def render_clip(
+    dest: Path,
+    *,
+    prompt: str,
+    aspect_ratio: str,
+    duration: int,
+    seed: int | None = None,
+    resolution: str | None = None,
+    source: Path | None = None,
+    source_kind: str = "image",
+) -> Path:
+    """Render an MP4 to `dest` (written to a temp file beside it, then atomically renamed). Returns dest.
+
+    With `source`, the clip starts from that image or video; a source ffmpeg
+    cannot read gives the plain clip instead.
+    """
+    width, height = frame_size(aspect_ratio, resolution)
     if isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= MAX_DURATION:
         raise ValueError(f"duration must be a whole number of seconds from 1 to {MAX_DURATION}, got {duration!r}")
+    if source_kind not in ("image", "video"):
+        raise ValueError(f"source_kind must be image or video, got {source_kind!r}")
 
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    width, height = SIZES[aspect_ratio]
     # hashlib rather than hash(): str hashes are salted per process, and the
     # same request should always look the same.
     digest = hashlib.sha256(f"{seed!r}\x00{prompt}".encode()).digest()
+    label = f"SIMULATED · {aspect_ratio} · {duration} s" + (f" · from your {source_kind}" if source else "")
 
     with tempfile.TemporaryDirectory(prefix="videogen-render-") as scratch:
         text_png = Path(scratch, "text.png")
         glow_png = Path(scratch, "glow.png")
-        text_pos = _draw_text_layer(text_png, width, height, prompt, f"SIMULATED · {aspect_ratio} · {duration} s")
+        text_pos = _draw_text_layer(text_png, width, height, prompt, label)
         _draw_glow(glow_png)
+        if source is not None:
+            try:
+                return _encode(dest, _ffmpeg_args(width, height, duration, digest, text_png, text_pos, glow_png,
+                                                  _part(dest), source=(Path(source), source_kind)), duration)
+            except RuntimeError as exc:
+                # An unreadable input still gets a clip, as the fallback a person can see.
+                log.info("source %s not usable, rendering without it: %s", source, exc)
+                text_pos = _draw_text_layer(text_png, width, height, prompt, f"SIMULATED · {aspect_ratio} · {duration} s")
+        return _encode(dest, _ffmpeg_args(width, height, duration, digest, text_png, text_pos, glow_png, _part(dest)), duration)
 
-        # Beside dest so os.replace is an atomic rename, never a copy; a unique
-        # name so concurrent renders of the same clip cannot collide. Not
-        # mkstemp: its 0600 mode would carry over to the published file.
-        tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.part")
-        try:
-            args = _ffmpeg_args(width, height, duration, digest, text_png, text_pos, glow_png, tmp)
-            result = _ffmpeg(args, timeout=60 + 3 * duration)
-            if result.returncode != 0:
-                raise RuntimeError(f"ffmpeg failed with exit code {result.returncode}: {_tail(result.stderr)}")
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
+
+def _part(dest: Path) -> Path:
+    # Beside dest so os.replace is an atomic rename, never a copy; a unique
+    # name so concurrent renders of the same clip cannot collide. Not
+    # mkstemp: its 0600 mode would carry over to the published file.
+    return dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:12]}.part")
+
+
+def _encode(dest: Path, args: list[str], duration: int) -> Path:
+    tmp = Path(args[-1])
+    try:
+        result = _ffmpeg(args, timeout=60 + 3 * duration)
+        if result.returncode != 0:
+            raise RuntimeError(f"ffmpeg failed with exit code {result.returncode}: {_tail(result.stderr)}")
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
     return dest
 
 
@@ -115,6 +175,8 @@ def _ffmpeg_args(
     text_pos: tuple[int, int],
     glow_png: Path,
     out: Path,
+    *,
+    source: tuple[Path, str] | None = None,
 ) -> list[str]:
     colours = ":".join(f"c{i}=0x{c}" for i, c in enumerate(_palette(digest)))
     # Rotation per frame; faster than ~0.015 reads as flicker rather than drift.
@@ -126,25 +188,38 @@ def _ffmpeg_args(
     glow_y = f"(H-h)/2*(1+0.7*cos(2*PI*t/{py}))"
     # The bar reaches the right edge on the last frame rather than one frame after.
     bar_x = f"-w+w*(t+1/{FPS})/{duration}"
+    # Over an image, nothing is drawn at first, so the first frame is the image itself.
+    later = f":enable='gte(t,{BARE_IMAGE_SECONDS})'" if source and source[1] == "image" else ""
 
-    graph = ";".join(
-        [
+    inputs = ["-i", str(text_png), "-i", str(glow_png)]
+    if source is None:
+        background = (
             f"gradients=s={width // _GRADIENT_DOWNSCALE}x{height // _GRADIENT_DOWNSCALE}:r={FPS}:d={duration}"
             f":n=3:{colours}:seed={int.from_bytes(digest[:4], 'big')}:speed={speed:.4f},"
             f"scale={width}:{height},format=yuv420p,"
-            f"drawbox=y=ih-{_BAR_HEIGHT}:w=iw:h={_BAR_HEIGHT}:color=black@0.25:t=fill[bg]",  # the bar's track
+        )
+    else:
+        path, kind = source
+        # An image repeats as a still; a video loops for as long as the clip lasts.
+        inputs += (["-loop", "1", "-framerate", str(FPS)] if kind == "image" else ["-stream_loop", "-1"]) + ["-i", str(path.absolute())]
+        background = (
+            f"[2:v]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
+            f"setsar=1,fps={FPS},format=yuv420p,"
+        )
+    graph = ";".join(
+        [
+            background + f"drawbox=y=ih-{_BAR_HEIGHT}:w=iw:h={_BAR_HEIGHT}:color=black@0.25:t=fill{later}[bg]",  # the bar's track
             f"color=c=white@0.9:s={width}x{_BAR_HEIGHT}:r={FPS}:d={duration},format=rgba[bar]",
-            f"[bg][1:v]overlay=x='{glow_x}':y='{glow_y}':format=yuv420[a]",
-            f"[a][0:v]overlay=x={text_pos[0]}:y={text_pos[1]}:format=yuv420[b]",
-            f"[b][bar]overlay=x='{bar_x}':y=H-h:format=yuv420:eof_action=pass,format=yuv420p[out]",
+            f"[bg][1:v]overlay=x='{glow_x}':y='{glow_y}':format=yuv420{later}[a]",
+            f"[a][0:v]overlay=x={text_pos[0]}:y={text_pos[1]}:format=yuv420{later}[b]",
+            f"[b][bar]overlay=x='{bar_x}':y=H-h:format=yuv420:eof_action=pass{later},format=yuv420p[out]",
         ]
     )
     return [
         imageio_ffmpeg.get_ffmpeg_exe(),
         "-nostdin",
         "-loglevel", "error",
-        "-i", str(text_png),
-        "-i", str(glow_png),
+        *inputs,
         "-filter_complex", graph,
         "-map", "[out]",
         # A hard frame count makes the duration exact, whatever the sources do at their ends.

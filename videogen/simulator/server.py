@@ -35,8 +35,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .. import catalog
+from . import inputs
 from .faults import Fault, FaultQueue, JobPlan
-from .render import render_clip
+from .render import MAX_DURATION, render_clip
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ class Job:
     render_key: str
     # Wall time the video file was ready; None while rendering (or for failing jobs).
     ready_at: float | None = None
+    # The image or video the clip starts from, read when the clip is rendered.
+    source: dict | None = None
 
     def due_at(self) -> float:
         return self.created_at + self.seconds
@@ -189,17 +192,25 @@ class Simulator:
         plan = self.faults.take_plan()
         seconds = plan.seconds if plan.seconds is not None else self._seconds_for(body)
         short = model_id.rsplit("/", 1)[-1]
-        render_key = hashlib.sha256(
-            json.dumps([body.get("prompt"), body.get("aspect_ratio"), body.get("duration"), body.get("seed")]).encode()
-        ).hexdigest()[:20]
+        source = inputs.source_of(catalog.get(model_id), body)
+        # The clip depends only on what is drawn, so equal requests of any model share one file.
+        drawn = [body.get("prompt"), _ratio(body), _seconds(body), body.get("seed"), body.get("resolution"),
+                 source.digest if source else None]
+        render_key = hashlib.sha256(json.dumps(drawn).encode()).hexdigest()[:20]
+        if source is not None:
+            # A data URL is kept as a file now, so saved state never holds megabytes of base64.
+            path = inputs.fetch(source, inputs_dir=self.state_dir / "inputs", videos_dir=self.videos_dir) \
+                if source.value.startswith("data:") else None
+            source = {"kind": source.kind, "value": str(path) if path else source.value, "local": path is not None}
         job = Job(
             id=plan.id or f"{uuid.uuid4()}:{short}",
             model=model_id,
-            body=body,
+            body=inputs.shorten(body),
             created_at=time.time(),
             seconds=seconds,
             plan=plan,
             render_key=render_key,
+            source=source,
         )
         with self._lock:
             self.jobs[job.id] = job
@@ -220,14 +231,7 @@ class Simulator:
                     future = Future()
                     future.set_result(path)
                 else:
-                    future = self._render_pool.submit(
-                        render_clip,
-                        path,
-                        prompt=str(job.body.get("prompt", "")),
-                        aspect_ratio=str(job.body.get("aspect_ratio", "16:9")),
-                        duration=int(job.body.get("duration", 5)),
-                        seed=job.body.get("seed"),
-                    )
+                    future = self._render_pool.submit(self._render_job, job, path)
                 self._renders[job.render_key] = future
 
         def ready(done: Future) -> None:
@@ -239,6 +243,25 @@ class Simulator:
             job.ready_at = time.time()
 
         future.add_done_callback(ready)
+
+    def _render_job(self, job: Job, path: Path) -> Path:
+        source_path = None
+        if job.source:
+            if job.source["local"]:
+                source_path = Path(job.source["value"])
+            else:
+                source_path = inputs.fetch(inputs.Source(job.source["kind"], job.source["value"]),
+                                           inputs_dir=self.state_dir / "inputs", videos_dir=self.videos_dir)
+        return render_clip(
+            path,
+            prompt=str(job.body.get("prompt") or ""),
+            aspect_ratio=_ratio(job.body),
+            duration=_seconds(job.body),
+            seed=job.body.get("seed"),
+            resolution=job.body.get("resolution") if isinstance(job.body.get("resolution"), str) else None,
+            source=source_path,
+            source_kind=job.source["kind"] if job.source else "image",
+        )
 
     def _job_body(self, job: Job, base_url: str) -> dict:
         """The fetch answer for a job, in the schema's spelling or the alternative one."""
@@ -256,10 +279,10 @@ class Simulator:
                 body["video"] = {"url": url}
             else:
                 body["video"] = None
-            credits = CREDITS_PER_SECOND * int(job.body.get("duration", 5))
+            credits = CREDITS_PER_SECOND * _seconds(job.body)
             body["meta"] = {"usage": {"tokens_used" if alt else "credits_used": credits}}
             if alt:
-                body["duration"] = job.body.get("duration", 5)
+                body["duration"] = _seconds(job.body)
         elif status == "error":
             body["error"] = job.plan.error if alt else {"name": "GenerationError", "message": job.plan.error}
         return body
@@ -544,6 +567,21 @@ class _Handler(BaseHTTPRequestHandler):
         """Video links use the address the client reached us on, so they survive a restart on another port."""
         host = self.headers.get("Host") or f"{self.sim.host}:{self.sim.port}"
         return f"http://{host}"
+
+
+def _ratio(body: dict) -> str:
+    """The body's aspect ratio where it is one ("16:9"); models that take none, or "auto", render 16:9."""
+    value = str(body.get("aspect_ratio") or body.get("ratio") or "")
+    return value if re.fullmatch(r"\d+(\.\d+)?:\d+(\.\d+)?", value) and "0" not in value.split(":") else "16:9"
+
+
+def _seconds(body: dict) -> int:
+    """The clip's length in whole seconds: the body's duration ("5", 5 or 5.0), else 5."""
+    try:
+        seconds = round(float(body.get("duration", 5)))
+    except (TypeError, ValueError):
+        seconds = 5
+    return min(max(seconds, 1), MAX_DURATION)
 
 
 def _is_api_path(path: str) -> bool:

@@ -1,0 +1,487 @@
+"""One form for every model: a catalog entry becomes widgets, and the widgets' values become raw parameters.
+
+`plan(model)` decides, from the JSON-Schema shape of each parameter alone,
+which widget it gets and whether it sits up front or under Advanced; there is
+no branch per model id. `draw_media`, `draw_fields` and `raw_values` put that
+plan on the page and read it back. What the values mean (types, bounds,
+enums, the vendor's schema) is decided by `catalog.validate`, never here.
+
+Widget keys are `gen_<parameter>`, shared by every model, so a prompt or an
+aspect ratio survives a change of model; `reconcile` drops what the new model
+cannot take and says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from videogen import catalog, media
+from videogen.catalog import Model, Param
+
+#: Up front after the required ones, in this order; everything else goes under Advanced.
+COMMON = ("prompt", "aspect_ratio", "duration", "resolution")
+#: Labels that say more than the parameter's name.
+LABELS = {"duration": "Duration (s)"}
+#: A segmented control holds at most this many options, each at most this long; beyond, a selectbox.
+SEGMENTED_MAX_OPTIONS = 5
+SEGMENTED_MAX_CHARS = 14
+#: A bounded integer with more steps than this reads better as a text field (a seed, say) than as a slider.
+SLIDER_MAX_STEPS = 200
+#: What an enum option reads as, where the bare value says too little.
+OPTION_LABELS = {"16:9": "16:9 landscape", "9:16": "9:16 portrait"}
+LONG_TEXT_HINTS = ("prompt", "content", "text", "script")
+PLACEHOLDERS = {
+    "prompt": "A slow dolly shot through a neon-lit night market in the rain…",
+    "negative_prompt": "What to keep out of the video",
+}
+IMAGE_TYPES = ["png", "jpg", "jpeg", "webp"]
+
+
+def key(name: str) -> str:
+    return f"gen_{name}"
+
+
+@dataclass(frozen=True)
+class Field:
+    param: Param
+    widget: str  # segmented | select | toggle | slider | number | integer_text | text | textarea | json | media
+    advanced: bool
+
+    @property
+    def name(self) -> str:
+        return self.param.name
+
+    @property
+    def label(self) -> str:
+        if self.param.media:
+            base = self.param.name.removesuffix("_urls").removesuffix("_url").removesuffix("_list")
+            text = base.replace("_", " ").capitalize()
+            return text + "s" if self.param.is_list and not text.endswith("s") else text
+        return LABELS.get(self.name, self.param.label)
+
+    @property
+    def options(self) -> tuple:
+        return self.param.enum or ()
+
+
+def widget_for(param: Param) -> str:
+    rules = param.rules
+    if param.media:
+        return "media"
+    kind = param.type
+    if param.enum is not None:
+        short = all(len(OPTION_LABELS.get(str(o), str(o))) <= SEGMENTED_MAX_CHARS for o in param.enum)
+        return "segmented" if len(param.enum) <= SEGMENTED_MAX_OPTIONS and short else "select"
+    if kind == "boolean":
+        return "toggle"
+    if kind in ("integer", "number"):
+        low, high = rules.get("minimum"), rules.get("maximum")
+        if low is None or high is None:
+            return "integer_text" if kind == "integer" else "number"
+        if kind == "integer" and high - low > SLIDER_MAX_STEPS:
+            return "integer_text"
+        # A slider always holds a value: only where the schema gives one to start from.
+        return "slider" if param.default is not None or param.required else "number"
+    if kind == "string":
+        return "textarea" if any(h in param.name for h in LONG_TEXT_HINTS) else "text"
+    return "json"  # objects, arrays of objects, anything else: edited as JSON, checked on submit
+
+
+@cache
+def plan(model_id: str) -> tuple[Field, ...]:
+    """The model's fields in display order: required and common ones first, the rest under Advanced."""
+    model = catalog.get(model_id)
+    fields = [Field(p, widget_for(p), advanced=not (p.required or p.name in COMMON or p.media in ("image", "video")))
+              for p in model.params]
+
+    def order(f: Field) -> tuple:
+        common = COMMON.index(f.name) if f.name in COMMON else len(COMMON)
+        return (f.advanced, f.widget != "textarea" or f.advanced, common, not f.param.required)
+
+    return tuple(sorted(fields, key=order))
+
+
+# -- reading and cleaning session state ------------------------------------------
+
+
+def default_value(field: Field) -> Any:
+    """What the widget starts at: the published default, or blank ("the server's default")."""
+    default = field.param.default
+    if field.widget in ("text", "textarea", "integer_text"):
+        return "" if default is None else str(default)
+    if field.widget == "json":
+        return "" if default is None else json.dumps(default)
+    if field.widget == "toggle":
+        return bool(default) if default is not None else False
+    if field.widget in ("segmented", "select"):
+        return default if default in field.options else (field.options[0] if field.param.required else None)
+    if field.widget == "slider":
+        return default if default is not None else field.param.rules.get("minimum")
+    return default  # number: None is a blank field
+
+
+def widget_value(field: Field, value: Any) -> tuple[Any, bool]:
+    """`value` as this field's widget can hold it, and whether it could: (converted, True) or (default, False)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default_value(field), True
+    widget = field.widget
+    try:
+        if widget in ("segmented", "select"):
+            for option in field.options:
+                if option == value or str(option) == str(value):
+                    return option, True
+            return default_value(field), False
+        if widget == "toggle":
+            if isinstance(value, bool):
+                return value, True
+            text = str(value).strip().lower()
+            return (text == "true", True) if text in ("true", "false") else (default_value(field), False)
+        if widget in ("slider", "number"):
+            number = float(value)
+            low, high = field.param.rules.get("minimum"), field.param.rules.get("maximum")
+            if (low is not None and number < low) or (high is not None and number > high):
+                return default_value(field), False
+            if field.param.type == "integer":
+                return (int(number), True) if number.is_integer() else (default_value(field), False)
+            return number, True
+        if widget == "json":
+            return (value if isinstance(value, str) else json.dumps(value)), True
+        if widget in ("text", "textarea", "integer_text"):
+            if isinstance(value, (dict, list)):
+                return default_value(field), False
+            return str(value), True
+    except (TypeError, ValueError):
+        return default_value(field), False
+    return value, True
+
+
+def prepare(model: Model) -> list[str]:
+    """Give every field a value its widget accepts, before any widget is drawn; returns what had to be reset.
+
+    A value can reach session state by other routes than the widgets (a stale
+    session, a past request); a widget given a value outside its options would
+    fail, and such a value could never have been sent anyway.
+    """
+    reset = []
+    for field in plan(model.id):
+        if field.widget == "media":
+            st.session_state.setdefault(key(field.name), "")
+            if not isinstance(st.session_state[key(field.name)], str):
+                st.session_state[key(field.name)] = ""
+            continue
+        current = st.session_state.get(key(field.name))
+        converted, ok = widget_value(field, current)
+        if not ok:
+            reset.append(f"{field.label} {_show(current)!r}")
+        if current is None or converted != current or type(converted) is not type(current):
+            st.session_state[key(field.name)] = converted
+    return reset
+
+
+def reconcile(old: Model, new: Model) -> tuple[list[str], list[str]]:
+    """After a change of model: keep what the new model takes, drop the rest. Returns (kept, dropped) labels."""
+    new_fields = {f.name: f for f in plan(new.id)}
+    kept, dropped = [], []
+    for field in plan(old.id):
+        value = _current(field)
+        if _is_blank(value):
+            continue
+        target = new_fields.get(field.name)
+        if target is None:
+            dropped.append(f"{field.label} (not a {new.name} parameter)")
+            _clear(field)
+            continue
+        if field.widget == "media" or target.widget == "media":
+            if field.widget == target.widget == "media" and field.param.media == target.param.media:
+                kept.append(target.label)
+            else:
+                dropped.append(target.label)
+                _clear(field)
+            continue
+        converted, ok = widget_value(target, value)
+        refused = catalog.validate(new, {target.name: converted}).errors.get(target.name) if ok else "no"
+        if ok and not refused:
+            st.session_state[key(target.name)] = converted
+            if converted != target.param.default or target.param.required:
+                kept.append(target.label)
+        else:
+            st.session_state[key(target.name)] = default_value(target)
+            dropped.append(f"{field.label} {_show(value)} ({new.name} does not offer it)")
+    return kept, dropped
+
+
+def _current(field: Field) -> Any:
+    if field.widget == "media":
+        return st.session_state.get(key(field.name)) or st.session_state.get(key(field.name) + "__ref")
+    value = st.session_state.get(key(field.name))
+    return None if value == default_value(field) and not field.param.required and field.name not in COMMON else value
+
+
+def _clear(field: Field) -> None:
+    for suffix in ("", "__ref", "__pick"):
+        st.session_state.pop(key(field.name) + suffix, None)
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def _show(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else text[:21] + "…"
+
+
+# -- drawing ---------------------------------------------------------------------
+
+
+def draw_fields(model: Model, *, advanced: bool) -> dict[str, Any]:
+    """Draw the non-media fields of one section (inside the form); returns error slots by parameter name."""
+    fields = [f for f in plan(model.id) if f.advanced == advanced and f.widget != "media"]
+    slots: dict[str, Any] = {}
+    pending_pair: list[Field] = []
+
+    def flush() -> None:
+        if not pending_pair:
+            return
+        columns = st.columns(2) if len(pending_pair) == 2 else [st.container()]
+        for column, field in zip(columns, pending_pair):
+            with column:
+                slots[field.name] = _draw(field)
+        pending_pair.clear()
+
+    for field in fields:
+        # Short controls pair up side by side (veo2: aspect ratio beside duration).
+        if field.widget in ("segmented", "select", "slider", "number", "integer_text", "toggle") and not advanced:
+            pending_pair.append(field)
+            if len(pending_pair) == 2:
+                flush()
+            continue
+        flush()
+        slots[field.name] = _draw(field)
+    flush()
+    return slots
+
+
+def _help(field: Field) -> str | None:
+    parts = []
+    if field.param.description:
+        parts.append(field.param.description)
+    limit = field.param.max_length
+    if field.widget in ("text", "textarea") and limit:
+        parts.append(f"Up to {limit:,} characters.")
+    if field.param.default is not None and field.widget not in ("segmented", "select", "toggle", "slider"):
+        parts.append(f"Default: {field.param.default}.")
+    if field.widget == "integer_text":
+        parts.append("A whole number. Leave blank for the server's choice.")
+    if field.widget == "json":
+        parts.append("JSON, checked when you press Generate. Leave blank to leave it out.")
+    return " ".join(parts) or None
+
+
+def _draw(field: Field) -> Any:
+    """One widget; returns the empty slot beside it where its error goes."""
+    k, label, rules = key(field.name), field.label, field.param.rules
+    common = {"key": k, "help": _help(field)}
+    widget = field.widget
+    if widget == "segmented":
+        st.segmented_control(label, field.options, required=field.param.required or field.param.default is not None,
+                             format_func=lambda o: OPTION_LABELS.get(str(o), str(o)), **common)
+    elif widget == "select":
+        st.selectbox(label, field.options, placeholder="Server default",
+                     format_func=lambda o: OPTION_LABELS.get(str(o), str(o)), **common)
+    elif widget == "toggle":
+        st.toggle(label, **common)
+    elif widget == "slider":
+        is_int = field.param.type == "integer"
+        low, high = rules["minimum"], rules["maximum"]
+        st.slider(label, min_value=int(low) if is_int else float(low), max_value=int(high) if is_int else float(high),
+                  step=1 if is_int else _step(float(low), float(high)), **common)
+    elif widget == "number":
+        # Streamlit refuses bounds of one numeric type with values of another.
+        as_type = int if field.param.type == "integer" else float
+        low, high = rules.get("minimum"), rules.get("maximum")
+        st.number_input(label, min_value=None if low is None else as_type(low), max_value=None if high is None else as_type(high),
+                        step=as_type(1) if as_type is int else None, placeholder="Server default", **common)
+    elif widget == "integer_text":
+        st.text_input(label, placeholder="Random" if field.name == "seed" else "Server default", **common)
+    elif widget == "textarea":
+        st.text_area(label, height=110 if field.name == "prompt" else 68, placeholder=PLACEHOLDERS.get(field.name), **common)
+    elif widget == "text":
+        st.text_input(label, **common)
+    elif widget == "json":
+        st.text_area(label, height=90, placeholder='{"key": "value"}' if field.param.type == "object" else "[]", **common)
+    return st.empty()
+
+
+def _step(low: float, high: float) -> float:
+    span = high - low
+    return 0.01 if span <= 2 else 0.1 if span <= 20 else 1.0
+
+
+# -- media: drawn outside the form, so a thumbnail and any problem show as soon as a file is chosen --
+
+
+@dataclass
+class MediaValue:
+    value: Any = None  # a reference, a link, or a list of them
+    error: str | None = None
+    slot: Any = None  # where a problem found on submit is shown
+
+
+def draw_media(model: Model, data_dir: Path, finished_videos: Callable[[], list[tuple[str, str]]]) -> dict[str, MediaValue]:
+    """The model's image, video and audio inputs; returns each one's current value or problem."""
+    values: dict[str, MediaValue] = {}
+    for field in plan(model.id):
+        if field.widget != "media":
+            continue
+        with st.container(border=True, key=f"media-{field.name}"):
+            if field.param.media == "image":
+                values[field.name] = _image_input(field, data_dir)
+            else:
+                values[field.name] = _link_input(field, finished_videos if field.param.media == "video" else None)
+            if values[field.name].error:
+                st.error(values[field.name].error, icon=":material/error:")
+            values[field.name].slot = st.empty()
+    return values
+
+
+def _title(field: Field) -> None:
+    required = " (required)" if field.param.required else ""
+    st.markdown(f"**{field.label}**{required}", help=field.param.description or None)
+
+
+def _image_input(field: Field, data_dir: Path) -> MediaValue:
+    _title(field)
+    k = key(field.name)
+    result = MediaValue()
+    refs: list[str] = []
+    upload_col, link_col = st.columns([3, 2])
+    with upload_col:
+        if field.param.accepts_base64:
+            files = st.file_uploader(
+                f"Upload {field.label.lower()}", type=IMAGE_TYPES, accept_multiple_files=field.param.is_list,
+                key=k + "__file", label_visibility="collapsed",
+                help=f"PNG, JPEG or WebP, up to {media.max_bytes(field.param) / 2**20:.0f} MB.",
+            )
+            for file in files if isinstance(files, list) else [files] if files else []:
+                try:
+                    refs.append(media.save_image(file.getvalue(), field.param, data_dir).reference)
+                except media.MediaError as exc:
+                    result.error = f"{file.name}: {exc}"
+            if refs:
+                st.session_state[k + "__ref"] = refs
+        else:
+            st.caption(":material/link: This model fetches its images itself: give a public https link.")
+    with link_col:
+        st.text_input(
+            "or an https link", key=k, placeholder="https://…",
+            label_visibility="visible" if field.param.accepts_base64 else "collapsed",
+            help="One link per line." if field.param.is_list else None,
+        )
+    kept = [r for r in st.session_state.get(k + "__ref") or [] if media.is_reference(r)]
+    links = [line.strip() for line in str(st.session_state.get(k) or "").splitlines() if line.strip()]
+    thumbs: list[Any] = []
+    if kept:
+        thumbs = [media.reference_path(r, data_dir) for r in kept]
+        thumbs = [p for p in thumbs if p.is_file()]
+    elif links:
+        thumbs = links
+    if thumbs:
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            for thumb in thumbs[:4]:
+                st.image(str(thumb), width=120)
+            if kept and st.button("Remove", key=k + "__remove", icon=":material/close:"):
+                st.session_state.pop(k + "__ref", None)
+                st.rerun()
+    chosen = kept or links
+    if chosen and not result.error:
+        result.value = chosen if field.param.is_list else chosen[0]
+    return result
+
+
+def _link_input(field: Field, finished_videos: Callable[[], list[tuple[str, str]]] | None) -> MediaValue:
+    _title(field)
+    k = key(field.name)
+    result = MediaValue()
+    picked = None
+    if finished_videos is not None:
+        choices = finished_videos()
+        if choices:
+            labels = dict(choices)
+            picked = st.selectbox(
+                "Use a finished generation", list(labels), index=None, key=k + "__pick",
+                format_func=labels.get, placeholder="Pick one of your videos…",
+                help="Sends that generation's video link from the API, which the API keeps for a limited time.",
+            )
+    st.text_input(
+        "https link" if finished_videos is None else "or an https link", key=k, placeholder="https://…",
+        help="One link per line." if field.param.is_list else None,
+    )
+    links = [line.strip() for line in str(st.session_state.get(k) or "").splitlines() if line.strip()]
+    try:
+        links = [media.check_link(link, field.param.media or "file") for link in links]
+    except media.MediaError as exc:
+        result.error = str(exc)
+        return result
+    chosen = ([picked] if picked else []) + links
+    if chosen:
+        result.value = chosen if field.param.is_list else chosen[0]
+    return result
+
+
+# -- from widgets to raw parameters --------------------------------------------------
+
+
+def raw_values(model: Model, media_values: dict[str, MediaValue]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's values as raw parameters for `catalog.validate`, and the errors found while reading them."""
+    params: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for field in plan(model.id):
+        if field.widget == "media":
+            given = media_values.get(field.name, MediaValue())
+            if given.error:
+                errors[field.name] = given.error
+            elif isinstance(given.value, str) and not media.is_reference(given.value) and not _own_video(given.value):
+                try:
+                    params[field.name] = media.check_link(given.value, field.param.media or "file")
+                except media.MediaError as exc:
+                    errors[field.name] = str(exc)
+            elif isinstance(given.value, list):
+                checked = []
+                for item in given.value:
+                    if media.is_reference(item) or _own_video(item):
+                        checked.append(item)
+                        continue
+                    try:
+                        checked.append(media.check_link(item, field.param.media or "file"))
+                    except media.MediaError as exc:
+                        errors[field.name] = str(exc)
+                params[field.name] = checked
+            else:
+                params[field.name] = given.value
+            continue
+        value = st.session_state.get(key(field.name))
+        if field.widget == "json":
+            text = str(value or "").strip()
+            if text:
+                try:
+                    params[field.name] = json.loads(text)
+                except ValueError as exc:
+                    errors[field.name] = f"{field.label} is not valid JSON: {exc}."
+            continue
+        if field.widget == "toggle" and field.param.default is None and not field.param.required and value is False:
+            continue  # an untouched toggle with no published default: leave it to the server
+        params[field.name] = value
+    return params, errors
+
+
+def _own_video(value: str) -> bool:
+    """A finished generation's link picked from this history: it came from the API itself."""
+    return value in st.session_state.get("gen_own_video_links", ())

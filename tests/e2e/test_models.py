@@ -1,0 +1,123 @@
+"""Other models in a real browser: the picker, an image upload that becomes the first frame, a video fed back in."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from PIL import Image, ImageChops, ImageOps, ImageStat
+
+from tests.e2e.conftest import open_app, screenshot, wait_for_app
+from tests.e2e.test_playground import wait_for_videos
+from videogen import catalog
+from videogen.store import Store
+
+pytestmark = pytest.mark.e2e
+
+PROMPT = "The camera pushes in slowly while the colours breathe"
+# Mean absolute difference per channel (0..255) allowed between the first frame and the image:
+# H.264 at the simulator's quality blurs edges a little; a wrong or shifted picture differs by far more.
+FIRST_FRAME_TOLERANCE = 12
+
+
+def _simple(kind: str, media_name: str) -> str:
+    """A model of `kind` whose only required inputs are the prompt and one media field (an upload, for images)."""
+    for model in sorted(catalog.models().values(), key=lambda m: m.id):
+        required = {p.name for p in model.params if p.required}
+        media = [p for p in model.params if p.name == media_name]
+        if model.kind == kind and required <= {"prompt", media_name} and media and not media[0].is_list:
+            if kind != "image-to-video" or media[0].accepts_base64:
+                return model.id
+    raise LookupError(kind)
+
+
+def quadrants(path, size=(640, 360)) -> Image.Image:
+    """Four flat colours: a wrong crop, a flip or a shift shows at once."""
+    image = Image.new("RGB", size)
+    w, h = size
+    for (x, y), color in zip([(0, 0), (w // 2, 0), (0, h // 2), (w // 2, h // 2)],
+                             [(230, 40, 40), (40, 200, 60), (40, 80, 230), (240, 220, 40)]):
+        image.paste(color, (x, y, x + w // 2, y + h // 2))
+    image.save(path)
+    return image
+
+
+def first_frame(page, index: int = 0) -> Image.Image:
+    """The video's frame at 0 s, as the browser decodes it, read back through a canvas."""
+    data_url = page.locator("[data-testid='stVideo']").nth(index).evaluate(
+        """async v => {
+            v.pause();
+            if (v.currentTime !== 0) {
+                await new Promise(done => { v.addEventListener('seeked', done, {once: true}); v.currentTime = 0; });
+            }
+            const canvas = document.createElement('canvas');
+            canvas.width = v.videoWidth; canvas.height = v.videoHeight;
+            canvas.getContext('2d').drawImage(v, 0, 0);
+            return canvas.toDataURL('image/png');
+        }"""
+    )
+    return Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB")
+
+
+def test_an_uploaded_image_becomes_the_first_frame_then_its_video_feeds_a_video_model(app_server, e2e_sim, page, tmp_path):
+    i2v = _simple("image-to-video", "image_url")
+    open_app(page, f"{app_server.url}/?model={i2v}")
+    assert i2v in page.get_by_role("combobox", name="Model").input_value() or page.get_by_text(i2v).count()
+
+    image = quadrants(tmp_path / "quadrants.png")
+    page.locator(".st-key-media-image_url [data-testid='stFileUploaderDropzoneInput']").set_input_files(tmp_path / "quadrants.png")
+    wait_for_app(page)
+    page.locator(".st-key-media-image_url [data-testid='stImage'] img").first.wait_for()
+    page.get_by_label("Prompt", exact=True).fill(PROMPT)
+    screenshot(page, "image-to-video-form")
+
+    page.get_by_role("button", name="Generate").click()
+    wait_for_app(page)
+    wait_for_videos(page, 1)
+    (job,) = e2e_sim.jobs.values()
+    assert job.model == i2v and job.body["image_url"].startswith("data:image/png;base64,")
+
+    frame = first_frame(page)
+    expected = ImageOps.fit(image, frame.size)  # scaled to cover, centre-cropped
+    difference = ImageStat.Stat(ImageChops.difference(frame, expected)).mean
+    assert max(difference) < FIRST_FRAME_TOLERANCE, difference
+
+    # The finished generation's video, fed to a video-to-video model.
+    v2v = _simple("video-to-video", "video_url")
+    open_app(page, f"{app_server.url}/?model={v2v}")
+    page.get_by_role("combobox", name="Use a finished generation").click()
+    page.get_by_role("option").first.click()
+    wait_for_app(page)
+    page.get_by_label("Prompt", exact=True).fill("Make it look like an old film")
+    page.get_by_role("button", name="Generate").click()
+    wait_for_app(page)
+    jobs = [j for j in e2e_sim.jobs.values() if j.model == v2v]
+    finished = next(r for r in Store(app_server.data_dir).records() if r.model == i2v)
+    assert len(jobs) == 1 and jobs[0].body["video_url"] == finished.video_url
+    wait_for_videos(page, 2)
+
+
+def test_a_file_that_is_not_an_image_is_refused_beside_its_field(app_server, e2e_sim, page, tmp_path):
+    i2v = _simple("image-to-video", "image_url")
+    open_app(page, f"{app_server.url}/?model={i2v}")
+    fake = tmp_path / "holiday.png"
+    fake.write_bytes(b"%PDF-1.7\nthis is a document, not a picture\n")
+    page.locator(".st-key-media-image_url [data-testid='stFileUploaderDropzoneInput']").set_input_files(fake)
+    wait_for_app(page)
+    assert page.locator(".st-key-media-image_url").get_by_text("holiday.png: That file is not a PNG, JPEG or WebP image.").is_visible()
+    page.get_by_label("Prompt", exact=True).fill(PROMPT)
+    page.get_by_role("button", name="Generate").click()
+    wait_for_app(page)
+    assert e2e_sim.count("create") == 0
+
+
+def test_the_picker_searches_by_name(app_server, page):
+    open_app(page, app_server.url)
+    picker = page.get_by_role("combobox", name="Model")
+    picker.click()
+    page.keyboard.type("kling 1.6 standard")
+    page.get_by_role("option", name="image to video", exact=False).first.click()
+    wait_for_app(page)
+    assert "model=kling" in page.url
+    screenshot(page, "model-picker")
