@@ -14,6 +14,7 @@ cannot take and says so.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -369,6 +370,8 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
                 f"Upload {field.label.lower()}", type=IMAGE_TYPES, accept_multiple_files=field.param.is_list,
                 key=k + "__file", label_visibility="collapsed",
                 help=f"PNG, JPEG or WebP, up to {media.max_bytes(field.param) / 2**20:.0f} MB.",
+                # The browser refuses a bigger file before sending it; save_image checks the exact bytes.
+                max_upload_size=math.ceil(media.max_bytes(field.param) / 2**20),
             )
             for file in files if isinstance(files, list) else [files] if files else []:
                 try:

@@ -47,7 +47,7 @@ def render() -> catalog.Model:
     _take_link()
     if st.session_state.get(KEY) not in catalog.models():
         st.session_state[KEY] = DEFAULT
-    kind_col, model_col = st.columns([3, 5], vertical_alignment="bottom")
+    kind_col, model_col = st.columns([9, 11], vertical_alignment="bottom")  # room for the three kinds, unclipped
     with kind_col:
         st.segmented_control(
             "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key=KIND_KEY, on_change=_follow_kind,

@@ -95,7 +95,12 @@ def test_an_uploaded_image_becomes_the_first_frame_then_its_video_feeds_a_video_
     jobs = [j for j in e2e_sim.jobs.values() if j.model == v2v]
     finished = next(r for r in Store(app_server.data_dir).records() if r.model == i2v)
     assert len(jobs) == 1 and jobs[0].body["video_url"] == finished.video_url
-    wait_for_videos(page, 2)
+    wait_for_videos(page, 1)  # a fresh page shows this session's generations: the new one
+    frame = first_frame(page)
+    # Made from the input: its first frame is the first clip's (the image at 16:9), cropped to this clip's shape.
+    expected = ImageOps.fit(ImageOps.fit(image, (1280, 720)), frame.size)
+    difference = ImageStat.Stat(ImageChops.difference(frame, expected)).mean
+    assert max(difference) < FIRST_FRAME_TOLERANCE, difference
 
 
 def test_a_file_that_is_not_an_image_is_refused_beside_its_field(app_server, e2e_sim, page, tmp_path):
@@ -106,6 +111,25 @@ def test_a_file_that_is_not_an_image_is_refused_beside_its_field(app_server, e2e
     page.locator(".st-key-media-image_url [data-testid='stFileUploaderDropzoneInput']").set_input_files(fake)
     wait_for_app(page)
     assert page.locator(".st-key-media-image_url").get_by_text("holiday.png: That file is not a PNG, JPEG or WebP image.").is_visible()
+    page.get_by_label("Prompt", exact=True).fill(PROMPT)
+    page.get_by_role("button", name="Generate").click()
+    wait_for_app(page)
+    assert e2e_sim.count("create") == 0
+
+
+def test_a_file_over_the_models_limit_is_refused_beside_its_field(app_server, e2e_sim, page, tmp_path):
+    i2v = _simple("image-to-video", "image_url")
+    limit = catalog.get(i2v).param("image_url").max_bytes or 20 * 2**20  # bytes
+    open_app(page, f"{app_server.url}/?model={i2v}")
+    big = tmp_path / "huge.png"
+    quadrants(big)
+    with big.open("ab") as f:  # still a PNG to anything that reads its header; too big to send
+        f.write(b"\0" * (limit + 2**20))  # one MB over
+    page.locator(".st-key-media-image_url [data-testid='stFileUploaderDropzoneInput']").set_input_files(big)
+    wait_for_app(page)
+    # The browser refuses it before upload, with the model's limit (the drop zone names it too).
+    refusal = page.locator(".st-key-media-image_url").get_by_text(f"File must be {limit / 2**20:.1f}MB or smaller.")
+    refusal.wait_for()
     page.get_by_label("Prompt", exact=True).fill(PROMPT)
     page.get_by_role("button", name="Generate").click()
     wait_for_app(page)

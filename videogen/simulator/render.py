@@ -6,9 +6,9 @@ RGBA images with Pillow: the prompt text and the glow. That keeps an 8 s 720p
 clip at about a second of wall time on two cores.
 
 A clip can start from a source instead of the gradient: an image (image to
-video: the first frame is that image, scaled to cover and centre-cropped, with
-nothing drawn over it until 0.5 s) or a video (video to video: the source,
-looped and cropped the same way, under the prompt).
+video: the image, scaled to cover and centre-cropped) or a video (video to
+video: the source, looped and cropped the same way). Nothing is drawn over the
+input for the first 0.5 s, so the clip's first frame is the input's.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ DEFAULT_SHORT_SIDE = 720
 SHORT_SIDE_RANGE = (240, 1080)
 # Widest and tallest shapes drawn; the vendors publish ratios from 9:21 to 21:9.
 MAX_RATIO = 4.0
-# An image-to-video clip shows the bare image for this long, so its first frame is the image.
-BARE_IMAGE_SECONDS = 0.5
+# A clip from an image or a video shows it bare for this long, so its first frame is the input's.
+BARE_SOURCE_SECONDS = 0.5
 _RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
 _RESOLUTION = re.compile(r"^(\d{3,4})p$", re.I)
 
@@ -53,6 +53,10 @@ _PRESET = "ultrafast"
 # same while cutting the gradients filter's cost by ~16x.
 _GRADIENT_DOWNSCALE = 4
 _GLOW_SIZE = 240
+# Browsers decode untagged HD video as BT.709; converting and tagging that way keeps colours (and an
+# image-to-video clip's first frame) as they were, where swscale's BT.601 default shifts saturated ones.
+_BT709 = "out_color_matrix=bt709:out_range=tv"
+_BT709_TAGS = "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv"
 _BAR_HEIGHT = 8
 # Pillow's built-in font (Aileron) is a Latin subset; map common characters it
 # lacks instead of drawing "tofu" boxes.
@@ -188,22 +192,22 @@ def _ffmpeg_args(
     glow_y = f"(H-h)/2*(1+0.7*cos(2*PI*t/{py}))"
     # The bar reaches the right edge on the last frame rather than one frame after.
     bar_x = f"-w+w*(t+1/{FPS})/{duration}"
-    # Over an image, nothing is drawn at first, so the first frame is the image itself.
-    later = f":enable='gte(t,{BARE_IMAGE_SECONDS})'" if source and source[1] == "image" else ""
+    # Over a source, nothing is drawn at first, so the first frame is the source's own.
+    later = f":enable='gte(t,{BARE_SOURCE_SECONDS})'" if source else ""
 
     inputs = ["-i", str(text_png), "-i", str(glow_png)]
     if source is None:
         background = (
             f"gradients=s={width // _GRADIENT_DOWNSCALE}x{height // _GRADIENT_DOWNSCALE}:r={FPS}:d={duration}"
             f":n=3:{colours}:seed={int.from_bytes(digest[:4], 'big')}:speed={speed:.4f},"
-            f"scale={width}:{height},format=yuv420p,"
+            f"scale={width}:{height}:{_BT709},format=yuv420p,"
         )
     else:
         path, kind = source
         # An image repeats as a still; a video loops for as long as the clip lasts.
         inputs += (["-loop", "1", "-framerate", str(FPS)] if kind == "image" else ["-stream_loop", "-1"]) + ["-i", str(path.absolute())]
         background = (
-            f"[2:v]scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
+            f"[2:v]scale={width}:{height}:force_original_aspect_ratio=increase:{_BT709},crop={width}:{height},"
             f"setsar=1,fps={FPS},format=yuv420p,"
         )
     graph = ";".join(
@@ -212,7 +216,7 @@ def _ffmpeg_args(
             f"color=c=white@0.9:s={width}x{_BAR_HEIGHT}:r={FPS}:d={duration},format=rgba[bar]",
             f"[bg][1:v]overlay=x='{glow_x}':y='{glow_y}':format=yuv420{later}[a]",
             f"[a][0:v]overlay=x={text_pos[0]}:y={text_pos[1]}:format=yuv420{later}[b]",
-            f"[b][bar]overlay=x='{bar_x}':y=H-h:format=yuv420:eof_action=pass{later},format=yuv420p[out]",
+            f"[b][bar]overlay=x='{bar_x}':y=H-h:format=yuv420:eof_action=pass{later},format=yuv420p,{_BT709_TAGS}[out]",
         ]
     )
     return [
