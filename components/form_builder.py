@@ -43,6 +43,7 @@ PLACEHOLDERS = {
     "negative_prompt": "What to keep out of the video",
 }
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp"]
+EXAMPLE_LINKS = {kind: f"https://example.com/{kind}" for kind in ("image", "video", "audio")}
 
 
 def key(name: str) -> str:
@@ -317,8 +318,14 @@ def _draw(field: Field) -> Any:
     elif widget == "text":
         st.text_input(label, **common)
     elif widget == "json":
-        st.text_area(label, height=90, placeholder='{"key": "value"}' if field.param.type == "object" else "[]", **common)
+        st.text_area(label, height=90, placeholder=_json_placeholder(field), **common)
     return st.empty()
+
+
+def _json_placeholder(field: Field) -> str:
+    """The shape the schema asks for, as an example to overwrite (its smallest valid value)."""
+    sample = catalog.example(field.param.rules, EXAMPLE_LINKS)
+    return json.dumps(sample if sample not in ({}, []) else ({"key": "value"} if field.param.type == "object" else []))
 
 
 def _step(low: float, high: float) -> float:

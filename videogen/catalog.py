@@ -39,6 +39,9 @@ DEFAULT_TYPICAL_SECONDS = 60.0
 
 _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 
+# Parameter-name words that read as initials ("cfg_scale" is "CFG scale", not "Cfg scale").
+_ACRONYMS = {w: w.upper() for w in ("cfg", "fps", "url", "urls", "id", "tts", "hdr", "exr", "uri")}
+
 #: The three kinds of model, in the order the picker offers them.
 KINDS = ("text-to-video", "image-to-video", "video-to-video")
 
@@ -53,7 +56,8 @@ class Param:
 
     @property
     def label(self) -> str:
-        return self.name.replace("_", " ").capitalize()
+        words = self.name.replace("_", " ").capitalize().split(" ")
+        return " ".join(_ACRONYMS.get(w.lower(), w) for w in words)
 
     @property
     def type(self) -> str | None:
@@ -325,26 +329,27 @@ def minimal_body(model: Model, *, image_url: str, video_url: str, audio_url: str
     body: dict[str, Any] = {"model": model.id}
     for param in model.params:
         if param.required:
-            body[param.name] = _example(param.rules, links, media=param.media)
+            body[param.name] = example(param.rules, links, media=param.media)
     return body
 
 
-def _example(rules: Mapping[str, Any], links: Mapping[str, str], *, media: str | None = None) -> Any:
+def example(rules: Mapping[str, Any], links: Mapping[str, str], *, media: str | None = None) -> Any:
+    """A value these rules accept: the default, the first option, or the smallest of each required part."""
     if "default" in rules:
         return rules["default"]
     if "enum" in rules:
         return rules["enum"][0]
     variants = rules.get("anyOf") or rules.get("oneOf")
     if variants:
-        return _example(variants[0], links, media=media)
+        return example(variants[0], links, media=media)
     kind = rules.get("type")
     if kind == "array":
         count = max(rules.get("minItems", 1), 1)
-        return [_example(rules.get("items", {}), links, media=media) for _ in range(count)]
+        return [example(rules.get("items", {}), links, media=media) for _ in range(count)]
     if kind == "object":
         properties = rules.get("properties", {})
         inner = next((p["enum"][0] for n, p in properties.items() if n == "type" and p.get("enum")), None)
-        return {n: _example(properties[n], links, media=inner if inner in links else media)
+        return {n: example(properties[n], links, media=inner if inner in links else media)
                 for n in rules.get("required", ()) if n in properties}
     if kind in ("integer", "number"):
         return rules.get("minimum", 1)
