@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import TEST_KEY, wait_until
-from videogen import errors
+from videogen import catalog, errors
 from videogen.client import Client, api_key_from_env, base_url_from_env
 from videogen.generation import Status
 from videogen.simulator import Fault, JobPlan
@@ -17,11 +17,11 @@ from videogen.simulator import Fault, JobPlan
 VEO2 = {"model": "veo2", "prompt": "a red fox in fresh snow", "duration": 5, "aspect_ratio": "16:9"}
 
 
-def finish(client, generation_id, timeout=20.0):
+def finish(client, generation_id, timeout=20.0, model="veo2"):
     result = {}
 
     def done():
-        result["g"] = client.fetch(generation_id)
+        result["g"] = client.fetch(generation_id, model=model)
         return result["g"].status.is_final
 
     assert wait_until(done, timeout=timeout, interval=0.1)
@@ -47,6 +47,19 @@ def test_legacy_path_is_selectable(sim):
     assert finish(client, created.id).status is Status.COMPLETED
     paths = {r.path for r in sim.requests if r.endpoint in ("create", "fetch")}
     assert paths == {"/v2/generate/video/google/generation"}
+
+
+@pytest.mark.parametrize(("model", "path"), [
+    ("wan/v2.1/1.3b/text-to-video", "/v2/generate/video/alibaba/generation"),  # published on its vendor path only
+    ("runway-gen3/turbo/image-to-video", "/v2/generate/video/kling/generation"),
+    ("openai/sora-2-t2v", "/v2/video/generations"),
+])
+def test_each_model_is_created_and_fetched_on_its_catalog_endpoint(sim, client, model, path):
+    body = catalog.minimal_body(catalog.get(model), image_url="https://example.com/a.png",
+                                video_url="https://example.com/a.mp4", audio_url="https://example.com/a.mp3")
+    created = client.create(body)
+    assert finish(client, created.id, model=model).status is Status.COMPLETED
+    assert {r.path for r in sim.requests if r.endpoint in ("create", "fetch")} == {path}
 
 
 def test_ids_with_colons_are_url_encoded(sim, client):
