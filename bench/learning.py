@@ -12,6 +12,11 @@ time (the poller's exact sequence: first poll at `first_poll_age`, then
 job complete). Virtual time keeps a 120 s model's figures exact without
 waiting minutes; the live poller against the simulator is measured in the
 `detection` section. Baseline: a 2 s loop on the same run times.
+
+A busy server: generations of a 45 s model that wait 60, 120 or 225 s in the
+queue first. Replayed the same way, with the poller's plan re-made after every
+poll from what the poll saw (`runtimes.plan`), against the same plan blind to
+the queue (as if every poll had seen "generating").
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ from __future__ import annotations
 import math
 import random
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from videogen.catalog import DEFAULT_TYPICAL_SECONDS
 from videogen.generation import Generation, Status
-from videogen.runtimes import RunTimes
+from videogen.runtimes import Estimate, RunTimes, plan
 from videogen.schedule import Schedule
-from videogen.store import Store
+from videogen.store import Record, Store
 
 from .common import median, percentile
 from .report import Row, Section, ratio
@@ -38,6 +44,8 @@ LOOP_S = 2.0
 SEED = 9
 DELAY_TARGET_S = 1.0
 FETCH_RATIO_TARGET = 0.5
+QUEUE_MODEL_S = 45.0
+QUEUES_S = (60.0, 120.0, 225.0)
 
 
 def draw(typical: float, n: int, rng: random.Random) -> list[float]:
@@ -51,6 +59,27 @@ def replay(schedule: Schedule, run_time: float) -> tuple[float, int]:
         age += schedule.delay(age)
         fetches += 1
     return age - run_time, fetches
+
+
+def replay_queued(queued: float, run: float, typical: float, *, replan: bool = True) -> tuple[float, int]:
+    """(detection delay, fetches) for a job queued `queued` s then running `run` s, polled as the poller plans.
+
+    Each poll updates the record as the store would (when it was last seen
+    queued, first seen generating); with `replan=False` the plan never hears
+    of the queue.
+    """
+    schedule, estimate = Schedule(typical=typical), Estimate(typical, Schedule(typical=typical).spread, 0, False)
+    record = Record(id="bench", model="m", request={}, status=Status.QUEUED, server="bench", created_at=0.0, updated_at=0.0)
+    now, fetches = plan(record, schedule, estimate).first_due(), 0
+    while True:
+        fetches += 1
+        if now >= queued + run:
+            return now - (queued + run), fetches
+        if now < queued:
+            record = replace(record, queued_until=now) if replan else record
+        elif replan:
+            record = replace(record, status=Status.GENERATING, started_at=record.started_at or now)
+        now += plan(record, schedule, estimate).delay(now)
 
 
 def loop(run_time: float, interval: float = LOOP_S) -> tuple[float, int]:
@@ -112,8 +141,20 @@ def run(quick: bool, work: Path) -> Section:
                 base["fetches_per_generation"], "2 s loop",
                 ratio(before["fetches_per_generation"], base["fetches_per_generation"]), "before/loop"),
         ]
+    queue_results = {}
+    for queued in QUEUES_S:
+        replanned = replay_queued(queued, QUEUE_MODEL_S, QUEUE_MODEL_S)
+        blind = replay_queued(queued, QUEUE_MODEL_S, QUEUE_MODEL_S, replan=False)
+        queue_results[queued] = {"replanned": replanned, "blind": blind}
+        rows += [
+            Row("learning", f"queued {queued:g} s, then a {QUEUE_MODEL_S:g} s run: detection delay", replanned[0], "s",
+                blind[0], "plan blind to the queue", ratio(replanned[0], blind[0]), "replanned/blind"),
+            Row("learning", f"queued {queued:g} s, then a {QUEUE_MODEL_S:g} s run: fetches", replanned[1], "",
+                blind[1], "plan blind to the queue", ratio(replanned[1], blind[1]), "replanned/blind"),
+        ]
     section.rows = rows
     section.details = {
+        "queued_jobs": {"run_s": QUEUE_MODEL_S, "results": {str(q): r for q, r in queue_results.items()}},
         "models_typical_s": MODELS, "spread": SPREAD, "catalog_figure_s": DEFAULT_TYPICAL_SECONDS,
         "learned_runs_per_model": LEARNED_RUNS, "test_runs_per_model": TEST_RUNS, "seed": SEED,
         "time": "virtual (the schedule's polls replayed against each run time)", "results": results,

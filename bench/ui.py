@@ -24,9 +24,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from videogen import runtimes
 from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of
 from videogen.generation import Generation, Status
-from videogen.runtimes import Estimate
+from videogen.runtimes import Estimate, Plan
+from videogen.schedule import Schedule
 from videogen.store import Record, Store
 from videogen.videos import video_filename
 
@@ -77,8 +79,9 @@ class _CardsConnection:
     def pending_ids(self) -> set[str]:
         return self.store.pending_ids(DEMO_SERVER, account_of(DEMO_KEY))
 
-    def estimate(self, record: Record) -> Estimate:
-        return Estimate(typical=45.0, spread=0.25, samples=0, learned=False)
+    def plan(self, record: Record) -> Plan:
+        schedule = Schedule(typical=45.0)
+        return runtimes.plan(record, schedule, Estimate(schedule.typical, schedule.spread, samples=0, learned=False))
 
 
 def _cards_script(conn, ids: list[str]) -> None:

@@ -17,7 +17,7 @@ from components import prompt_form
 from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
 from videogen.connection import Connection
 from videogen.generation import Status
-from videogen.runtimes import MIN_SAMPLES, Estimate
+from videogen.runtimes import MIN_SAMPLES, Plan
 from videogen.store import Record
 from videogen.videos import is_allowed_video_url
 
@@ -25,9 +25,9 @@ CARD_TICK_SECONDS = 2.0
 CARDS_SHOWN = 12
 
 
-def body(record: Record, estimate: Estimate, *, key: str = "card") -> None:
+def body(record: Record, plan: Plan, *, key: str = "card") -> None:
     """A card's contents, drawn into the card's container."""
-    st.markdown(_header(record, estimate))
+    st.markdown(_header(record, plan))
     st.text(record.prompt)
     if record.request.get("negative_prompt"):
         st.text(f"Avoid: {record.request['negative_prompt']}")
@@ -37,17 +37,22 @@ def body(record: Record, estimate: Estimate, *, key: str = "card") -> None:
         _failed(record, key)
 
 
-def _header(record: Record, estimate: Estimate) -> str:
+def _header(record: Record, plan: Plan) -> str:
     """Status badge, timing and parameters on one line. Only app-made text goes here: it is markdown."""
     label, color, icon = STATUS_LOOK[record.status]
     if record.status.is_pending:
-        age = time.time() - record.created_at
-        remaining = estimate.typical - age
-        eta = f"about {seconds(remaining)} left" if remaining > 0 else "taking longer than usual"
-        if estimate.is_guess:
+        now = time.time()
+        remaining = plan.remaining(now)
+        if plan.waiting:
+            eta = f"waiting on the server; about {seconds(remaining)} once it starts"
+        elif remaining > 0:
+            eta = f"about {seconds(remaining)} left"
+        else:
+            eta = "taking longer than usual"
+        if plan.estimate.is_guess and remaining > 0:
             # Until this history has seen the model finish a few times, the figure is the catalog's estimate.
-            eta += f" (a guess until {MIN_SAMPLES} runs of this model finish here)" if remaining > 0 else ""
-        detail = [f"{seconds(age)} elapsed", eta]
+            eta += f" (a guess until {MIN_SAMPLES} runs of this model finish here)"
+        detail = [f"{seconds(now - record.created_at)} elapsed", eta]
     else:
         took = f"took {seconds(record.seconds_taken)}" if record.seconds_taken is not None else ""
         detail = [p for p in (clock(record.created_at), took, credits(record.credits_used)) if p]
@@ -148,7 +153,7 @@ def card_grid(conn: Connection) -> None:
                 running[record.id] = place
             else:
                 with place:
-                    body(record, conn.estimate(record))
+                    body(record, conn.plan(record))
     if running:
         _running_cards(conn, running)
     if total > shown:
@@ -164,6 +169,6 @@ def _running_cards(conn: Connection, places: dict[str, DeltaGenerator]) -> None:
     def refresh() -> None:
         for record in conn.store.find(list(places)):
             with places[record.id]:
-                body(record, conn.estimate(record))
+                body(record, conn.plan(record))
 
     refresh()

@@ -6,11 +6,13 @@ import sqlite3
 
 import pytest
 
+from tests.conftest import wait_until
 from videogen import runtimes
 from videogen.generation import Generation, Status
 from videogen.poller import Poller
 from videogen.runtimes import MIN_SAMPLES, RunTimes, learn
 from videogen.schedule import Schedule
+from videogen.simulator import JobPlan
 
 
 def finished(store, model: str, duration, seconds: list[float]) -> None:
@@ -73,6 +75,92 @@ def test_the_poller_plans_with_the_learned_schedule(store, client):
     poller = Poller(store, client, server="s", schedule_for=lambda model: Schedule(typical=45), run_times=RunTimes(store))
     store.add(Generation("new", Status.QUEUED), request={"model": "veo2", "prompt": "p", "duration": 5}, server="s")
     record = store.get("new")
-    assert poller.schedule(record).typical == 8
+    assert poller.plan(record).schedule.typical == 8 and not poller.plan(record).estimate.is_guess
     other = store.add(Generation("other", Status.QUEUED), request={"model": "veo2", "prompt": "p", "duration": 7}, server="s")
-    assert poller.schedule(other).typical == 45
+    assert poller.plan(other).schedule.typical == 45 and poller.plan(other).estimate.is_guess
+
+
+# -- a generation that waits in the server's queue ---------------------------------------
+
+
+def test_the_store_keeps_when_polls_saw_it_queued_and_first_saw_it_generating(store):
+    store.add(Generation("g", Status.QUEUED), request={"model": "veo2", "prompt": "p"}, server="s")
+    assert store.get("g").queued_until is None  # the create's own answer is not a poll
+    store.apply(Generation("g", Status.QUEUED))
+    seen_queued = store.get("g").queued_until
+    assert seen_queued is not None and store.get("g").start_window is None
+    store.apply(Generation("g", Status.GENERATING))
+    first_generating = store.get("g").started_at
+    store.apply(Generation("g", Status.GENERATING))
+    assert store.get("g").started_at == first_generating  # the first sighting stays
+    assert store.get("g").start_window == (seen_queued, first_generating)
+
+
+def _record(store, gen_id, *, queued_until=None, started_at=None, status=Status.QUEUED):
+    store.add(Generation(gen_id, Status.QUEUED), request={"model": "veo2", "prompt": "p", "duration": 5}, server="s")
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE generations SET created_at = 1000, queued_until = ?, started_at = ?, status = ? WHERE id = ?",
+                   (queued_until, started_at, status.value, gen_id))
+    return store.get(gen_id)
+
+
+def test_the_plan_waits_while_queued_and_starts_again_from_the_run(store):
+    times = RunTimes(store, fallback=lambda model: Schedule(typical=45))
+    fresh = times.plan(_record(store, "fresh"))
+    assert fresh.origin == 1000 and not fresh.waiting and fresh.first_due() == pytest.approx(1000 + 45 * 0.67, rel=0.01)
+
+    waiting = times.plan(_record(store, "waiting", queued_until=1060))
+    # Still queued at a poll a minute in: it has not started, so the whole run is ahead, polled every 9 s.
+    assert waiting.waiting and waiting.remaining(now=1061) == 45 and waiting.delay(now=1061) == pytest.approx(9)
+
+    running = times.plan(_record(store, "running", queued_until=1060, started_at=1064, status=Status.GENERATING))
+    assert not running.waiting and running.origin == 1062  # between the last queued sighting and the first generating
+    assert running.remaining(now=1070) == pytest.approx(1062 + 45 - 1070)
+    assert running.delay(now=1062 + 45) == pytest.approx(1.4)  # dense around the run's typical end, not the create's
+
+
+def test_the_run_time_is_learned_from_generations_whose_start_was_seen(store):
+    for i in range(5):
+        _record(store, f"r{i}", queued_until=1050, started_at=1052, status=Status.GENERATING)
+        store.apply(Generation(f"r{i}", Status.COMPLETED, video_url="https://cdn.example/v.mp4"))
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE generations SET completed_at = ? WHERE id = ?", (1051 + 20 + i, f"r{i}"))
+    times = RunTimes(store, fallback=lambda model: Schedule(typical=45))
+    running = times.plan(_record(store, "now", queued_until=2000, started_at=2002, status=Status.GENERATING))
+    assert running.schedule.typical == 22 and running.estimate.learned  # 20..24 s from the start of the run
+    assert times.estimate("veo2", {"duration": 5}).typical == 73  # create to finish: the queue included
+
+
+def test_a_long_queue_is_polled_sparsely_until_the_run_begins(store, client, sim):
+    """Queued for 3 s of a scaled 45 s life (a 225 s queue): a poll every 9 s of life, then the run's schedule."""
+    from tests.test_poller import make_poller, submit
+
+    queued, run = 3.0, 0.6
+    sim.faults.plan(JobPlan(queued_seconds=queued, seconds=run))
+    poller = make_poller(store, client).start()
+    try:
+        gen_id = submit(client, store)
+        poller.wake()
+        assert wait_until(lambda: store.get(gen_id).status is Status.COMPLETED, timeout=30)
+    finally:
+        poller.stop()
+    job = sim.jobs[gen_id]
+    fetches = [r.at for r in sim.requests if r.endpoint == "fetch" and r.generation_id == gen_id]
+    while_queued = [t for t in fetches if t < job.created_at + queued]
+    step = 9 / 75  # a fifth of the run; Schedule.scaled(0.6): 45 s of life is 0.6 s here
+    # Blind to the queue, the create's schedule polls densely around 45 s of life, then backs off: about 42
+    # fetches in this queue. Waiting on the start, a fetch every `step` (a busy machine makes fewer, never more).
+    assert queued / step / 4 <= len(while_queued) <= queued / step + 3
+    record = store.get(gen_id)
+    assert record.queued_until <= job.created_at + queued <= record.started_at
+
+
+@pytest.mark.parametrize("queued", [60, 120, 225, 600])
+def test_planning_again_at_the_start_finds_a_queued_job_sooner_and_no_dearer(queued):
+    """Virtual time (bench/learning.py's replay of the poller's plans): a 45 s model behind a queue."""
+    from bench.learning import replay_queued
+
+    replanned_delay, replanned_fetches = replay_queued(queued, 45, 45)
+    blind_delay, blind_fetches = replay_queued(queued, 45, 45, replan=False)
+    assert replanned_delay < 1.5 < blind_delay
+    assert replanned_fetches <= blind_fetches + 3

@@ -21,7 +21,7 @@ from . import catalog, media
 from .client import Client, key_hint
 from .errors import InvalidRequestError
 from .poller import Poller
-from .runtimes import Estimate, RunTimes
+from .runtimes import Plan, RunTimes
 from .schedule import Schedule
 from .simulator import Simulator
 from .store import Record, Store
@@ -53,12 +53,9 @@ class Connection:
     #: The same, learned from this history once it has seen enough of a model.
     run_times: RunTimes | None = None
 
-    def estimate(self, record: Record) -> Estimate:
-        """How long `record` should take: learned from this history, or the catalog's guess."""
-        if self.run_times is not None:
-            return self.run_times.estimate(record.model, record.request)
-        schedule = self.schedule_for(record.model)
-        return Estimate(typical=schedule.typical, spread=schedule.spread, samples=0, learned=False)
+    def plan(self, record: Record) -> Plan:
+        """How long `record` should take from here, and whether that is only a guess: as the poller plans it."""
+        return self.poller.plan(record)
 
     @property
     def is_demo(self) -> bool:

@@ -30,7 +30,7 @@ import requests
 from .client import Client
 from .errors import ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError
 from .generation import Status
-from .runtimes import RunTimes
+from .runtimes import Estimate, Plan, RunTimes, plan
 from .schedule import Schedule, error_backoff
 from .store import Record, Store
 from .videos import DownloadError, download_video
@@ -171,12 +171,14 @@ class Poller:
     def _first_due(self, record: Record, now: float) -> float:
         if not record.status.is_pending:
             return now  # finished but not downloaded yet
-        return max(now, record.created_at + self.schedule(record).first_poll_age())
+        return max(now, self.plan(record).first_due())
 
-    def schedule(self, record: Record) -> Schedule:
+    def plan(self, record: Record) -> Plan:
+        """When to poll `record` next: learned run times where there are some, and from the run's start once seen."""
         if self.run_times is not None:
-            return self.run_times.schedule(record.model, record.request)
-        return self.schedule_for(record.model)
+            return self.run_times.plan(record)
+        schedule = self.schedule_for(record.model)
+        return plan(record, schedule, Estimate(schedule.typical, schedule.spread, samples=0, learned=False))
 
     def _reschedule(self, record: Record, *, delay: float) -> None:
         with self._lock:
@@ -198,8 +200,7 @@ class Poller:
             if record.status is Status.COMPLETED and not record.video_path and not record.video_error:
                 delay = self._download(record, track)
             elif record.status.is_pending:
-                age = time.time() - record.created_at
-                delay = self.schedule(record).delay(age)
+                delay = self.plan(record).delay(time.time())
         except (AuthenticationError, PermissionDeniedError) as exc:
             # Every other poll would fail the same way: pause all of them, once, instead of a storm.
             self.auth_problem = exc

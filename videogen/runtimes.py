@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+from .generation import Status
 from .schedule import DEFAULT_SPREAD, Schedule
 
 #: How many runs' worth of weight the default spread keeps against the observed one.
@@ -75,9 +76,65 @@ def duration_of(request: dict) -> str:
     return "" if value is None else str(value).removesuffix(".0")
 
 
+@dataclass(frozen=True)
+class Plan:
+    """When to poll one generation next, and what to promise: a schedule, and the time its ages count from.
+
+    Most generations are planned from their create. One that a poll saw queued
+    is waiting for the server: it cannot finish before its run has even begun,
+    so it is polled every `queue_step` to catch the start, and once a poll sees
+    it generating the plan starts again from that moment, with the model's run
+    time (learned from generations whose start was seen the same way).
+    """
+
+    schedule: Schedule
+    origin: float
+    estimate: Estimate
+    waiting: bool = False  # seen queued by a poll: the run has not begun
+
+    @property
+    def queue_step(self) -> float:
+        """Seconds between polls of a queued generation: a fifth of its run, within 2 to 15 s of life."""
+        life = self.schedule.typical * self.schedule.time_scale
+        return min(max(QUEUE_STEP_SHARE * life, QUEUE_STEP_RANGE[0]), QUEUE_STEP_RANGE[1]) / self.schedule.time_scale
+
+    def first_due(self) -> float:
+        return self.origin + self.schedule.first_poll_age()
+
+    def delay(self, now: float) -> float:
+        return self.queue_step if self.waiting else self.schedule.delay(max(0.0, now - self.origin))
+
+    def remaining(self, now: float) -> float:
+        """Seconds until the typical finish (negative once past it); a waiting one still has its whole run."""
+        return self.schedule.typical if self.waiting else self.origin + self.schedule.typical - now
+
+
+QUEUE_STEP_SHARE = 0.2
+QUEUE_STEP_RANGE = (2.0, 15.0)
+
+
+def plan(record, total: Schedule, total_estimate: Estimate, run: Estimate | None = None) -> Plan:  # noqa: ANN001 (Record)
+    """The plan for `record`: from its create, or, once a poll saw it queued, from the start of its run.
+
+    `total` is the schedule from create to finish; `run`, when learned, the
+    time from the start of the run to the finish.
+    """
+    run_schedule = total if run is None else replace(total, typical=run.typical, spread=run.spread)
+    run_estimate = total_estimate if run is None else run
+    if record.status is Status.QUEUED and record.queued_until is not None:
+        return Plan(run_schedule, origin=record.queued_until, estimate=run_estimate, waiting=True)
+    window = record.start_window
+    if record.status is Status.GENERATING and window is not None:
+        # The run began between the last poll that saw it queued and the first that saw it generating.
+        return Plan(run_schedule, origin=(window[0] + window[1]) / 2, estimate=run_estimate)
+    return Plan(total, origin=record.created_at, estimate=total_estimate)
+
+
 class RunTimes:
     """Estimates by (model, duration), read from the store at most every REFRESH_SECONDS.
 
+    Two of them: from create to finish, and from the start of the run to the
+    finish (only from generations whose start a poll saw, see `Plan`).
     `fallback(model)` gives the schedule to use before anything is learned (the
     catalog's figure, or an override such as the demo's job length).
     """
@@ -87,10 +144,11 @@ class RunTimes:
         self.fallback = fallback
         self._lock = threading.Lock()
         self._read_at = -math.inf
-        self._learned: dict[tuple[str, str], Estimate] = {}
+        self._learned: dict[tuple[str, str, str], Estimate] = {}
 
     def estimate(self, model: str, request: dict) -> Estimate:
-        learned = self._table().get((model, duration_of(request)))
+        """From create to finish: learned, or the fallback's figure (a guess)."""
+        learned = self._table().get(("total", model, duration_of(request)))
         if learned is not None:
             return learned
         schedule = self.fallback(model)
@@ -103,26 +161,32 @@ class RunTimes:
             return fallback
         return replace(fallback, typical=estimate.typical, spread=estimate.spread)
 
+    def plan(self, record) -> Plan:  # noqa: ANN001 (Record)
+        run = self._table().get(("run", record.model, duration_of(record.request)))
+        return plan(record, self.schedule(record.model, record.request), self.estimate(record.model, record.request), run)
+
     def refresh(self) -> None:
         """Read the history now (a test or a finished generation need not wait for the next refresh)."""
         with self._lock:
             self._learned = _learn_all(self.store.run_times(recent=RECENT))
             self._read_at = time.monotonic()
 
-    def _table(self) -> dict[tuple[str, str], Estimate]:
+    def _table(self) -> dict[tuple[str, str, str], Estimate]:
         if time.monotonic() - self._read_at >= REFRESH_SECONDS:
             self.refresh()
         return self._learned
 
 
-def _learn_all(rows: Iterable[tuple[str, dict, float]]) -> dict[tuple[str, str], Estimate]:
-    grouped: dict[tuple[str, str], list[float]] = {}
-    for model, request, seconds in rows:
-        grouped.setdefault((model, duration_of(request)), []).append(seconds)
+def _learn_all(rows: Iterable[tuple]) -> dict[tuple[str, str, str], Estimate]:
+    """rows: (model, request, created_at, queued_until, started_at, completed_at)."""
+    grouped: dict[tuple[str, str, str], list[float]] = {}
+    for model, request, created_at, queued_until, started_at, completed_at in rows:
+        key = duration_of(request)
+        grouped.setdefault(("total", model, key), []).append(completed_at - created_at)
+        if queued_until is not None and started_at is not None and queued_until <= started_at <= completed_at:
+            grouped.setdefault(("run", model, key), []).append(completed_at - (queued_until + started_at) / 2)
     table = {}
     for key, runs in grouped.items():
         if (estimate := learn(runs)) is not None:
             table[key] = estimate
     return table
-
-

@@ -78,7 +78,7 @@ class Schedule:
     def delay(self, age: float) -> float:
         """Seconds from now until the next poll of a generation that is `age` seconds old."""
         start = self.first_poll_age()
-        if age < start:
+        if start - age > _EPSILON:  # not "age < start": a poll planned for `start` must not land a hair early forever
             return start - age
         z = math.log(age / self.typical) / self.spread
         if z < self.late_z:
@@ -90,6 +90,9 @@ class Schedule:
         in_tail = age - self.age_at(self.tail_z)
         step = max(self.late_step / self.time_scale, self.tail_growth * in_tail)
         return min(step, self.tail_cap * self.typical)
+
+
+_EPSILON = 1e-6
 
 
 def _to_grid(age: float, origin: float, step: float) -> float:

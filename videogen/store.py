@@ -64,6 +64,12 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX generations_by_status;
     CREATE INDEX generations_by_scope ON generations (server, account, status);
     """,
+    # 4: when a poll last saw the generation queued, and when one first saw it generating, so
+    # the schedule can plan again from the start of the run (a busy server queues for long).
+    """
+    ALTER TABLE generations ADD COLUMN queued_until REAL;
+    ALTER TABLE generations ADD COLUMN started_at REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -94,6 +100,15 @@ class Record:
     credits_used: float | None = None
     poll_count: int = 0
     account: str = ""
+    queued_until: float | None = None  # a poll's time that saw it queued, the latest (not the create's answer)
+    started_at: float | None = None  # the first poll's time that saw it generating
+
+    @property
+    def start_window(self) -> tuple[float, float] | None:
+        """When the run began, as (no earlier than, no later than); None unless a poll saw it queued."""
+        if self.queued_until is None or self.started_at is None or self.started_at < self.queued_until:
+            return None
+        return self.queued_until, self.started_at
 
     @property
     def prompt(self) -> str:
@@ -214,6 +229,8 @@ class Store:
                       error = COALESCE(?, error),
                       credits_used = COALESCE(?, credits_used),
                       completed_at = CASE WHEN ? AND completed_at IS NULL THEN ? ELSE completed_at END,
+                      queued_until = CASE WHEN ? AND status IN {_PENDING} THEN ? ELSE queued_until END,
+                      started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,
                       poll_count = poll_count + ?,
                       updated_at = ?
                     WHERE id = ? RETURNING *""",
@@ -224,6 +241,10 @@ class Store:
                     generation.error,
                     generation.credits_used,
                     final,
+                    now,
+                    count_poll and generation.status is Status.QUEUED,
+                    now,
+                    count_poll and generation.status is Status.GENERATING,
                     now,
                     int(count_poll),
                     now,
@@ -340,19 +361,19 @@ class Store:
             ).fetchall()
         return [Record.from_row(r) for r in rows]
 
-    def run_times(self, *, recent: int) -> list[tuple[str, dict, float]]:
-        """(model, request, seconds from create to completed) of the latest `recent` completed
-        generations of each model and duration: what videogen.runtimes learns from."""
+    def run_times(self, *, recent: int) -> list[tuple]:
+        """(model, request, created_at, queued_until, started_at, completed_at) of the latest `recent`
+        completed generations of each model and duration: what videogen.runtimes learns from."""
         with self._connect() as db:
             rows = db.execute(
-                """SELECT model, request_json, completed_at - created_at FROM (
-                       SELECT model, request_json, completed_at, created_at, ROW_NUMBER() OVER (
+                """SELECT model, request_json, created_at, queued_until, started_at, completed_at FROM (
+                       SELECT *, ROW_NUMBER() OVER (
                            PARTITION BY model, json_extract(request_json, '$.duration') ORDER BY completed_at DESC) AS nth
                        FROM generations WHERE status = ? AND completed_at IS NOT NULL)
                    WHERE nth <= ?""",
                 (Status.COMPLETED.value, recent),
             ).fetchall()
-        return [(model, json.loads(request), seconds) for model, request, seconds in rows]
+        return [(model, json.loads(request), *times) for model, request, *times in rows]
 
     def version(self) -> tuple[int, float]:
         """Changes whenever any row changes: cheap enough to call on every UI tick."""

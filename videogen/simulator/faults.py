@@ -69,6 +69,7 @@ class JobPlan:
     error: str | None = None  # end in status "error" with this message
     video_url: bool | str = True  # False: "completed" with no video URL; a string: this URL instead of ours
     seconds: float | None = None  # run time, instead of the simulator's default
+    queued_seconds: float | None = None  # queued this long first, then `seconds` of generating (a busy server)
     id: str | None = None  # the generation id to hand out (a hostile one, for tests)
 
 

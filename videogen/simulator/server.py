@@ -61,8 +61,13 @@ class Job:
     # The image or video the clip starts from, read when the clip is rendered.
     source: dict | None = None
 
+    def queued_for(self) -> float:
+        queued = self.plan.queued_seconds
+        return QUEUED_SHARE * self.seconds if queued is None else queued
+
     def due_at(self) -> float:
-        return self.created_at + self.seconds
+        # Without a set queue, the queue is part of the run time; with one, the run follows it.
+        return self.created_at + self.seconds + (self.plan.queued_seconds or 0.0)
 
     def completed_at(self) -> float | None:
         """When the job turned final, from the simulator's point of view."""
@@ -71,7 +76,7 @@ class Job:
         return None if self.ready_at is None else max(self.due_at(), self.ready_at)
 
     def status(self, now: float) -> str:
-        if now < self.created_at + QUEUED_SHARE * self.seconds:
+        if now < self.created_at + self.queued_for():
             return "queued"
         done = self.completed_at()
         if done is None or now < done:
