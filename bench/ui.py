@@ -72,6 +72,7 @@ class _CardsConnection:
     """The part of a Connection that card_grid uses, over a real Store: no simulator or poller needed."""
 
     store: Store
+    base_url: str = "http://127.0.0.1:8765"
 
     def pending(self, *, limit: int | None = None) -> list[Record]:
         return self.store.pending(DEMO_SERVER, account_of(DEMO_KEY), limit=limit)

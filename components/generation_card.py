@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import prompt_form
+from components import code_snippets, prompt_form
 from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
 from videogen.connection import Connection
 from videogen.generation import Status
@@ -25,14 +25,17 @@ CARD_TICK_SECONDS = 2.0
 CARDS_SHOWN = 12
 
 
-def body(record: Record, plan: Plan, *, key: str = "card") -> None:
-    """A card's contents, drawn into the card's container."""
+def body(record: Record, plan: Plan, *, key: str = "card", origin: tuple[str, Path] | None = None) -> None:
+    """A card's contents, drawn into the card's container.
+
+    `origin` (the server's base URL and the data dir) lets a finished card offer its request as code.
+    """
     st.markdown(_header(record, plan))
     st.text(record.prompt)
     if record.request.get("negative_prompt"):
         st.text(f"Avoid: {record.request['negative_prompt']}")
     if record.status is Status.COMPLETED:
-        _finished(record, key)
+        _finished(record, key, origin)
     elif record.status in (Status.FAILED, Status.LOST):
         _failed(record, key)
 
@@ -59,7 +62,7 @@ def _header(record: Record, plan: Plan) -> str:
     return f":{color}-badge[{icon} {label}] :gray[{' · '.join([*detail, parameters(record.request)])}]"
 
 
-def _finished(record: Record, key: str) -> None:
+def _finished(record: Record, key: str, origin: tuple[str, Path] | None = None) -> None:
     video = local_video(record)
     # Portrait clips would be very tall at full card width.
     width = 240 if record.request.get("aspect_ratio") == "9:16" else "stretch"
@@ -85,6 +88,8 @@ def _finished(record: Record, key: str) -> None:
                 on_click="ignore",
             )
         _rerun_button(record, key)
+        if origin is not None:
+            code_snippets.popover(record, base_url=origin[0], data_dir=origin[1], key=key)
 
 
 def _failed(record: Record, key: str) -> None:
@@ -153,7 +158,7 @@ def card_grid(conn: Connection) -> None:
                 running[record.id] = place
             else:
                 with place:
-                    body(record, conn.plan(record))
+                    body(record, conn.plan(record), origin=(conn.base_url, conn.store.data_dir))
     if running:
         _running_cards(conn, running)
     if total > shown:
@@ -169,6 +174,6 @@ def _running_cards(conn: Connection, places: dict[str, DeltaGenerator]) -> None:
     def refresh() -> None:
         for record in conn.store.find(list(places)):
             with places[record.id]:
-                body(record, conn.plan(record))
+                body(record, conn.plan(record), origin=(conn.base_url, conn.store.data_dir))
 
     refresh()

@@ -15,7 +15,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from components import generation_card
+from components import code_snippets, generation_card
 from components.formatting import STATUS_LOOK, clock, credits, seconds
 from videogen import history
 from videogen.connection import Connection
@@ -127,6 +127,7 @@ def details(conn: Connection, record: Record) -> None:
                     "Download", data=partial(video.read_bytes), file_name=f"{record.id.split(':')[0]}.mp4",
                     mime="video/mp4", icon=":material/download:", on_click="ignore", key="detail-download",
                 )
+            code_snippets.popover(record, base_url=conn.base_url, data_dir=conn.store.data_dir, key="detail")
             if st.button(
                 "Delete", icon=":material/delete:", key="detail-delete", disabled=record.status.is_pending,
                 help="Still running: it can be deleted once it finishes." if record.status.is_pending else None,

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import services
-from tests.conftest import wait_until
+from tests.conftest import TEST_KEY, wait_until
 from videogen.generation import Status
 from videogen.simulator import Fault, JobPlan
 from videogen.store import Store
@@ -337,7 +337,11 @@ def test_a_link_selects_a_generation_and_shows_its_details(app, data_dir):
     app.query_params["gen"] = "b:veo2"
     at = run(app)
     assert "A city at night" in texts(at)
-    assert [c.value for c in at.code] == ["b:veo2"]
+    ids, curl, python = (c.value for c in at.code)  # the API id, then the request as curl and as Python
+    assert ids == "b:veo2"
+    assert "curl -sS -X POST" in curl and "A city at night" in curl and "AIMLAPI_API_KEY" in curl
+    assert "requests.post" in python and "'model': 'veo2'" in python
+    assert TEST_KEY not in curl + python
     assert any(b.label == "Delete" for b in at.button)
 
 

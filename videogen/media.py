@@ -114,14 +114,18 @@ def reference_path(reference: str, data_dir: Path) -> Path:
     return Path(data_dir) / UPLOADS_DIR / f"{match[1]}.{match[2]}"
 
 
+def mime_of(reference: str) -> str:
+    """The MIME type of an upload reference's file ("image/png")."""
+    return _MIME_BY_EXT[reference.rsplit(".", 1)[-1]]
+
+
 def data_url(reference: str, data_dir: Path) -> str:
     path = reference_path(reference, data_dir)
     try:
         payload = path.read_bytes()
     except OSError as exc:
         raise MediaError(f"The uploaded file behind {reference} is no longer in the data folder.") from exc
-    mime = _MIME_BY_EXT[path.suffix.lstrip(".")]
-    return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
+    return f"data:{mime_of(reference)};base64,{base64.b64encode(payload).decode('ascii')}"
 
 
 def expand(body: Mapping[str, Any], data_dir: Path) -> dict[str, Any]:

@@ -48,8 +48,11 @@ def first_frame(page, index: int = 0) -> Image.Image:
     data_url = page.locator("[data-testid='stVideo']").nth(index).evaluate(
         """async v => {
             v.pause();
-            if (v.currentTime !== 0) {
-                await new Promise(done => { v.addEventListener('seeked', done, {once: true}); v.currentTime = 0; });
+            // Seek to 0 even when already there: the seek makes the browser decode that frame, where a video
+            // with only its metadata loaded would draw as black.
+            await new Promise(done => { v.addEventListener('seeked', done, {once: true}); v.currentTime = 0; });
+            if (v.readyState < 2) {
+                await new Promise(done => v.addEventListener('loadeddata', done, {once: true}));
             }
             const canvas = document.createElement('canvas');
             canvas.width = v.videoWidth; canvas.height = v.videoHeight;
