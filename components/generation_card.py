@@ -6,6 +6,7 @@ are shown with `st.text`, which never interprets markdown or HTML.
 
 from __future__ import annotations
 
+import random
 import time
 from functools import partial
 from pathlib import Path
@@ -15,6 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from components import code_snippets, prompt_form
 from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
+from videogen import catalog
 from videogen.connection import Connection
 from videogen.generation import Status
 from videogen.runtimes import MIN_SAMPLES, Plan
@@ -22,20 +24,27 @@ from videogen.store import Record
 from videogen.videos import is_allowed_video_url
 
 CARD_TICK_SECONDS = 2.0
+# A seed drawn for a model that publishes no upper bound: the unsigned 32-bit range most models take.
+SEED_MAX = 2**32 - 1
 CARDS_SHOWN = 12
 
 
-def body(record: Record, plan: Plan, *, key: str = "card", origin: tuple[str, Path] | None = None) -> None:
+def body(record: Record, plan: Plan, *, key: str = "card", conn: Connection | None = None) -> None:
     """A card's contents, drawn into the card's container.
 
-    `origin` (the server's base URL and the data dir) lets a finished card offer its request as code.
+    With `conn`, a finished card also offers its actions: a star, a new seed, its request as code.
     """
     st.markdown(_header(record, plan))
+    if record.parent_id:
+        st.caption(f":material/shuffle: A new seed for generation `{short_id(record.parent_id)}`")
     st.text(record.prompt)
+    if record.note:
+        st.caption(":material/sticky_note_2: Note")
+        st.text(record.note)
     if record.request.get("negative_prompt"):
         st.text(f"Avoid: {record.request['negative_prompt']}")
     if record.status is Status.COMPLETED:
-        _finished(record, key, origin)
+        _finished(record, key, conn)
     elif record.status in (Status.FAILED, Status.LOST):
         _failed(record, key)
 
@@ -62,7 +71,7 @@ def _header(record: Record, plan: Plan) -> str:
     return f":{color}-badge[{icon} {label}] :gray[{' · '.join([*detail, parameters(record.request)])}]"
 
 
-def _finished(record: Record, key: str, origin: tuple[str, Path] | None = None) -> None:
+def _finished(record: Record, key: str, conn: Connection | None = None) -> None:
     video = local_video(record)
     # Portrait clips would be very tall at full card width.
     width = 240 if record.request.get("aspect_ratio") == "9:16" else "stretch"
@@ -88,8 +97,45 @@ def _finished(record: Record, key: str, origin: tuple[str, Path] | None = None) 
                 on_click="ignore",
             )
         _rerun_button(record, key)
-        if origin is not None:
-            code_snippets.popover(record, base_url=origin[0], data_dir=origin[1], key=key)
+        if conn is not None:
+            actions(conn, record, key=key)
+
+
+def actions(conn: Connection, record: Record, *, key: str) -> None:
+    """Star, a new seed, and the request as code: for a card's button row and History's details."""
+    st.button(
+        "Starred" if record.starred else "Star", icon=":material/star:", key=f"{key}-star-{record.id}",
+        type="primary" if record.starred else "secondary",
+        on_click=conn.store.set_starred, args=(record.id, not record.starred),
+        help="Starred generations can be shown alone in History.",
+    )
+    if new_seed_request(record.request) is not None:
+        st.button(
+            "Vary seed", icon=":material/shuffle:", key=f"{key}-vary-{record.id}",
+            on_click=_vary_seed, args=(conn, record),
+            help="The same request with a new random seed: one more paid generation.",
+        )
+    code_snippets.popover(record, base_url=conn.base_url, data_dir=conn.store.data_dir, key=key)
+
+
+def new_seed_request(request: dict) -> dict | None:
+    """`request` with a new random seed in the model's range; None for a model that takes no seed."""
+    try:
+        seed = catalog.get(str(request.get("model"))).param("seed")
+    except (catalog.UnknownModelError, KeyError):
+        return None
+    low, high = int(seed.rules.get("minimum", 0)), int(seed.rules.get("maximum", SEED_MAX))
+    choices = [s for s in (random.randint(low, high) for _ in range(3)) if s != request.get("seed")]
+    return {**request, "seed": choices[0]}
+
+
+def _vary_seed(conn: Connection, record: Record) -> None:
+    if (request := new_seed_request(record.request)) is not None:
+        prompt_form.send(conn, request, parent_id=record.id)
+
+
+def short_id(generation_id: str) -> str:
+    return generation_id.split(":")[0][:8]
 
 
 def _failed(record: Record, key: str) -> None:
@@ -158,7 +204,7 @@ def card_grid(conn: Connection) -> None:
                 running[record.id] = place
             else:
                 with place:
-                    body(record, conn.plan(record), origin=(conn.base_url, conn.store.data_dir))
+                    body(record, conn.plan(record), conn=conn)
     if running:
         _running_cards(conn, running)
     if total > shown:
@@ -174,6 +220,6 @@ def _running_cards(conn: Connection, places: dict[str, DeltaGenerator]) -> None:
     def refresh() -> None:
         for record in conn.store.find(list(places)):
             with places[record.id]:
-                body(record, conn.plan(record), origin=(conn.base_url, conn.store.data_dir))
+                body(record, conn.plan(record), conn=conn)
 
     refresh()

@@ -15,7 +15,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from components import code_snippets, generation_card
+from components import generation_card
 from components.formatting import STATUS_LOOK, clock, credits, seconds
 from videogen import history
 from videogen.connection import Connection
@@ -24,10 +24,11 @@ from videogen.store import Record, Store
 
 # Pixel widths chosen so every column fits beside the sidebar at 1280 px; the prompt cell shows the rest on hover.
 COLUMN_CONFIG = {
+    "starred": st.column_config.CheckboxColumn("★", width=30, help="Starred"),
     "created": st.column_config.DatetimeColumn("Created", format="MMM D, HH:mm", width=100),
     "status": st.column_config.TextColumn("Status", width=80),
     "model": st.column_config.TextColumn("Model", width=110),
-    "prompt": st.column_config.TextColumn("Prompt", width=180),
+    "prompt": st.column_config.TextColumn("Prompt", width=160),
     "aspect_ratio": st.column_config.TextColumn("Ratio", width=55),
     "duration": st.column_config.NumberColumn("Duration", format="%d s", width=65),
     "seed": st.column_config.NumberColumn("Seed", format="%d", width=80),
@@ -56,7 +57,12 @@ def filters(df: pd.DataFrame) -> dict:
         "aspect_ratios": ratio_col.multiselect("Aspect ratio", ratios, key="hist_ratio", placeholder="Any"),
         "durations": duration_col.multiselect("Duration (s)", durations, key="hist_duration", placeholder="Any"),
         "search": search_col.text_input("Search prompts", key="hist_search", placeholder="Words in the prompt"),
+        "starred": st.toggle("Starred only", key="hist_starred"),
     }
+
+
+def _save_note(store: Store, generation_id: str) -> None:
+    store.set_note(generation_id, st.session_state.get(f"note-{generation_id}", "").strip())
 
 
 def exports(store: Store, ids: list[str]) -> None:
@@ -113,6 +119,12 @@ def details(conn: Connection, record: Record) -> None:
             st.caption(
                 f"Created {clock(record.created_at)} · took {seconds(record.seconds_taken)} · {credits(record.credits_used)}"
             )
+            if record.parent_id:
+                st.caption(f":material/shuffle: A new seed for generation `{generation_card.short_id(record.parent_id)}`")
+            st.text_input(
+                "Note", value=record.note, key=f"note-{record.id}", placeholder="What to remember about this one",
+                on_change=_save_note, args=(conn.store, record.id),
+            )
             st.caption("API id")
             st.code(record.id, language=None)
             st.caption("Request body")
@@ -127,7 +139,8 @@ def details(conn: Connection, record: Record) -> None:
                     "Download", data=partial(video.read_bytes), file_name=f"{record.id.split(':')[0]}.mp4",
                     mime="video/mp4", icon=":material/download:", on_click="ignore", key="detail-download",
                 )
-            code_snippets.popover(record, base_url=conn.base_url, data_dir=conn.store.data_dir, key="detail")
+            if record.status is Status.COMPLETED:
+                generation_card.actions(conn, record, key="detail")
             if st.button(
                 "Delete", icon=":material/delete:", key="detail-delete", disabled=record.status.is_pending,
                 help="Still running: it can be deleted once it finishes." if record.status.is_pending else None,

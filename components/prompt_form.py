@@ -150,7 +150,12 @@ def _take_query_params(model: catalog.Model) -> None:
         st.session_state["form_notice"] = "The form was filled in from the link."
 
 
-def _send(conn: Connection, body: dict[str, Any]) -> None:
+def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None) -> None:
+    """Submit `body` as the form does (once per click, every failure explained); also from a card's actions."""
+    _send(conn, body, parent_id=parent_id)
+
+
+def _send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None) -> None:
     guard: DuplicateGuard = st.session_state.setdefault("duplicate_guard", DuplicateGuard())
     if guard.is_repeat(body):
         st.toast("Already submitted: that was the same request again.", icon=":material/content_copy:")
@@ -158,7 +163,7 @@ def _send(conn: Connection, body: dict[str, Any]) -> None:
     st.session_state.pop("submit_problem", None)
     st.session_state.pop("create_auth_problem", None)
     try:
-        record = conn.submit(body)
+        record = conn.submit(body, parent_id=parent_id)
     except OutcomeUnknownError as exc:
         guard.sent(body)
         st.session_state["submit_problem"] = ("unknown", str(exc), body)

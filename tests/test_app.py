@@ -7,6 +7,7 @@ so each test runs the script again after the store has moved on.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import services
 from tests.conftest import TEST_KEY, wait_until
+from videogen import history
 from videogen.generation import Status
 from videogen.simulator import Fault, JobPlan
 from videogen.store import Store
@@ -416,3 +418,41 @@ def test_a_running_generation_cannot_be_deleted(app, data_dir):
     app.query_params["gen"] = "d:veo2"  # still generating
     at = run(app)
     assert at.button(key="detail-delete").disabled
+
+
+# -- iterating: a new seed, a star, a note -------------------------------------------
+
+
+def test_vary_seed_sends_the_same_request_with_a_new_seed_and_names_its_parent(app, sim, data_dir):
+    store = seed_history(data_dir)
+    app.switch_page("pages/history.py")
+    app.query_params["gen"] = "b:veo2"
+    at = run(app)
+    next(b for b in at.button if b.label == "Vary seed").click()
+    at = run(at)
+    assert sim.count("create") == 1
+    (child,) = [r for r in store.records() if r.parent_id == "b:veo2"]
+    parent = store.get("b:veo2")
+    assert {k: v for k, v in child.request.items() if k != "seed"} == {k: v for k, v in parent.request.items() if k != "seed"}
+    assert child.request["seed"] != parent.request["seed"] and 0 <= child.request["seed"] <= 4294967295
+    at.switch_page("pages/generate.py")
+    at = run(at)
+    assert "A new seed for generation `b`" in " ".join(m.value for m in at.caption)
+
+
+def test_a_star_and_a_note_are_kept_filtered_and_exported(app, data_dir):
+    store = seed_history(data_dir)
+    app.switch_page("pages/history.py")
+    app.query_params["gen"] = "a:veo2"
+    at = run(app)
+    next(b for b in at.button if b.label == "Star").click()
+    at = run(at)
+    at.text_input(key="note-a:veo2").input("Best fox so far; try 9:16").run()
+    record = store.get("a:veo2")
+    assert record.starred and record.note == "Best fox so far; try 9:16"
+    assert any(b.label == "Starred" for b in at.button)
+    at.toggle(key="hist_starred").set_value(True)
+    at = run(at)
+    assert shown_ids(at) == ["a:veo2"]
+    exported = json.loads(history.to_json(store.find(["a:veo2"])))
+    assert exported[0]["starred"] is True and exported[0]["note"] == "Best fox so far; try 9:16"

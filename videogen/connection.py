@@ -62,8 +62,10 @@ class Connection:
         return self.mode == "demo"
 
 
-    def submit(self, params: Mapping[str, Any], *, model: str | None = None) -> Record:
+    def submit(self, params: Mapping[str, Any], *, model: str | None = None, parent_id: str | None = None) -> Record:
         """Validate, create on the server, record. Raises the client's typed errors; records nothing then.
+
+        `parent_id` names the generation this one varies (a new seed for the same request).
 
         The model is `model`, else the body's own "model", else veo2. Uploads are
         recorded as references to their files and sent as data URLs (see media.py).
@@ -76,7 +78,7 @@ class Connection:
         except media.MediaError as exc:
             raise InvalidRequestError(str(exc)) from exc
         generation = self.client.create(sendable)
-        record = self.store.add(generation, request=checked.body, server=self.server, account=self.account)
+        record = self.store.add(generation, request=checked.body, server=self.server, account=self.account, parent_id=parent_id)
         self.poller.wake()
         return record
 

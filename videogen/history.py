@@ -12,7 +12,9 @@ import pandas as pd
 from .store import Record
 
 #: Display columns, in order. The id is kept (hidden in the UI) to map a selected row back to its record.
-COLUMNS = ["created", "status", "model", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video", "id"]
+COLUMNS = [
+    "starred", "created", "status", "model", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video", "id",
+]
 
 
 def frame(rows: Sequence[tuple], *, link_prefix: str | None = None) -> pd.DataFrame:
@@ -22,8 +24,10 @@ def frame(rows: Sequence[tuple], *, link_prefix: str | None = None) -> pd.DataFr
         rows,
         columns=[
             "id", "created", "status", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "has_video", "model",
+            "starred",
         ],
     )
+    df["starred"] = df["starred"].astype(bool)
     df["created"] = pd.to_datetime(df["created"], unit="s", utc=True)
     # Some models take a duration or seed as text ("5"), and some take none.
     df["duration"] = _whole_numbers(df["duration"])
@@ -59,6 +63,7 @@ def filter_frame(
     aspect_ratios: Iterable[str] = (),
     durations: Iterable[int] = (),
     search: str = "",
+    starred: bool = False,
 ) -> pd.DataFrame:
     """Rows matching every filter that is set; an empty filter matches everything."""
     mask = pd.Series(True, index=df.index)
@@ -70,6 +75,8 @@ def filter_frame(
         mask &= df["aspect_ratio"].isin(aspect_ratios)
     if durations := list(durations):
         mask &= df["duration"].isin(durations)
+    if starred:
+        mask &= df["starred"]
     if search := search.strip():
         mask &= df["prompt"].str.contains(search, case=False, regex=False, na=False)
     return df[mask]
@@ -89,6 +96,9 @@ def export_rows(records: Iterable[Record]) -> list[dict]:
             "credits_used": r.credits_used,
             "error": r.error or r.video_error,
             "video_url": r.video_url,
+            "starred": r.starred,
+            "note": r.note,
+            "parent_id": r.parent_id,
             "request": r.request,
         }
         for r in records
@@ -103,13 +113,14 @@ def to_csv(records: Iterable[Record]) -> bytes:
     rows = export_rows(records)
     for row in rows:
         row["request"] = json.dumps(row["request"], ensure_ascii=False, sort_keys=True)
-        for key in ("prompt", "error"):
+        for key in ("prompt", "error", "note"):
             row[key] = _inert(row[key])
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS).to_csv(index=False).encode("utf-8")
 
 
 EXPORT_COLUMNS = [
-    "id", "model", "created", "completed", "status", "prompt", "seconds_taken", "credits_used", "error", "video_url", "request",
+    "id", "model", "created", "completed", "status", "prompt", "seconds_taken", "credits_used", "error", "video_url",
+    "starred", "note", "parent_id", "request",
 ]
 
 

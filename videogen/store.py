@@ -70,6 +70,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE generations ADD COLUMN queued_until REAL;
     ALTER TABLE generations ADD COLUMN started_at REAL;
     """,
+    # 5: iterating on prompts: the generation a seed variation came from, a star, and a note.
+    """
+    ALTER TABLE generations ADD COLUMN parent_id TEXT;
+    ALTER TABLE generations ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE generations ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -102,6 +108,9 @@ class Record:
     account: str = ""
     queued_until: float | None = None  # a poll's time that saw it queued, the latest (not the create's answer)
     started_at: float | None = None  # the first poll's time that saw it generating
+    parent_id: str | None = None  # the generation this one varies (a new seed)
+    starred: bool = False
+    note: str = ""
 
     @property
     def start_window(self) -> tuple[float, float] | None:
@@ -127,6 +136,7 @@ class Record:
         data = dict(row)
         data["request"] = json.loads(data.pop("request_json"))
         data["status"] = Status(data["status"])
+        data["starred"] = bool(data["starred"])
         return cls(**data)
 
 
@@ -191,6 +201,7 @@ class Store:
         server: str,
         account: str = "",
         created_at: float | None = None,
+        parent_id: str | None = None,
     ) -> Record:
         """Record a generation the API just accepted. `request` is the exact body that was sent."""
         now = time.time()
@@ -198,8 +209,8 @@ class Store:
         with self._writing() as db:
             db.execute(
                 """INSERT OR IGNORE INTO generations
-                   (id, model, request_json, status, remote_status, server, account, created_at, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   (id, model, request_json, status, remote_status, server, account, created_at, updated_at, parent_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     generation.id,
                     str(request.get("model", "")),
@@ -210,6 +221,7 @@ class Store:
                     account,
                     created_at if created_at is not None else now,
                     now,
+                    parent_id,
                 ),
             )
         if generation.status is not Status.QUEUED or generation.video_url:
@@ -252,6 +264,12 @@ class Store:
                 ),
             ).fetchone()
         return Record.from_row(row) if row else None
+
+    def set_starred(self, generation_id: str, starred: bool) -> None:
+        self._update(generation_id, "starred = ?", (int(starred),))
+
+    def set_note(self, generation_id: str, note: str) -> None:
+        self._update(generation_id, "note = ?", (note,))
 
     def count_poll(self, generation_id: str) -> None:
         """A poll that brought no news (an error answer) still counts."""
@@ -321,7 +339,7 @@ class Store:
                           json_extract(request_json, '$.prompt'), json_extract(request_json, '$.aspect_ratio'),
                           json_extract(request_json, '$.duration'), json_extract(request_json, '$.seed'),
                           completed_at - created_at, credits_used,
-                          status = 'completed' AND (video_path IS NOT NULL OR video_url IS NOT NULL), model
+                          status = 'completed' AND (video_path IS NOT NULL OR video_url IS NOT NULL), model, starred
                    FROM generations ORDER BY created_at DESC"""
             ).fetchall()
 
