@@ -423,13 +423,22 @@ def test_a_running_generation_cannot_be_deleted(app, data_dir):
 # -- iterating: a new seed, a star, a note -------------------------------------------
 
 
-def test_vary_seed_sends_the_same_request_with_a_new_seed_and_names_its_parent(app, sim, data_dir):
+def details_of(app, data_dir, gen_id: str):
+    """History with `gen_id` selected, over the seeded history; returns (store, the page after one action)."""
     store = seed_history(data_dir)
     app.switch_page("pages/history.py")
-    app.query_params["gen"] = "b:veo2"
-    at = run(app)
-    next(b for b in at.button if b.label == "Vary seed").click()
-    at = run(at)
+    app.query_params["gen"] = gen_id
+    return store, run(app)
+
+
+def click(at, label: str):
+    next(b for b in at.button if b.label == label).click()
+    return run(at)
+
+
+def test_vary_seed_sends_the_same_request_with_a_new_seed_and_names_its_parent(app, sim, data_dir):
+    store, at = details_of(app, data_dir, "b:veo2")
+    at = click(at, "Vary seed")
     assert sim.count("create") == 1
     (child,) = [r for r in store.records() if r.parent_id == "b:veo2"]
     parent = store.get("b:veo2")
@@ -441,12 +450,8 @@ def test_vary_seed_sends_the_same_request_with_a_new_seed_and_names_its_parent(a
 
 
 def test_a_star_and_a_note_are_kept_filtered_and_exported(app, data_dir):
-    store = seed_history(data_dir)
-    app.switch_page("pages/history.py")
-    app.query_params["gen"] = "a:veo2"
-    at = run(app)
-    next(b for b in at.button if b.label == "Star").click()
-    at = run(at)
+    store, at = details_of(app, data_dir, "a:veo2")
+    at = click(at, "Star")
     at.text_input(key="note-a:veo2").input("Best fox so far; try 9:16").run()
     record = store.get("a:veo2")
     assert record.starred and record.note == "Best fox so far; try 9:16"
