@@ -17,7 +17,7 @@ import streamlit as st
 
 from components import generation_card
 from components.formatting import STATUS_LOOK, clock, credits, seconds
-from videogen import history
+from videogen import history, spend
 from videogen.connection import Connection
 from videogen.generation import Status
 from videogen.store import Record, Store
@@ -59,6 +59,24 @@ def filters(df: pd.DataFrame) -> dict:
         "search": search_col.text_input("Search prompts", key="hist_search", placeholder="Words in the prompt"),
         "starred": st.toggle("Starred only", key="hist_starred"),
     }
+
+
+def spend_panel(df: pd.DataFrame) -> None:
+    """Credits of the rows shown, per day and per model: a chart, a table, and a CSV."""
+    totals = spend.totals(df)
+    with st.expander(f":material/payments: Spend of these {len(df):,} generations: {totals['credits'].sum():,.0f} credits"):
+        if totals.empty:
+            st.caption("None of them has reported its credits yet.")
+            return
+        st.bar_chart(totals, x="day", y="credits", color="model", x_label="Day (UTC)", y_label="Credits", height=240)
+        per_model = totals.groupby("model", as_index=False)[["credits", "generations"]].sum().sort_values("credits", ascending=False)
+        st.dataframe(per_model, hide_index=True, column_config={
+            "model": "Model", "credits": st.column_config.NumberColumn("Credits", format="localized"), "generations": "Generations",
+        })
+        st.download_button(
+            "Export spend CSV", data=lambda: totals.to_csv(index=False).encode("utf-8"), file_name="video-spend.csv",
+            mime="text/csv", icon=":material/table_view:", on_click="ignore", key="export-spend",
+        )
 
 
 def _save_note(store: Store, generation_id: str) -> None:

@@ -17,9 +17,9 @@ from typing import Any
 
 import streamlit as st
 
-from components import form_builder, model_picker
+from components import form_builder, model_picker, services
 from components.markdown import literal
-from videogen import catalog, media
+from videogen import catalog, media, spend
 from videogen.connection import Connection
 from videogen.duplicates import DuplicateGuard
 from videogen.errors import (
@@ -82,6 +82,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
             with st.expander("Advanced", icon=":material/tune:"):
                 slots |= form_builder.draw_fields(model, advanced=True)
         submitted = st.form_submit_button("Generate", type="primary", icon=":material/movie:", key="generate")
+        st.caption(_cost_line(conn, model))
 
     # Values a link gave that this model refuses: named beside their fields, as well as in the notice.
     for field, message in st.session_state.pop("field_problems", {}).items():
@@ -100,6 +101,28 @@ def render(conn: Connection, model: catalog.Model) -> None:
                 slot = slots.get(field) or (media_values[field].slot if field in media_values else None)
                 (slot or st).error(literal(message), icon=":material/error:")
     _submit_problem(conn)
+
+
+def _cost_line(conn: Connection, model: catalog.Model) -> str:
+    """What the form's request should cost, from this history only; and the budget left, when there is one."""
+    request = {"model": model.id, **{f.name: st.session_state.get(form_builder.key(f.name))
+                                     for f in form_builder.plan(model.id) if f.name in ("duration", "resolution")}}
+    cost = spend.estimate(conn.store.costs(model.id), request)
+    line = (f":material/payments: About {cost.credits:,.0f} credits (the median of {cost.samples} like it here)"
+            if cost else ":material/payments: Cost: no estimate yet (none like it has finished here)")
+    if (limit := services.budget_credits()) is not None:
+        left = limit - conn.store.credits_spent(conn.server, conn.account)
+        line += f" · {max(left, 0):,.0f} of {limit:,.0f} budget credits left"
+    return line
+
+
+def _over_budget(conn: Connection, body: dict[str, Any]) -> str | None:
+    limit = services.budget_credits()
+    if limit is None:
+        return None
+    cost = spend.estimate(conn.store.costs(str(body.get("model") or "veo2")), body)
+    budget = spend.Budget(limit, conn.store.credits_spent(conn.server, conn.account))
+    return budget.refuses(cost.credits if cost else None)
 
 
 def _finished_videos(conn: Connection) -> list[tuple[str, str]]:
@@ -162,6 +185,9 @@ def _send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = Non
         return
     st.session_state.pop("submit_problem", None)
     st.session_state.pop("create_auth_problem", None)
+    if refusal := _over_budget(conn, body):
+        st.session_state["submit_problem"] = ("error", refusal, None)
+        return
     try:
         record = conn.submit(body, parent_id=parent_id)
     except OutcomeUnknownError as exc:

@@ -64,6 +64,28 @@ def _seconds_from_env(name: str, default: float | None) -> float | None:
         return default
 
 
+BUDGET_KEY = "budget_credits"  # the sidebar's field, for this session
+BUDGET_SETTING = "PLAYGROUND_BUDGET_CREDITS"
+
+
+def configured_budget() -> float | None:
+    """PLAYGROUND_BUDGET_CREDITS from the environment or secrets.toml; None when unset or not a number."""
+    text = os.environ.get(BUDGET_SETTING, "").strip() or _secret(BUDGET_SETTING)
+    try:
+        return max(0.0, float(text)) if text else None
+    except ValueError:
+        return None
+
+
+def budget_credits() -> float | None:
+    """The budget in credits: the configured one, else the sidebar's figure for this session; None: no budget."""
+    configured = configured_budget()
+    if configured is not None:
+        return configured
+    value = st.session_state.get(BUDGET_KEY)
+    return float(value) if value else None
+
+
 def demo_seconds() -> float:
     """How long a demo generation takes (PLAYGROUND_DEMO_SECONDS, default 10)."""
     return _seconds_from_env("PLAYGROUND_DEMO_SECONDS", 10.0)

@@ -26,6 +26,7 @@ def render(conn: Connection, source: services.KeySource) -> DeltaGenerator:
         _connection_status(conn, source)
         banner = st.container()
         _key_field(source)
+        _budget(conn)
         st.divider()
         _live_pending(conn)
     return banner
@@ -40,6 +41,21 @@ def _connection_status(conn: Connection, source: services.KeySource) -> None:
         host = urlsplit(conn.base_url).hostname or conn.base_url
         st.badge("Live API", icon=":material/cloud_done:", color="green")
         st.caption(f"Connected to {host} with key {conn.key_hint} (from {source.origin}).")
+
+
+def _budget(conn: Connection) -> None:
+    """Spend with this key, against the budget: the configured one, or one set here for this session."""
+    if services.configured_budget() is None:
+        st.number_input(
+            "Budget (credits)", min_value=0, step=100_000, value=None, key=services.BUDGET_KEY, placeholder="No budget",
+            help="For this session. A request whose estimated cost is more than what is left is refused. "
+                 "PLAYGROUND_BUDGET_CREDITS sets one for everybody.",
+        )
+    spent = conn.store.credits_spent(conn.server, conn.account)
+    if (limit := services.budget_credits()) is not None:
+        st.progress(min(spent / limit, 1.0) if limit else 1.0, text=f"{spent:,.0f} of {limit:,.0f} credits spent")
+    else:
+        st.caption(f":material/payments: {spent:,.0f} credits spent with this key.")
 
 
 def _key_field(source: services.KeySource) -> None:

@@ -34,3 +34,4 @@ if selected != wanted:
         st.query_params.pop("gen", None)
 if selected and (record := conn.store.get(selected)):
     history_table.details(conn, record)
+history_table.spend_panel(frame)

@@ -303,7 +303,7 @@ def test_history_lists_everything_newest_first(app, data_dir):
     assert shown_ids(at) == ["d:veo2", "c:veo2", "b:veo2", "a:veo2"]
     assert {"created", "status", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video"} <= set(df)
     assert df.loc[df["id"] == "a:veo2", "video"].item() == "history?gen=a%3Aveo2"
-    assert [b.label for b in at.download_button] == ["Export CSV", "Export JSON"]
+    assert [b.label for b in at.download_button] == ["Export CSV", "Export JSON", "Export spend CSV"]
 
 
 @pytest.mark.parametrize(

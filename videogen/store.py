@@ -393,6 +393,23 @@ class Store:
             ).fetchall()
         return [(model, json.loads(request), *times) for model, request, *times in rows]
 
+    def costs(self, model: str) -> list[tuple[dict, float]]:
+        """(request, credits) of every completed generation of `model` that reported its credits."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT request_json, credits_used FROM generations WHERE model = ? AND status = ? AND credits_used IS NOT NULL",
+                (model, Status.COMPLETED.value),
+            ).fetchall()
+        return [(json.loads(request), credits) for request, credits in rows]
+
+    def credits_spent(self, server: str, account: str) -> float:
+        """Credits reported for every generation made on this server with this key."""
+        with self._connect() as db:
+            (total,) = db.execute(
+                "SELECT COALESCE(SUM(credits_used), 0) FROM generations WHERE server = ? AND account = ?", (server, account)
+            ).fetchone()
+        return float(total)
+
     def version(self) -> tuple[int, float]:
         """Changes whenever any row changes: cheap enough to call on every UI tick."""
         with self._connect() as db:
