@@ -70,9 +70,9 @@ def spend_panel(df: pd.DataFrame) -> None:
             return
         st.bar_chart(totals, x="day", y="credits", color="model", x_label="Day (UTC)", y_label="Credits", height=240)
         per_model = totals.groupby("model", as_index=False)[["credits", "generations"]].sum().sort_values("credits", ascending=False)
-        st.dataframe(per_model, hide_index=True, column_config={
-            "model": "Model", "credits": st.column_config.NumberColumn("Credits", format="localized"), "generations": "Generations",
-        })
+        # A plain table: the History table stays the page's one data grid (and the tests' one canvas to click).
+        st.table(per_model.rename(columns={"model": "Model", "credits": "Credits", "generations": "Generations"})
+                 .style.format({"Credits": "{:,.0f}"}).hide(axis="index"))
         st.download_button(
             "Export spend CSV", data=lambda: totals.to_csv(index=False).encode("utf-8"), file_name="video-spend.csv",
             mime="text/csv", icon=":material/table_view:", on_click="ignore", key="export-spend",
