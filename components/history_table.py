@@ -24,17 +24,17 @@ from videogen.store import Record, Store
 
 # Pixel widths chosen so every column fits beside the sidebar at 1280 px; the prompt cell shows the rest on hover.
 COLUMN_CONFIG = {
-    "starred": st.column_config.CheckboxColumn("★", width=30, help="Starred"),
-    "created": st.column_config.DatetimeColumn("Created", format="MMM D, HH:mm", width=100),
-    "status": st.column_config.TextColumn("Status", width=80),
-    "model": st.column_config.TextColumn("Model", width=110),
-    "prompt": st.column_config.TextColumn("Prompt", width=160),
-    "aspect_ratio": st.column_config.TextColumn("Ratio", width=55),
-    "duration": st.column_config.NumberColumn("Duration", format="%d s", width=65),
-    "seed": st.column_config.NumberColumn("Seed", format="%d", width=80),
-    "seconds_taken": st.column_config.NumberColumn("Took", format="%.0f s", width=55),
-    "credits": st.column_config.NumberColumn("Credits", format="compact", width=65),
-    "video": st.column_config.LinkColumn("Video", display_text="Open", width=55),
+    "starred": st.column_config.CheckboxColumn("★", width=28, help="Starred"),
+    "created": st.column_config.DatetimeColumn("Created", format="MMM D, HH:mm", width=95),
+    "status": st.column_config.TextColumn("Status", width=75),
+    "model": st.column_config.TextColumn("Model", width=100),
+    "prompt": st.column_config.TextColumn("Prompt", width=125),
+    "aspect_ratio": st.column_config.TextColumn("Ratio", width=50),
+    "duration": st.column_config.NumberColumn("Duration", format="%d s", width=60),
+    "seed": st.column_config.NumberColumn("Seed", format="%d", width=70),
+    "seconds_taken": st.column_config.NumberColumn("Took", format="%.0f s", width=50),
+    "credits": st.column_config.NumberColumn("Credits", format="compact", width=60),
+    "video": st.column_config.LinkColumn("Video", display_text="Open", width=50),
 }
 VISIBLE = [c for c in history.COLUMNS if c != "id"]
 
@@ -64,7 +64,8 @@ def filters(df: pd.DataFrame) -> dict:
 def spend_panel(df: pd.DataFrame) -> None:
     """Credits of the rows shown, per day and per model: a chart, a table, and a CSV."""
     totals = spend.totals(df)
-    with st.expander(f":material/payments: Spend of these {len(df):,} generations: {totals['credits'].sum():,.0f} credits"):
+    rows = f"these {len(df):,} generations" if len(df) != 1 else "this generation"
+    with st.expander(f":material/payments: Spend of {rows}: {totals['credits'].sum():,.0f} credits"):
         if totals.empty:
             st.caption("None of them has reported its credits yet.")
             return
