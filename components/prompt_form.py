@@ -107,7 +107,7 @@ def _cost_line(conn: Connection, model: catalog.Model) -> str:
     """What the form's request should cost, from this history only; and the budget left, when there is one."""
     request = {"model": model.id, **{f.name: st.session_state.get(form_builder.key(f.name))
                                      for f in form_builder.plan(model.id) if f.name in ("duration", "resolution")}}
-    cost = spend.estimate(conn.store.costs(model.id), request)
+    cost = spend.estimate(conn.store.costs(model.id, conn.server), request)
     line = (f":material/payments: About {cost.credits:,.0f} credits (the median of {cost.samples} like it here)"
             if cost else ":material/payments: Cost: no estimate yet (none like it has finished here)")
     if (limit := services.budget_credits()) is not None:
@@ -120,7 +120,7 @@ def _over_budget(conn: Connection, body: dict[str, Any]) -> str | None:
     limit = services.budget_credits()
     if limit is None:
         return None
-    cost = spend.estimate(conn.store.costs(str(body.get("model") or "veo2")), body)
+    cost = spend.estimate(conn.store.costs(str(body.get("model") or "veo2"), conn.server), body)
     budget = spend.Budget(limit, conn.store.credits_spent(conn.server, conn.account))
     return budget.refuses(cost.credits if cost else None)
 

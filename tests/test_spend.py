@@ -23,10 +23,11 @@ def test_an_estimate_is_the_median_of_the_same_model_duration_and_resolution(sto
         finished(store, f"g{i}", VEO, credits)
     finished(store, "long", {**VEO, "duration": 8}, 999_999)
     finished(store, "sora", {"model": "openai/sora-2-t2v", "prompt": "p", "duration": 5}, 5)
-    estimate = spend.estimate(store.costs("veo2"), VEO)
+    finished(store, "demo", VEO, 1, server="demo")  # another server's price says nothing of this one's
+    estimate = spend.estimate(store.costs("veo2", "s"), VEO)
     assert estimate == spend.Estimate(120_000, 3)
-    assert spend.estimate(store.costs("veo2"), {**VEO, "duration": "8"}).credits == 999_999  # "8" and 8 are one duration
-    assert spend.estimate(store.costs("veo2"), {**VEO, "duration": 6}) is None  # never invented
+    assert spend.estimate(store.costs("veo2", "s"), {**VEO, "duration": "8"}).credits == 999_999  # "8" and 8: one duration
+    assert spend.estimate(store.costs("veo2", "s"), {**VEO, "duration": 6}) is None  # never invented
 
 
 def test_totals_per_day_and_model_of_the_rows_shown(store):
@@ -55,7 +56,7 @@ def test_a_budget_refuses_what_it_cannot_pay(limit, spent, cost, words):
 def test_the_form_names_the_estimate_and_a_request_over_budget_is_not_sent(app, sim, data_dir, monkeypatch):
     store = Store(data_dir)
     for i in range(3):
-        finished(store, f"past{i}", {**VEO, "aspect_ratio": "16:9", "enhance_prompt": True}, 120_000)
+        finished(store, f"past{i}", {**VEO, "aspect_ratio": "16:9", "enhance_prompt": True}, 120_000, server=sim.url)
     monkeypatch.setenv("PLAYGROUND_BUDGET_CREDITS", "100000")
     at = run(app)
     assert "About 120,000 credits (the median of 3 like it here)" in " ".join(c.value for c in at.caption)

@@ -3,7 +3,7 @@
 Credits come from the API itself (`meta.usage.credits_used` of a finished
 generation). Nothing here invents a price: an estimate is the median of what
 this history's completed generations of the same model, duration and
-resolution cost, and where there are none it says so.
+resolution cost on the same server, and where there are none it says so.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _key(request: Mapping[str, Any]) -> tuple[str, str, str]:
 def estimate(costs: Iterable[tuple[Mapping[str, Any], float]], request: Mapping[str, Any]) -> Estimate | None:
     """The median credits of completed generations like `request` (model, duration, resolution); None if none.
 
-    `costs`: (request, credits) of completed generations, as `Store.costs(model)` gives them.
+    `costs`: (request, credits) of completed generations, as `Store.costs(model, server)` gives them.
     """
     wanted = _key(request)
     matching = [credits for past, credits in costs if _key(past) == wanted]

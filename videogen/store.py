@@ -393,12 +393,16 @@ class Store:
             ).fetchall()
         return [(model, json.loads(request), *times) for model, request, *times in rows]
 
-    def costs(self, model: str) -> list[tuple[dict, float]]:
-        """(request, credits) of every completed generation of `model` that reported its credits."""
+    def costs(self, model: str, server: str) -> list[tuple[dict, float]]:
+        """(request, credits) of every completed generation of `model` on `server` that reported its credits.
+
+        One server's prices say nothing of another's (the demo simulator reports the vendor's example figure).
+        """
         with self._connect() as db:
             rows = db.execute(
-                "SELECT request_json, credits_used FROM generations WHERE model = ? AND status = ? AND credits_used IS NOT NULL",
-                (model, Status.COMPLETED.value),
+                """SELECT request_json, credits_used FROM generations
+                   WHERE model = ? AND server = ? AND status = ? AND credits_used IS NOT NULL""",
+                (model, server, Status.COMPLETED.value),
             ).fetchall()
         return [(json.loads(request), credits) for request, credits in rows]
 
