@@ -290,7 +290,8 @@ def _help(field: Field) -> str | None:
 def _draw(field: Field) -> Any:
     """One widget; returns the empty slot beside it where its error goes."""
     k, label, rules = key(field.name), field.label, field.param.rules
-    common = {"key": k, "help": _help(field)}
+    # persist_state: the values survive a visit to History and back, as a half-written prompt should.
+    common = {"key": k, "help": _help(field), "persist_state": "session"}
     widget = field.widget
     if widget == "segmented":
         st.segmented_control(label, field.options, required=field.param.required or field.param.default is not None,
@@ -381,17 +382,18 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
                 max_upload_size=math.ceil(media.max_bytes(field.param) / 2**20),
             )
             for file in files if isinstance(files, list) else [files] if files else []:
-                try:
-                    refs.append(media.save_image(file.getvalue(), field.param, data_dir).reference)
-                except media.MediaError as exc:
-                    result.error = f"{file.name}: {exc}"
+                outcome = _saved(file, field.param, data_dir)
+                if outcome.startswith(media.REFERENCE_PREFIX):
+                    refs.append(outcome)
+                else:
+                    result.error = f"{file.name}: {outcome}"
             if refs:
                 st.session_state[k + "__ref"] = refs
         else:
             st.caption(":material/link: This model fetches its images itself: give a public https link.")
     with link_col:
         st.text_input(
-            "or an https link", key=k, placeholder="https://…",
+            "or an https link", key=k, placeholder="https://…", persist_state="session",
             label_visibility="visible" if field.param.accepts_base64 else "collapsed",
             help="One link per line." if field.param.is_list else None,
         )
@@ -416,6 +418,19 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
     return result
 
 
+def _saved(file: Any, param: Param, data_dir: Path) -> str:
+    """The upload's reference, or why it was refused: checked and kept once per uploaded file, not on every run."""
+    done: dict[tuple, str] = st.session_state.setdefault("uploads_checked", {})
+    # The same file may meet another model's rules after a switch: the rules are part of the key.
+    key = (file.file_id, json.dumps({k: v for k, v in param.rules.items() if k.startswith("x-")}, sort_keys=True))
+    if key not in done:
+        try:
+            done[key] = media.save_image(file.getvalue(), param, data_dir).reference
+        except media.MediaError as exc:
+            done[key] = str(exc)
+    return done[key]
+
+
 def _link_input(field: Field, finished_videos: Callable[[], list[tuple[str, str]]] | None) -> MediaValue:
     _title(field)
     k = key(field.name)
@@ -426,12 +441,13 @@ def _link_input(field: Field, finished_videos: Callable[[], list[tuple[str, str]
         if choices:
             labels = dict(choices)
             picked = st.selectbox(
-                "Use a finished generation", list(labels), index=None, key=k + "__pick",
+                "Use a finished generation", list(labels), index=None, key=k + "__pick", persist_state="session",
                 format_func=labels.get, placeholder="Pick one of your videos…",
                 help="Sends that generation's video link from the API, which the API keeps for a limited time.",
             )
     st.text_input(
         "https link" if finished_videos is None else "or an https link", key=k, placeholder="https://…",
+        persist_state="session",
         help="One link per line." if field.param.is_list else None,
     )
     links = [line.strip() for line in str(st.session_state.get(k) or "").splitlines() if line.strip()]

@@ -125,8 +125,10 @@ def new_seed_request(request: dict) -> dict | None:
     except (catalog.UnknownModelError, KeyError):
         return None
     low, high = int(seed.rules.get("minimum", 0)), int(seed.rules.get("maximum", SEED_MAX))
-    choices = [s for s in (random.randint(low, high) for _ in range(3)) if s != request.get("seed")]
-    return {**request, "seed": choices[0]}
+    new = random.randint(low, high)
+    while new == request.get("seed") and low < high:
+        new = random.randint(low, high)
+    return {**request, "seed": new}
 
 
 def _vary_seed(conn: Connection, record: Record) -> None:

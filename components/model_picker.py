@@ -17,28 +17,19 @@ KEY = "gen_model"
 LAST_KEY = "gen_model_last"  # the model the form showed on the previous run
 KIND_KEY = "gen_model_kind"
 LINK_KEY = "gen_model_link"  # the ?model= value already acted on
-DEFAULT = "veo2"
+DEFAULT = catalog.DEFAULT_MODEL
 KIND_LABELS = {"text-to-video": "Text to video", "image-to-video": "Image to video", "video-to-video": "Video to video"}
-# The spec folders spell some vendors two ways; one name each in the list.
-VENDOR_NAMES = {
-    "kling-ai": "Kling AI", "bytedance": "ByteDance", "openai": "OpenAI", "luma-ai": "Luma AI", "runway": "Runway",
-    "magic": "Magic", "alibaba-cloud": "Alibaba Cloud", "black-forest-labs": "Black Forest Labs", "sber-ai": "Sber AI",
-}
-
-
-def vendor_name(vendor: str) -> str:
-    return VENDOR_NAMES.get(vendor.lower(), vendor.replace("-", " "))
 
 
 def option_label(model_id: str) -> str:
     model = catalog.get(model_id)
-    return f"{vendor_name(model.vendor)} › {model.option_label}"
+    return f"{model.vendor} › {model.option_label}"
 
 
 def ordered_ids(kind: str | None = None) -> list[str]:
     """Every model (or those of one kind), grouped by vendor, then by name."""
     models = [m for m in catalog.models().values() if kind is None or m.kind == kind]
-    return [m.id for m in sorted(models, key=lambda m: (vendor_name(m.vendor).lower(), m.name.lower(), m.kind, m.id))]
+    return [m.id for m in sorted(models, key=lambda m: (m.vendor.lower(), m.name.lower(), m.kind, m.id))]
 
 
 def render() -> catalog.Model:
@@ -51,13 +42,13 @@ def render() -> catalog.Model:
     with kind_col:
         st.segmented_control(
             "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key=KIND_KEY, on_change=_follow_kind,
-            help="Show only models of one kind. Click the chosen kind again to show all.",
+            help="Show only models of one kind. Click the chosen kind again to show all.", persist_state="session",
         )
     kind = st.session_state.get(KIND_KEY)
     with model_col:
         st.selectbox(
             "Model", ordered_ids(kind), key=KEY, format_func=option_label,
-            help="Type to search by name, vendor or id.",
+            help="Type to search by name, vendor or id.", persist_state="session",
         )
     model = catalog.get(st.session_state[KEY])
     last = st.session_state.get(LAST_KEY)

@@ -34,12 +34,10 @@ from videogen.errors import (
 from videogen.generation import Status
 from videogen.videos import is_allowed_video_url
 
-DEFAULT_MODEL = "veo2"
-
 
 def load_into_form(request: dict[str, Any]) -> None:
     """Put a past request's parameters back into the form (the Re-run action), for any model. A button callback."""
-    model_id = str(request.get("model") or DEFAULT_MODEL)
+    model_id = str(request.get("model") or catalog.DEFAULT_MODEL)
     try:
         model = catalog.get(model_id)
     except catalog.UnknownModelError:
@@ -120,7 +118,7 @@ def _over_budget(conn: Connection, body: dict[str, Any]) -> str | None:
     limit = services.budget_credits()
     if limit is None:
         return None
-    cost = spend.estimate(conn.store.costs(str(body.get("model") or "veo2"), conn.server), body)
+    cost = spend.estimate(conn.store.costs(str(body["model"]), conn.server), body)
     budget = spend.Budget(limit, conn.store.credits_spent(conn.server, conn.account))
     return budget.refuses(cost.credits if cost else None)
 

@@ -131,6 +131,16 @@ _WORDS = {
     "live2d": "Live2D", "a14b": "A14B", "14b": "14B", "1.3b": "1.3B", "happyhorse": "HappyHorse",
 }
 _NAMES = {"video-01": "MiniMax Video-01", "video-01-live2d": "MiniMax Video-01 Live2D"}
+# The spec folders spell some vendors two ways ("Kling-AI", "kling-ai"); one readable name each.
+_VENDORS = {
+    "kling-ai": "Kling AI", "bytedance": "ByteDance", "openai": "OpenAI", "luma-ai": "Luma AI", "runway": "Runway",
+    "magic": "Magic", "alibaba-cloud": "Alibaba Cloud", "black-forest-labs": "Black Forest Labs", "sber-ai": "Sber AI",
+}
+
+
+def vendor_name(folder: str) -> str:
+    """The vendor as people write it, from the spec folder's name."""
+    return _VENDORS.get(folder.lower(), folder.replace("-", " "))
 
 
 def readable_name(model_id: str) -> str:
@@ -207,7 +217,7 @@ def param_rules(name: str, schema: dict) -> dict:
 def build_catalog(spec_dir: Path) -> dict:
     models: dict[str, dict] = {}
     for file in sorted((spec_dir / "video-models").rglob("*.json")) + sorted((spec_dir / "legacy").rglob("*.json")):
-        vendor = file.parent.name
+        vendor = vendor_name(file.parent.name)
         spec = json.loads(file.read_text(encoding="utf-8"))
         for path, schema in create_operations(spec):
             properties = dict(schema.get("properties", {}))

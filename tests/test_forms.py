@@ -45,9 +45,9 @@ def test_the_picker_defaults_to_veo2_and_shows_name_kind_and_id(app):
 
 
 def test_options_are_grouped_by_vendor():
-    from components.model_picker import ordered_ids, vendor_name
+    from components.model_picker import ordered_ids
 
-    vendors = [vendor_name(catalog.get(i).vendor) for i in ordered_ids()]
+    vendors = [catalog.get(i).vendor for i in ordered_ids()]
     # Each vendor's models stand together: once a vendor is left behind it never comes back.
     seen: list[str] = []
     for vendor in vendors:

@@ -42,6 +42,9 @@ _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 # Parameter-name words that read as initials ("cfg_scale" is "CFG scale", not "Cfg scale").
 _ACRONYMS = {w: w.upper() for w in ("cfg", "fps", "url", "urls", "id", "tts", "hdr", "exr", "uri")}
 
+#: The model the playground opens on, and the one a request without a model is for.
+DEFAULT_MODEL = "veo2"
+
 #: The three kinds of model, in the order the picker offers them.
 KINDS = ("text-to-video", "image-to-video", "video-to-video")
 

@@ -214,7 +214,7 @@ class Client:
                 status=response.status_code,
             ) from None
 
-    def fetch(self, generation_id: str, *, model: str = "veo2") -> Generation:
+    def fetch(self, generation_id: str, *, model: str = catalog.DEFAULT_MODEL) -> Generation:
         """Read a generation's current state. Retried by urllib3 on transient failures."""
         url = self.base_url + self.path_for(model)
         try:

@@ -50,9 +50,6 @@ class Connection:
     simulator: Simulator | None = None
     #: How long a generation of a model usually takes here, and so when to poll it and what to promise.
     schedule_for: Callable[[str], Schedule] = Schedule.for_model
-    #: The same, learned from this history once it has seen enough of a model.
-    run_times: RunTimes | None = None
-
     def plan(self, record: Record) -> Plan:
         """How long `record` should take from here, and whether that is only a guess: as the poller plans it."""
         return self.poller.plan(record)
@@ -70,7 +67,7 @@ class Connection:
         The model is `model`, else the body's own "model", else veo2. Uploads are
         recorded as references to their files and sent as data URLs (see media.py).
         """
-        checked = catalog.validate(model or str(params.get("model") or "veo2"), params)
+        checked = catalog.validate(model or str(params.get("model") or catalog.DEFAULT_MODEL), params)
         if not checked.ok:
             raise InvalidRequestError("; ".join(checked.errors.values()))
         try:
@@ -136,5 +133,4 @@ def connect(
         poller=poller.start(),
         simulator=simulator,
         schedule_for=schedule_for,
-        run_times=run_times,
     )

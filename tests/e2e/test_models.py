@@ -148,3 +148,24 @@ def test_the_picker_searches_by_name(app_server, page):
     wait_for_app(page)
     assert "model=kling" in page.url
     screenshot(page, "model-picker")
+
+
+def test_the_form_keeps_its_model_and_values_through_a_visit_to_history(app_server, e2e_sim, page):
+    """To iterate, a person generates, looks at History, comes back: the form is as they left it."""
+    i2v = _simple("image-to-video", "image_url")
+    open_app(page, f"{app_server.url}/?model={i2v}")
+    page.get_by_label("or an https link").fill("https://example.com/still.png")
+    page.keyboard.press("Tab")
+    wait_for_app(page)
+    page.get_by_label("Prompt", exact=True).fill(PROMPT)
+    page.get_by_role("button", name="Generate").click()  # a form's values reach the server when it is sent
+    wait_for_app(page)
+    assert e2e_sim.count("create") == 1
+    nav = page.get_by_test_id("stSidebarNavItems")
+    nav.get_by_role("link", name="History").click()
+    wait_for_app(page)
+    nav.get_by_role("link", name="Generate").click()
+    wait_for_app(page)
+    assert i2v in page.get_by_role("combobox", name="Model").input_value()
+    assert page.get_by_label("Prompt", exact=True).input_value() == PROMPT
+    assert page.get_by_label("or an https link").input_value() == "https://example.com/still.png"
