@@ -15,7 +15,8 @@ conn = services.connection(source)
 
 generate = st.Page("pages/generate.py", title="Generate", icon=":material/movie_edit:", default=True)
 history = st.Page("pages/history.py", title="History", icon=":material/history:")
-page = st.navigation([generate, history])
+compare = st.Page("pages/compare.py", title="Compare", icon=":material/compare:")
+page = st.navigation([generate, history, compare])
 if st.session_state.pop("go_to_generate", False) and page.url_path != generate.url_path:
     st.switch_page(generate)
 

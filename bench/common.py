@@ -9,11 +9,15 @@ import shutil
 import socket
 import sqlite3
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+
+import requests
 
 from videogen import catalog
 from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of
@@ -48,6 +52,29 @@ def free_port() -> int:
     with closing(socket.socket()) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def simulator_process(state_dir: Path, *, job_seconds: float, latency: float = 0.0) -> Iterator[str]:
+    """`python -m videogen.simulator` in its own process, as the real API is: its URL while it runs."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "videogen.simulator", "--port", str(port), "--job-seconds", str(job_seconds),
+         "--state-dir", str(state_dir), "--latency", str(latency)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if requests.get(url + "/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def sample_clip(work: Path) -> Path:

@@ -16,46 +16,20 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
-import requests
 from streamlit.testing.v1 import AppTest
 
 from components import services
 
-from .common import API_KEY, BODY, ROOT, app_environment, free_port, median, percentile
+from .common import API_KEY, BODY, ROOT, app_environment, median, percentile, simulator_process
 from .report import Row, Section, ratio
 
 APP = ROOT / "app.py"
 JOB_SECONDS = 20.0
 RUNS_IDLE = 5
-
-
-@contextmanager
-def _simulator(state_dir: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "videogen.simulator", "--port", str(port), "--job-seconds", str(JOB_SECONDS),
-         "--state-dir", str(state_dir)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if requests.get(url + "/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _saved(db_path: Path) -> int:
@@ -77,7 +51,7 @@ def run(quick: bool, work: Path) -> Section:
     section = Section("load")
     app_env = app_environment(PLAYGROUND_DATA_DIR=str(work / "load-data"), AIMLAPI_API_KEY=API_KEY, AIML_API_KEY=None,
                               AIMLAPI_BASE_URL=None, PLAYGROUND_TYPICAL_SECONDS=str(JOB_SECONDS))
-    with _simulator(work / "load-simulator") as url, app_env:
+    with simulator_process(work / "load-simulator", job_seconds=JOB_SECONDS) as url, app_env:
         os.environ["AIMLAPI_BASE_URL"] = url  # known only once the simulator runs; app_env restores it
         at = AppTest.from_file(str(APP), default_timeout=120)
         _timed_run(at)  # opens the connection, starts the poller

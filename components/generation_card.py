@@ -6,7 +6,6 @@ are shown with `st.text`, which never interprets markdown or HTML.
 
 from __future__ import annotations
 
-import random
 import time
 from functools import partial
 from pathlib import Path
@@ -16,7 +15,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from components import code_snippets, prompt_form
 from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
-from videogen import catalog
+from videogen import catalog, variants
 from videogen.connection import Connection
 from videogen.generation import Status
 from videogen.runtimes import MIN_SAMPLES, Plan
@@ -24,8 +23,6 @@ from videogen.store import Record
 from videogen.videos import is_allowed_video_url
 
 CARD_TICK_SECONDS = 2.0
-# A seed drawn for a model that publishes no upper bound: the unsigned 32-bit range most models take.
-SEED_MAX = 2**32 - 1
 CARDS_SHOWN = 12
 
 
@@ -121,14 +118,13 @@ def actions(conn: Connection, record: Record, *, key: str) -> None:
 def new_seed_request(request: dict) -> dict | None:
     """`request` with a new random seed in the model's range; None for a model that takes no seed."""
     try:
-        seed = catalog.get(str(request.get("model"))).param("seed")
-    except (catalog.UnknownModelError, KeyError):
+        model = catalog.get(str(request.get("model")))
+    except catalog.UnknownModelError:
         return None
-    low, high = int(seed.rules.get("minimum", 0)), int(seed.rules.get("maximum", SEED_MAX))
-    new = random.randint(low, high)
-    while new == request.get("seed") and low < high:
-        new = random.randint(low, high)
-    return {**request, "seed": new}
+    if variants.seed_range(model) is None:
+        return None
+    (seed,) = variants.draw_seeds(model, 1, avoid=request.get("seed"))
+    return {**request, "seed": seed}
 
 
 def _vary_seed(conn: Connection, record: Record) -> None:
@@ -178,7 +174,7 @@ def _css_safe(text: str) -> str:
 
 
 def card_grid(conn: Connection) -> None:
-    """This tab's generations and everything still running, newest first, two to a row.
+    """This tab's generations and everything still running, newest first, two to a row; a batch as one group.
 
     Every card gets its place (a container) in the page, in order. Finished
     cards are drawn once per page run. Running cards are drawn by a fragment
@@ -198,15 +194,13 @@ def card_grid(conn: Connection) -> None:
         st.page_link("pages/history.py", label="Everything generated so far is in History", icon=":material/history:")
         return
     running: dict[str, DeltaGenerator] = {}
-    visible = ordered[:shown]
-    for start in range(0, len(visible), 2):
-        for column, record in zip(st.columns(2), visible[start : start + 2]):
-            place = column.container(border=True, key=f"card-{_css_safe(record.id)}")
-            if record.status.is_pending:
-                running[record.id] = place
-            else:
-                with place:
-                    body(record, conn.plan(record), conn=conn)
+    for batch_id, group in _groups(conn, ordered[:shown]):
+        if batch_id is None:
+            _place(conn, group, running)
+            continue
+        with st.container(border=True, key=f"batch-{_css_safe(batch_id)}"):
+            batch_header(conn, group)
+            _place(conn, group, running)
     if running:
         _running_cards(conn, running)
     if total > shown:
@@ -215,6 +209,53 @@ def card_grid(conn: Connection) -> None:
             on_click=lambda: st.session_state.update(cards_shown=shown + CARDS_SHOWN),
             icon=":material/expand_more:",
         )
+
+
+def _groups(conn: Connection, records: list[Record]) -> list[tuple[str | None, list[Record]]]:
+    """Runs of single generations, and each batch whole and in the order it was sent, where its newest card falls."""
+    groups: list[tuple[str | None, list[Record]]] = []
+    seen: set[str] = set()
+    for record in records:
+        if record.batch_id is None:
+            if groups and groups[-1][0] is None:
+                groups[-1][1].append(record)
+            else:
+                groups.append((None, [record]))
+        elif record.batch_id not in seen:
+            seen.add(record.batch_id)
+            groups.append((record.batch_id, conn.store.batch(record.batch_id)))
+    return groups
+
+
+def _place(conn: Connection, records: list[Record], running: dict[str, DeltaGenerator]) -> None:
+    for start in range(0, len(records), 2):
+        for column, record in zip(st.columns(2), records[start : start + 2]):
+            place = column.container(border=True, key=f"card-{_css_safe(record.id)}")
+            if record.status.is_pending:
+                running[record.id] = place
+            else:
+                with place:
+                    body(record, conn.plan(record), conn=conn)
+
+
+def batch_header(conn: Connection, batch: list[Record]) -> None:
+    """What the batch varies, how far it is, and its actions: Compare and a demo reel of the finished ones."""
+    varied = sorted(variants.differences([r.request for r in batch]) - {"prompt"})
+    ready = [r for r in batch if r.status is Status.COMPLETED and local_video(r) is not None]
+    what = ", ".join(f.replace("_", " ") for f in varied) or "nothing"
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown(f"**:material/view_module: Batch of {len(batch)}** :gray[· varying {what} · {len(ready)} ready]")
+        st.space("stretch")
+        compare_link(ready)
+
+
+def compare_link(records: list[Record]) -> None:
+    """`Open in Compare` for finished generations: enabled from 2 of them; Compare shows up to 4 at once."""
+    ids = [r.id for r in records]
+    st.page_link(
+        "pages/compare.py", label="Open in Compare", icon=":material/compare:", query_params={"ids": ",".join(ids)},
+        disabled=len(ids) < 2, help="Play them side by side, in sync." if len(ids) >= 2 else "Needs two finished videos.",
+    )
 
 
 def _running_cards(conn: Connection, places: dict[str, DeltaGenerator]) -> None:

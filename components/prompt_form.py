@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import form_builder, model_picker, services
+from components import form_builder, model_picker, services, variants_form
 from components.markdown import literal
 from videogen import catalog, media, spend
 from videogen.connection import Connection
@@ -73,6 +73,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
         st.info(notice, icon=":material/info:")
 
     media_values = form_builder.draw_media(model, conn.store.data_dir, lambda: _finished_videos(conn))
+    sweep = variants_form.settings(model)
     advanced = any(f.advanced and f.widget != "media" for f in form_builder.plan(model.id))
     with st.form("generate", border=True, enter_to_submit=True):
         slots = form_builder.draw_fields(model, advanced=False)
@@ -90,8 +91,12 @@ def render(conn: Connection, model: catalog.Model) -> None:
         params, problems = form_builder.raw_values(model, media_values)
         result = catalog.validate(model, params)
         errors = {**result.errors, **problems}
-        if not errors:
+        if not errors and sweep is None:
             _send(conn, result.body)
+        elif not errors:
+            batch = variants_form.plan(result.body, sweep)
+            if isinstance(batch, str):
+                st.error(literal(batch), icon=":material/view_module:")
         else:
             for field, message in errors.items():
                 if field in media_values and media_values[field].error == message:
@@ -99,6 +104,8 @@ def render(conn: Connection, model: catalog.Model) -> None:
                 slot = slots.get(field) or (media_values[field].slot if field in media_values else None)
                 (slot or st).error(literal(message), icon=":material/error:")
     _submit_problem(conn)
+    variants_form.result(conn)
+    variants_form.ask(conn)
 
 
 def _cost_line(conn: Connection, model: catalog.Model) -> str:

@@ -57,11 +57,11 @@ class Budget:
     def left(self) -> float:
         return self.limit - self.spent
 
-    def refuses(self, cost: float | None) -> str | None:
-        """Why a request of `cost` credits (None: no estimate yet) may not be sent, or None when it may."""
+    def refuses(self, cost: float | None, *, what: str = "This request") -> str | None:
+        """Why `what`, estimated at `cost` credits (None: no estimate yet), may not be sent; None when it may."""
         if self.left <= 0:
             return f"The budget of {self.limit:,.0f} credits is spent ({self.spent:,.0f} used). Nothing was sent."
         if cost is not None and cost > self.left:
-            return (f"This request would cost about {cost:,.0f} credits and {self.left:,.0f} of the budget of "
+            return (f"{what} would cost about {cost:,.0f} credits and {self.left:,.0f} of the budget of "
                     f"{self.limit:,.0f} are left. Nothing was sent.")
         return None

@@ -76,6 +76,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE generations ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE generations ADD COLUMN note TEXT NOT NULL DEFAULT '';
     """,
+    # 6: variants: the generations one confirmation sent together share a batch id.
+    """
+    ALTER TABLE generations ADD COLUMN batch_id TEXT;
+    CREATE INDEX generations_by_batch ON generations (batch_id) WHERE batch_id IS NOT NULL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -111,6 +116,7 @@ class Record:
     parent_id: str | None = None  # the generation this one varies (a new seed)
     starred: bool = False
     note: str = ""
+    batch_id: str | None = None  # the variants batch this generation was sent in
 
     @property
     def start_window(self) -> tuple[float, float] | None:
@@ -202,6 +208,7 @@ class Store:
         account: str = "",
         created_at: float | None = None,
         parent_id: str | None = None,
+        batch_id: str | None = None,
     ) -> Record:
         """Record a generation the API just accepted. `request` is the exact body that was sent."""
         now = time.time()
@@ -209,8 +216,9 @@ class Store:
         with self._writing() as db:
             db.execute(
                 """INSERT OR IGNORE INTO generations
-                   (id, model, request_json, status, remote_status, server, account, created_at, updated_at, parent_id)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   (id, model, request_json, status, remote_status, server, account, created_at, updated_at, parent_id,
+                    batch_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     generation.id,
                     str(request.get("model", "")),
@@ -222,6 +230,7 @@ class Store:
                     created_at if created_at is not None else now,
                     now,
                     parent_id,
+                    batch_id,
                 ),
             )
         if generation.status is not Status.QUEUED or generation.video_url:
@@ -327,6 +336,12 @@ class Store:
                 marks = ",".join("?" * len(chunk))
                 rows += db.execute(f"SELECT * FROM generations WHERE id IN ({marks})", chunk).fetchall()
         return sorted((Record.from_row(r) for r in rows), key=lambda r: r.created_at, reverse=True)
+
+    def batch(self, batch_id: str) -> list[Record]:
+        """The generations sent in one variants batch, in the order they were sent."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM generations WHERE batch_id = ? ORDER BY created_at, rowid", (batch_id,)).fetchall()
+        return [Record.from_row(r) for r in rows]
 
     def table_rows(self) -> list[tuple]:
         """What the history table shows, newest first, read straight from SQL: 10,000 rows in a few

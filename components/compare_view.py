@@ -1,0 +1,116 @@
+"""The Compare page's pieces: which generations (from `?ids=a,b,c`), their videos under one set of
+controls, and a table of their parameters with what differs highlighted.
+
+The ids live in the URL, so a comparison can be reopened and shared. An id
+this history does not know, or one with no video yet, is named and left out;
+the rest are still compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components import compare_player, generation_card
+from components.formatting import clock, credits, model_name, seconds
+from components.markdown import literal
+from videogen import variants
+from videogen.generation import Status
+from videogen.store import Record, Store
+
+MIN_SHOWN, MAX_SHOWN = 2, 4
+SCOPE = "compare-videos"
+LETTERS = "ABCD"
+CHOICES = 200  # the latest finished generations offered in the picker
+DIFFERS_COLOR = "rgba(255, 189, 69, 0.25)"
+# The frame a step moves by and the sync the player keeps: the simulator's rate, and most vendors'.
+FRAME_RATE = 24
+
+
+def _playable(record: Record) -> bool:
+    return record.status is Status.COMPLETED and generation_card.local_video(record) is not None
+
+
+def _ids_from_link() -> list[str]:
+    return list(dict.fromkeys(i.strip() for i in st.query_params.get("ids", "").split(",") if i.strip()))
+
+
+def chosen(store: Store) -> list[Record]:
+    """The generations to compare: the link's, checked and named when unusable, then as picked on the page."""
+    wanted = _ids_from_link()
+    found = {r.id: r for r in store.find(wanted)}
+    if unknown := [i for i in wanted if i not in found]:
+        st.warning("Not in this history, so left out: " + literal(", ".join(unknown)),
+                   icon=":material/link_off:")
+    if waiting := [found[i] for i in wanted if i in found and not _playable(found[i])]:
+        st.warning("No video to play yet, so left out: " + literal(", ".join(
+            f"{generation_card.short_id(r.id)} ({r.status.value})" for r in waiting)), icon=":material/hourglass_top:")
+    usable = [i for i in wanted if i in found and _playable(found[i])]
+    if len(usable) > MAX_SHOWN:
+        st.info(f"Compare plays up to {MAX_SHOWN} at once: the first {MAX_SHOWN} of these {len(usable)} are shown. "
+                "Swap them below.", icon=":material/compare:")
+    finished = {r.id: r for r in store.records(limit=CHOICES) if _playable(r)}
+    finished |= {i: found[i] for i in usable}
+    # A new widget for each link: its default is the link's choice, and a pick below rewrites the link.
+    ident = hashlib.sha256(json.dumps(usable[:MAX_SHOWN]).encode()).hexdigest()[:10]
+    picked = st.multiselect(
+        "Generations", list(finished), default=usable[:MAX_SHOWN], max_selections=MAX_SHOWN,
+        format_func=lambda i: _option(finished[i]), key=f"compare-pick-{ident}", placeholder="Choose 2 to 4 finished videos",
+    )
+    if picked != usable[:MAX_SHOWN]:
+        st.query_params["ids"] = ",".join(picked)
+    return [finished[i] for i in picked]
+
+
+def _option(record: Record) -> str:
+    prompt = " ".join(record.prompt.split())
+    return f"{prompt[:50] + ('…' if len(prompt) > 50 else '')} · {model_name(record.model)} · {generation_card.short_id(record.id)}"
+
+
+def videos(records: list[Record]) -> None:
+    """The clips side by side, each headed by its letter and what sets it apart; one control bar under them."""
+    differing = variants.differences([r.request for r in records]) - {"prompt"}
+    with st.container(key=SCOPE):
+        for letter, column, record in zip(LETTERS, st.columns(len(records)), records, strict=False):
+            with column:
+                apart = " · ".join(f"{name.replace('_', ' ')} {_show(record.request.get(name))}" for name in sorted(differing))
+                st.markdown(f"**{letter}** :gray[{literal(apart or model_name(record.model))}]")
+                st.video(str(generation_card.local_video(record)))
+    compare_player.player(SCOPE, fps=FRAME_RATE)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "–"
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
+
+
+def table(records: list[Record]) -> pd.DataFrame:
+    """One row per parameter, one column per generation (A, B, …), rows that differ first; `differs` marks them."""
+    names = list(dict.fromkeys(n for r in records for n in r.request))
+    rows = {name.replace("_", " ").capitalize(): [_show(r.request.get(name)) for r in records] for name in names}
+    rows["Took"] = [seconds(r.seconds_taken) for r in records]
+    rows["Credits"] = [credits(r.credits_used) for r in records]
+    rows["Created"] = [clock(r.created_at) for r in records]
+    rows["API id"] = [r.id for r in records]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(LETTERS[: len(records)]))
+    # Only parameters are highlighted: run time, credits and ids differ anyway and are outcomes, not choices.
+    frame["differs"] = (frame.nunique(axis=1) > 1) & frame.index.isin(list(rows)[: len(names)])
+    return frame.sort_values("differs", ascending=False, kind="stable")
+
+
+def parameter_table(records: list[Record]) -> None:
+    frame = table(records)
+    count = int(frame["differs"].sum())
+    st.subheader("Parameters")
+    only = st.toggle(f"Only what differs ({count})", key="compare-only-differs", disabled=count == 0)
+    shown = frame[frame["differs"]] if only and count else frame
+    styled = shown.drop(columns="differs").style.apply(
+        lambda row: [f"background-color: {DIFFERS_COLOR}; font-weight: 600" if shown.loc[row.name, "differs"] else ""] * len(row),
+        axis=1,
+    )
+    st.table(styled)

@@ -1,0 +1,211 @@
+"""Variants on the Generate page: what to sweep, the confirmation, the batch going out, and what came of it.
+
+The sweep is chosen above the form (its inputs depend on the dimension, and
+widgets inside a form cannot change until it is submitted). Pressing Generate
+with a sweep on validates the form's request as usual, expands it into one
+request per value (`videogen.variants`, each validated for its own model), and
+asks first: how many paid generations, and what they should cost. Only
+Confirm sends, once: the plan is taken out of the session before the first
+create, so a second click finds nothing to send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from components import model_picker, services
+from components.markdown import literal
+from videogen import catalog, spend, variants
+from videogen.connection import Connection
+from videogen.errors import ApiError, OutcomeUnknownError, RateLimitError
+from videogen.store import Record
+
+DIMENSION_KEY = "variants_dimension"
+PLAN_KEY = "variants_plan"
+RESULT_KEY = "variants_result"
+DIMENSION_LABELS = {"seed": "Seeds", "model": "Models", "aspect_ratio": "Aspect ratios", "duration": "Durations"}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    dimension: str
+    values: list[Any] | int  # for seeds, how many
+
+    def describe(self) -> str:
+        count = self.values if isinstance(self.values, int) else len(self.values)
+        return f"{count} {DIMENSION_LABELS[self.dimension].lower()}"
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    batch_id: str
+    items: list[variants.Variant]
+    dimension: str
+
+    @property
+    def sendable(self) -> list[variants.Variant]:
+        return [v for v in self.items if v.ok]
+
+
+def settings(model: catalog.Model) -> Sweep | None:
+    """The Variants switch above the form and, when on, what to sweep; the sweep, or None for one generation."""
+    offered = [d for d in variants.DIMENSIONS if len(variants.choices(model, d)) >= variants.MIN_ITEMS]
+    if st.session_state.get(DIMENSION_KEY) not in (None, *offered):
+        st.session_state[DIMENSION_KEY] = None  # the new model cannot sweep what the last one did
+    on = st.toggle(
+        "Variants", key="variants_on", help="Make 2 to 8 generations from one prompt, varying one setting. "
+        "Nothing is sent before you confirm.",
+    )
+    if not on:
+        return None
+    with st.container(border=True, key="variants-settings"):
+        dimension = st.segmented_control(
+            "Sweep one setting", offered, format_func=DIMENSION_LABELS.get, key=DIMENSION_KEY, default=offered[0],
+        )
+        if dimension is None:
+            st.caption("Choose a setting to vary. Generate then asks before it sends anything.")
+            return None
+        return Sweep(dimension, _values(model, dimension))
+
+
+def _values(model: catalog.Model, dimension: str) -> list[Any] | int:
+    choices = variants.choices(model, dimension)
+    if dimension == "seed":
+        return st.slider("How many seeds", variants.MIN_ITEMS, variants.MAX_ITEMS, 4, key="variants_seeds")
+    if dimension == "model":
+        ids = model_picker.ordered_ids(model.kind)
+        return st.multiselect(
+            "Models", ids, default=[model.id], format_func=model_picker.option_label, key=f"variants_models_{model.kind}",
+            max_selections=variants.MAX_ITEMS, placeholder="Add models to compare",
+            help="Each model gets the fields of this form that it takes, checked by its own rules.",
+        )
+    label = "Aspect ratios" if dimension == "aspect_ratio" else "Durations"
+    return st.multiselect(label, choices, default=choices[: variants.MAX_ITEMS], key=f"variants_{dimension}_{model.id}",
+                          max_selections=variants.MAX_ITEMS)
+
+
+def plan(body: dict[str, Any], sweep: Sweep) -> BatchPlan | str:
+    """The batch for a valid `body`, kept for the confirmation; or why there can be none."""
+    try:
+        items = variants.expand(body, sweep.dimension, sweep.values)
+    except ValueError as exc:
+        return str(exc)
+    if not any(item.ok for item in items):
+        return "None of these variants can be sent: " + "; ".join(f"{v.label}: {v.problem}" for v in items)
+    batch = BatchPlan(variants.new_batch_id(), items, sweep.dimension)
+    st.session_state[PLAN_KEY] = batch
+    return batch
+
+
+def _estimate(conn: Connection, bodies: list[dict]) -> tuple[float, int]:
+    """Estimated credits of the bodies that have an estimate, and how many have none."""
+    total, unknown = 0.0, 0
+    for body in bodies:
+        cost = spend.estimate(conn.store.costs(str(body["model"]), conn.server), body)
+        if cost:
+            total += cost.credits
+        else:
+            unknown += 1
+    return total, unknown
+
+
+def ask(conn: Connection) -> None:
+    """While a batch waits for its confirmation, the dialog is open (on every run, so a click in it is never lost)."""
+    if st.session_state.get(PLAN_KEY) is not None:
+        _confirm(conn)
+
+
+def _dismissed() -> None:
+    st.session_state.pop(PLAN_KEY, None)
+
+
+@st.dialog("Create these generations?", width="large", on_dismiss=_dismissed)
+def _confirm(conn: Connection) -> None:
+    batch: BatchPlan | None = st.session_state.get(PLAN_KEY)
+    if batch is None:
+        st.write("This batch was already sent.")
+        return
+    count = len(batch.sendable)
+    st.markdown(f"**{count} paid generation{'s' if count != 1 else ''}** will be created, varying "
+                f"**{DIMENSION_LABELS[batch.dimension].lower()}**.")
+    for item in batch.items:
+        if item.ok:
+            note = f" (drops {', '.join(item.dropped)}: not a field of this model)" if item.dropped else ""
+            st.markdown(f":material/check: {literal(item.label)}{literal(note)}")
+        else:
+            st.markdown(f":material/block: {literal(item.label)}: not sent. {literal(item.problem or '')}")
+    total, unknown = _estimate(conn, [v.body for v in batch.sendable])
+    if unknown == count:
+        st.caption(":material/payments: Cost: no estimate yet (none like these has finished here).")
+    else:
+        missing = f"; {unknown} of them have no estimate yet" if unknown else ""
+        st.caption(f":material/payments: About {total:,.0f} credits in all, from this history's medians{missing}.")
+    refusal = _over_budget(conn, total if unknown < count else None, count)
+    if refusal:
+        st.error(refusal, icon=":material/account_balance_wallet:")
+    send_col, cancel_col = st.columns(2)
+    if send_col.button(f"Create {count}", type="primary", icon=":material/movie:", key="confirm-batch", width="stretch",
+                       disabled=refusal is not None):
+        send(conn)
+        st.rerun()
+    if cancel_col.button("Cancel", key="cancel-batch", width="stretch"):
+        st.session_state.pop(PLAN_KEY, None)
+        st.rerun()
+
+
+def _over_budget(conn: Connection, cost: float | None, count: int) -> str | None:
+    limit = services.budget_credits()
+    if limit is None:
+        return None
+    budget = spend.Budget(limit, conn.store.credits_spent(conn.server, conn.account))
+    return budget.refuses(cost, what=f"These {count} generations")
+
+
+def send(conn: Connection) -> None:
+    """Send the planned batch, once. Every item's outcome is kept for the page to report."""
+    batch: BatchPlan | None = st.session_state.pop(PLAN_KEY, None)
+    if batch is None or not batch.sendable:
+        return
+    outcomes = conn.submit_batch([v.body for v in batch.sendable], batch_id=batch.batch_id)
+    # Only session bookkeeping between the creates and here: every created item is already in the store.
+    created = [o for o in outcomes if isinstance(o, Record)]
+    st.session_state.setdefault("my_generations", []).extend(r.id for r in created)
+    st.session_state.setdefault("seen_pending", set()).update(r.id for r in created)
+    st.session_state[RESULT_KEY] = (batch, list(zip(batch.sendable, outcomes, strict=True)))
+
+
+def result(conn: Connection) -> None:
+    """What the last batch came to: all created, or which items were not, and why."""
+    outcome = st.session_state.get(RESULT_KEY)
+    if not outcome:
+        return
+    batch, pairs = outcome
+    created = sum(isinstance(o, Record) for _, o in pairs)
+    failed = [(item, o) for item, o in pairs if isinstance(o, ApiError)]
+    if not failed:
+        st.toast(f"Submitted {created} generations as one batch. They appear below as they finish.", icon=":material/send:")
+        st.session_state.pop(RESULT_KEY, None)
+        return
+    lines = [f"**{created} of {len(pairs)} generations were created.**"]
+    unsent: list[variants.Variant] = []
+    for item, error in failed:
+        if isinstance(error, OutcomeUnknownError):
+            lines.append(f"- {literal(item.label)}: we could not confirm whether it started; if it did, it is charged "
+                         "and may not appear here.")
+        else:
+            wait = f" (try again in {error.retry_after:.0f} s)" if isinstance(error, RateLimitError) and error.retry_after else ""
+            lines.append(f"- {literal(item.label)}: not created. {literal(error.message)}{wait}")
+            unsent.append(item)
+    st.warning("\n".join(lines), icon=":material/warning:")
+    again, dismiss = st.columns([2, 3])
+    if unsent and again.button(f"Send the {len(unsent)} not created", icon=":material/replay:", key="batch-again",
+                               help="Only the ones the server refused: they were never created."):
+        st.session_state[PLAN_KEY] = BatchPlan(batch.batch_id, unsent, batch.dimension)
+        st.session_state.pop(RESULT_KEY, None)
+        st.rerun()
+    if dismiss.button("Dismiss", key="batch-dismiss"):
+        st.session_state.pop(RESULT_KEY, None)
+        st.rerun()

@@ -1,0 +1,116 @@
+"""Variants and Compare at page level (AppTest, against the test simulator): confirm first, send once, compare by link."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import wait_until
+from tests.test_app import PROMPT, run, submit
+from videogen import catalog, variants
+from videogen.connection import account_of
+from videogen.generation import Generation, Status
+from videogen.store import Store
+
+
+def sweep(at, dimension: str):
+    at.toggle(key="variants_on").set_value(True)
+    at = run(at)
+    at.segmented_control(key="variants_dimension").set_value(dimension)
+    return run(at)
+
+
+def test_a_ratio_sweep_asks_first_then_sends_each_ratio_once(app, sim, data_dir):
+    at = sweep(run(app), "aspect_ratio")
+    at = submit(at, PROMPT)
+    assert sim.count("create") == 0  # nothing goes before the confirmation
+    assert any("2 paid generations" in m.value for m in at.markdown)
+    at.button(key="confirm-batch").click()
+    at = run(at)
+    assert sim.count("create") == 2
+    (batch_id,) = {r.batch_id for r in Store(data_dir).records()}
+    batch = Store(data_dir).batch(batch_id)
+    assert [r.request["aspect_ratio"] for r in batch] == ["16:9", "9:16"]
+    assert all(r.prompt == PROMPT for r in batch)
+    # The batch is one group on the page, with its Compare link once two are finished.
+    assert wait_until(lambda: all(r.status is Status.COMPLETED for r in Store(data_dir).batch(batch_id)))
+    at = run(at)
+    assert any("Batch of 2" in m.value for m in at.markdown)
+
+
+def test_cancel_sends_nothing_and_a_stale_confirmation_sends_nothing(app, sim):
+    at = submit(sweep(run(app), "seed"), PROMPT)
+    at.button(key="cancel-batch").click()
+    at = run(at)
+    assert sim.count("create") == 0
+    assert "variants_plan" not in at.session_state
+
+
+def test_a_batch_over_the_budget_is_refused_with_both_figures(app, sim, data_dir, monkeypatch):
+    store = Store(data_dir)
+    body = catalog.validate("veo2", {"prompt": PROMPT}).body
+    server = sim.url.rstrip("/")
+    for i in range(2):  # two finished generations like it here: an estimate of 1,000 credits each
+        store.add(Generation(f"past-{i}", Status.QUEUED), request=body, server=server, account=account_of("someone"))
+        store.apply(Generation(f"past-{i}", Status.COMPLETED, credits_used=1000.0), count_poll=False)
+    monkeypatch.setenv("PLAYGROUND_BUDGET_CREDITS", "2500")
+    at = submit(sweep(run(app), "seed"), PROMPT)  # 4 seeds by default: about 4,000 credits
+    errors = " ".join(e.value for e in at.error)
+    assert "4,000" in errors and "2,500" in errors
+    assert at.button(key="confirm-batch").disabled
+    assert sim.count("create") == 0
+
+
+def test_sweep_choices_follow_the_model():
+    veo2 = catalog.get("veo2")
+    assert variants.choices(veo2, "duration") == [5, 6, 7, 8]
+    assert len(variants.choices(veo2, "model")) == sum(m.kind == "text-to-video" for m in catalog.models().values())
+
+
+# -- Compare ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def finished(data_dir, tmp_path):
+    """Three finished generations with saved videos, differing only by seed, and one still running."""
+    store = Store(data_dir)
+    for i, seed in enumerate((11, 22, 33)):
+        gen_id = f"g{i}:veo2"
+        body = catalog.validate("veo2", {"prompt": "A lantern on a lake", "seed": seed}).body
+        store.add(Generation(gen_id, Status.QUEUED), request=body, server="elsewhere", created_at=1000 + i)
+        store.apply(Generation(gen_id, Status.COMPLETED, video_url="https://cdn.example.com/x.mp4"), count_poll=False)
+        video = tmp_path / f"{i}.mp4"
+        video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+        store.set_video_path(gen_id, video)
+    store.add(Generation("running:veo2", Status.GENERATING), request=body, server="elsewhere")
+    return store
+
+
+def compare(app, ids: str):
+    app.switch_page("pages/compare.py")
+    app.query_params["ids"] = ids
+    return run(app)
+
+
+def test_compare_names_unknown_and_unfinished_ids_and_compares_the_rest(app, finished):
+    at = compare(app, "g0:veo2,nope,running:veo2,g2:veo2")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "nope" in warnings and "running" in warnings
+    assert at.multiselect[0].value == ["g0:veo2", "g2:veo2"]
+    assert len(at.get("video")) == 2
+    table = at.table[0].value
+    assert list(table.columns) == ["A", "B"]
+    assert table.loc["Seed"].tolist() == ["11", "33"]
+
+
+def test_compare_with_fewer_than_two_says_what_to_do(app, finished):
+    at = compare(app, "g1:veo2")
+    assert any("Pick 2 to 4" in i.value for i in at.info)
+    assert not at.get("video")
+
+
+def test_the_parameter_table_marks_only_parameters_that_differ(finished):
+    from components import compare_view
+
+    frame = compare_view.table(finished.find(["g0:veo2", "g1:veo2", "g2:veo2"]))
+    assert frame.index[frame["differs"]].tolist() == ["Seed"]
+    assert not frame.loc["API id", "differs"]
