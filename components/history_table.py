@@ -97,26 +97,38 @@ def exports(store: Store, ids: list[str]) -> None:
         )
 
 
-def table(df: pd.DataFrame, selected_id: str | None, version: tuple) -> str | None:
-    """Show the rows; return the id of the selected row, if any."""
+def table(df: pd.DataFrame, selected_ids: list[str], version: tuple, *, linked: str | None = None) -> list[str]:
+    """Show the rows; return the ids of the selected rows (several can be, for Compare and a demo reel).
+
+    `linked`: a generation a link just named, which replaces whatever was selected.
+    """
     ids = df["id"].tolist()
-    default_rows = [ids.index(selected_id)] if selected_id in ids else []
-    # A new key whenever the rows may have moved, so the selection is re-applied by id.
-    ident = hashlib.sha256(json.dumps([version, ids[:1], len(ids), default_rows]).encode()).hexdigest()[:12]
+    default_rows = [ids.index(i) for i in selected_ids if i in ids]
+    # A new key whenever the rows may have moved, so the selection is re-applied by id. (Not when only the
+    # selection changes: the table would be drawn anew under the pointer between two clicks.)
+    ident = hashlib.sha256(json.dumps([version, ids[:1], len(ids), linked]).encode()).hexdigest()[:12]
     event = st.dataframe(
         df,
         column_order=VISIBLE,
         column_config=COLUMN_CONFIG,
         hide_index=True,
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode="multi-row",
         selection_default={"selection": {"rows": default_rows}},
         key=f"history-{ident}",
         height=min(36 * (len(df) + 1) + 3, 560),
         placeholder="–",
     )
-    rows = event.selection.rows
-    return ids[rows[0]] if rows else None
+    return [ids[row] for row in event.selection.rows]
+
+
+def selection_actions(records: list[Record]) -> None:
+    """For the selected rows: Compare (2 to 4 finished videos) and a demo reel of the finished ones."""
+    playable = [r for r in records if r.status is Status.COMPLETED and generation_card.local_video(r) is not None]
+    with st.container(horizontal=True, vertical_alignment="center", key="history-selection"):
+        st.caption(f"{len(records)} selected · {len(playable)} with a video")
+        st.space("stretch")
+        generation_card.compare_link(playable)
 
 
 def details(conn: Connection, record: Record) -> None:

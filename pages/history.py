@@ -22,16 +22,21 @@ with st.container(horizontal=True, vertical_alignment="center"):
     history_table.exports(conn.store, shown)
 st.space("small")  # room for the table's hover toolbar, which would cover the export buttons
 
+# One generation can be named in the link (?gen=<id>); it wins over what this session had selected.
 wanted = st.query_params.get("gen")
 if wanted and conn.store.get(wanted) is None:
     st.warning("That link points to a generation that is not in this history.", icon=":material/link_off:")
     wanted = None
-selected = history_table.table(frame, wanted, conn.store.version())
-if selected != wanted:
-    if selected:
-        st.query_params["gen"] = selected
-    else:
-        st.query_params.pop("gen", None)
-if selected and (record := conn.store.get(selected)):
+kept = st.session_state.get("hist_selection", [])
+linked = wanted if wanted and wanted not in kept else None
+selected = history_table.table(frame, [linked] if linked else kept, conn.store.version(), linked=linked)
+st.session_state["hist_selection"] = selected
+if len(selected) == 1:
+    st.query_params["gen"] = selected[0]
+else:
+    st.query_params.pop("gen", None)
+if selected:
+    history_table.selection_actions(conn.store.find(selected))
+if len(selected) == 1 and (record := conn.store.get(selected[0])):
     history_table.details(conn, record)
 history_table.spend_panel(frame)

@@ -115,3 +115,26 @@ def test_a_compare_link_names_unknown_ids_and_compares_the_rest(app_server, e2e_
     open_app(page, f"{app_server.url}/compare?ids={real[0]},no-such-generation,{real[1]}")
     assert "no-such-generation" in page.get_by_text("Not in this history").inner_text()
     page.wait_for_function(f"() => document.querySelectorAll('{COMPARED}').length === 2")
+
+
+def test_rows_selected_in_history_open_in_compare(app_server, e2e_sim, page):
+    open_app(page, app_server.url)
+    make_seed_batch(page, 3)
+    page.get_by_role("dialog").get_by_role("button", name="Create 3").click()
+    wait_for_app(page)
+    page.wait_for_function("() => document.querySelectorAll('[class*=st-key-batch-] [data-testid=stVideo]').length === 3",
+                           timeout=60_000)
+    page.get_by_role("link", name="History").click()
+    wait_for_app(page)
+    table = page.locator("[data-testid='stDataFrame']")
+    table.click(position={"x": 12, "y": 55})  # the first two rows' checkboxes (the table is a canvas)
+    wait_for_app(page)
+    table.click(position={"x": 12, "y": 90})
+    wait_for_app(page)
+    selection = page.locator(".st-key-history-selection")
+    assert "2 selected" in selection.inner_text()
+    assert page.locator("[data-testid='stVideo']").count() == 0  # the details are for one generation
+    selection.get_by_role("link", name="Open in Compare").click()
+    wait_for_app(page)
+    page.wait_for_function(f"() => [...document.querySelectorAll('{COMPARED}')].filter(v => v.readyState >= 2).length === 2",
+                           timeout=30_000)
