@@ -58,6 +58,8 @@ def test_a_seed_batch_is_sent_once_and_compared_in_sync(app_server, e2e_sim, pag
     assert e2e_sim.count("create") == 4  # a double click on Confirm still sends the batch once
     batch = page.locator("[class*='st-key-batch-']")
     assert "Batch of 4" in batch.inner_text() and "varying seed" in batch.inner_text()
+    page.get_by_role("heading", name="Your generations").scroll_into_view_if_needed()
+    page.evaluate("() => document.querySelector('[class*=st-key-batch-]').scrollIntoView({block: 'start'})")
     screenshot(page, "variants-batch")
 
     batch.get_by_role("link", name="Open in Compare").click()
