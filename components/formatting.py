@@ -33,11 +33,7 @@ def clock(timestamp: float) -> str:
 
 
 def model_name(model_id: str) -> str:
-    """A model's readable name, or its id when the catalog no longer has it."""
-    try:
-        return catalog.get(model_id).name
-    except catalog.UnknownModelError:
-        return model_id
+    return catalog.name_of(model_id)
 
 
 def parameters(request: dict) -> str:

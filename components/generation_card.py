@@ -15,7 +15,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from components import code_snippets, prompt_form
 from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
-from videogen import catalog, variants
+from videogen import catalog, reel, variants
 from videogen.connection import Connection
 from videogen.generation import Status
 from videogen.runtimes import MIN_SAMPLES, Plan
@@ -247,6 +247,16 @@ def batch_header(conn: Connection, batch: list[Record]) -> None:
         st.markdown(f"**:material/view_module: Batch of {len(batch)}** :gray[· varying {what} · {len(ready)} ready]")
         st.space("stretch")
         compare_link(ready)
+        reel_download(conn, ready, key=f"reel-{batch[0].batch_id}")
+
+
+def reel_download(conn: Connection, records: list[Record], *, key: str) -> None:
+    """A zip of the finished videos with an offline index.html; built only when clicked, not on every run."""
+    st.download_button(
+        "Download demo reel", data=partial(reel.build, records, conn.store.data_dir), file_name=reel.file_name(),
+        mime="application/zip", icon=":material/movie:", on_click="ignore", key=key, disabled=not records,
+        help="The videos with their prompts and settings, as a page that plays offline." if records else "Needs a finished video.",
+    )
 
 
 def compare_link(records: list[Record]) -> None:

@@ -122,13 +122,14 @@ def table(df: pd.DataFrame, selected_ids: list[str], version: tuple, *, linked: 
     return [ids[row] for row in event.selection.rows]
 
 
-def selection_actions(records: list[Record]) -> None:
+def selection_actions(conn: Connection, records: list[Record]) -> None:
     """For the selected rows: Compare (2 to 4 finished videos) and a demo reel of the finished ones."""
     playable = [r for r in records if r.status is Status.COMPLETED and generation_card.local_video(r) is not None]
     with st.container(horizontal=True, vertical_alignment="center", key="history-selection"):
         st.caption(f"{len(records)} selected · {len(playable)} with a video")
         st.space("stretch")
         generation_card.compare_link(playable)
+        generation_card.reel_download(conn, playable, key="history-reel")
 
 
 def details(conn: Connection, record: Record) -> None:

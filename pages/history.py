@@ -36,7 +36,7 @@ if len(selected) == 1:
 else:
     st.query_params.pop("gen", None)
 if selected:
-    history_table.selection_actions(conn.store.find(selected))
+    history_table.selection_actions(conn, conn.store.find(selected))
 if len(selected) == 1 and (record := conn.store.get(selected[0])):
     history_table.details(conn, record)
 history_table.spend_panel(frame)

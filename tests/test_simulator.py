@@ -130,8 +130,15 @@ def test_a_job_can_end_without_a_video_url(sim):
 def test_state_dir_keeps_jobs_across_a_restart(tmp_path, rendered_videos):
     with Simulator(job_seconds=30, state_dir=tmp_path, videos_dir=rendered_videos) as first:
         gen_id = api(first, "POST", {"model": "veo2", "prompt": "remember me"}).json()["id"]
+        other = api(first, "POST", {"model": "veo2", "prompt": "and me"}).json()["id"]
+    with (tmp_path / "jobs.jsonl").open("a") as journal:
+        journal.write('{"id": "cut-short-by-a-kil')  # a process killed mid-write leaves a torn last line
     with Simulator(job_seconds=30, state_dir=tmp_path, videos_dir=rendered_videos) as second:
-        assert api(second, "GET", generation_id=gen_id).json()["status"] in ("queued", "generating")
+        for kept in (gen_id, other):
+            assert api(second, "GET", generation_id=kept).json()["status"] in ("queued", "generating")
+        after = api(second, "POST", {"model": "veo2", "prompt": "made after the tear"}).json()["id"]
+    with Simulator(job_seconds=30, state_dir=tmp_path, videos_dir=rendered_videos) as third:
+        assert api(third, "GET", generation_id=after).json()["status"] in ("queued", "generating")
     with Simulator(job_seconds=30, videos_dir=rendered_videos) as forgetful:
         assert api(forgetful, "GET", generation_id=gen_id).status_code == 404
 
@@ -268,7 +275,7 @@ def test_an_image_to_video_job_starts_from_a_data_url_and_keeps_no_base64(tmp_pa
         video = requests.get(answers[-1]["video"]["url"], timeout=10).content
     first = _first_frame(video, tmp_path)
     assert _mean_difference(first, ImageOps.fit(image, first.size)) < 4
-    saved = (tmp_path / "state" / "jobs.json").read_text()
+    saved = (tmp_path / "state" / "jobs.jsonl").read_text()
     assert "base64," in saved and base64.b64encode(data).decode()[:200] not in saved
 
 

@@ -199,6 +199,14 @@ def get(model_id: str) -> Model:
         raise UnknownModelError(model_id) from None
 
 
+def name_of(model_id: str) -> str:
+    """A model's readable name, or its id when the catalog no longer has it (an old history row)."""
+    try:
+        return get(model_id).name
+    except UnknownModelError:
+        return model_id
+
+
 def _model_from_json(model_id: str, entry: Mapping[str, Any]) -> Model:
     schema = entry["schema"]
     required = set(schema.get("required", ()))

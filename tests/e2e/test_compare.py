@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import zipfile
 
 import pytest
 
@@ -28,8 +29,8 @@ def spread(state: list[dict]) -> float:
     return max(ts) - min(ts)
 
 
-def make_seed_batch(page, count: int = 4) -> None:
-    page.get_by_label("Prompt", exact=True).fill(PROMPT)
+def make_seed_batch(page, count: int = 4, *, prompt: str = PROMPT) -> None:
+    page.get_by_label("Prompt", exact=True).fill(prompt)
     page.get_by_text("Variants", exact=True).click()
     wait_for_app(page)
     seeds = page.get_by_role("radio", name="Seeds")
@@ -136,6 +137,10 @@ def test_rows_selected_in_history_open_in_compare(app_server, e2e_sim, page):
     selection = page.locator(".st-key-history-selection")
     assert "2 selected" in selection.inner_text()
     assert page.locator("[data-testid='stVideo']").count() == 0  # the details are for one generation
+    with page.expect_download() as download:
+        selection.get_by_role("button", name="Download demo reel").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert len([n for n in archive.namelist() if "/videos/" in n]) == 2  # the two selected, no more
     selection.get_by_role("link", name="Open in Compare").click()
     wait_for_app(page)
     page.wait_for_function(f"() => [...document.querySelectorAll('{COMPARED}')].filter(v => v.readyState >= 2).length === 2",

@@ -219,7 +219,7 @@ class Simulator:
         )
         with self._lock:
             self.jobs[job.id] = job
-            self._save_jobs()
+            self._append_job(job)
         if not plan.error:
             self._render(job)
         return job
@@ -294,30 +294,49 @@ class Simulator:
 
     # -- persistence, so a restarted demo keeps its jobs -----------------
 
+    # One JSON line per job, appended on create: rewriting every job on each create held the lock
+    # for time that grew with the history, and serialised concurrent creates behind it.
     def _jobs_file(self) -> Path:
-        return self.state_dir / "jobs.json"
+        return self.state_dir / "jobs.jsonl"
+
+    @staticmethod
+    def _job_line(job: Job) -> str:
+        return json.dumps({**asdict(job), "plan": asdict(job.plan), "ready_at": None}) + "\n"
+
+    def _append_job(self, job: Job) -> None:
+        if not self._owns_state_dir:
+            with self._jobs_file().open("a", encoding="utf-8") as f:
+                f.write(self._job_line(job))
 
     def _save_jobs(self) -> None:
         if self._owns_state_dir:
             return
-        data = [{**asdict(j), "plan": asdict(j.plan), "ready_at": None} for j in self.jobs.values()]
         tmp = self._jobs_file().with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.write_text("".join(self._job_line(j) for j in self.jobs.values()), encoding="utf-8")
         os.replace(tmp, self._jobs_file())
 
     def _load_jobs(self) -> None:
         if self._owns_state_dir or not self._jobs_file().exists():
             return
         try:
-            data = json.loads(self._jobs_file().read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            lines = self._jobs_file().read_text(encoding="utf-8").splitlines()
+        except OSError:
             log.warning("ignoring unreadable simulator state %s", self._jobs_file())
             return
-        for item in data:
+        torn = False
+        for line in lines:
+            try:
+                item = json.loads(line)
+            except ValueError:  # a line cut short when the process was killed mid-write
+                log.warning("ignoring a torn line in %s", self._jobs_file())
+                torn = True
+                continue
             job = Job(**{**item, "plan": JobPlan(**item["plan"])})
             self.jobs[job.id] = job
             if not job.plan.error:
                 self._render(job)
+        if torn:  # rewrite, or the next appended line would join the torn one
+            self._save_jobs()
 
 
 class _Server(ThreadingHTTPServer):

@@ -1,0 +1,137 @@
+"""The demo reel's zip and page: what goes in, what is named as missing, and that every text stays text."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import datetime
+from html.parser import HTMLParser
+
+from videogen import media, reel
+from videogen.generation import Generation, Status
+from videogen.store import Store
+
+MADE_AT = datetime(2026, 11, 30, 14, 5)
+HOSTILE = '<script>alert("x")</script> **bold** _it_ [link](https://example.com) & "quotes"\nsecond line'
+MP4_HEAD = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 200
+WEBM_HEAD = b"\x1a\x45\xdf\xa3" + b"\x00" * 200
+
+
+def finished(store: Store, gen_id: str, request: dict, video: bytes | None, *, credits: float = 60.0):
+    store.add(Generation(gen_id, Status.QUEUED, "queued"), request=request, server="sim")
+    store.apply(Generation(gen_id, Status.COMPLETED, "completed", video_url="http://127.0.0.1/x.mp4", credits_used=credits))
+    if video is not None:
+        path = store.data_dir / "videos" / f"{gen_id.replace(':', '_')}.mp4"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(video)
+        store.set_video_path(gen_id, path)
+    return store.get(gen_id)
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, and the page's text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(page: str) -> Elements:
+    parser = Elements()
+    parser.feed(page)
+    return parser
+
+
+def test_the_zip_holds_one_folder_with_the_page_and_each_video_stored_as_is(store):
+    one = finished(store, "gen:a", {"model": "veo2", "prompt": "a fox", "aspect_ratio": "16:9", "duration": 5}, MP4_HEAD)
+    two = finished(store, "gen:b", {"model": "veo2", "prompt": "a hen", "aspect_ratio": "9:16", "duration": 8}, WEBM_HEAD)
+    data = reel.build([one, two], store.data_dir, made_at=MADE_AT)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = {i.filename: i for i in archive.infolist()}
+        folder = "demo-reel-20261130-1405"
+        assert set(infos) == {f"{folder}/index.html", f"{folder}/videos/01-gen-a.mp4", f"{folder}/videos/02-gen-b.mp4"}
+        assert archive.read(f"{folder}/videos/01-gen-a.mp4") == MP4_HEAD
+        assert infos[f"{folder}/videos/01-gen-a.mp4"].compress_type == zipfile.ZIP_STORED
+        page = archive.read(f"{folder}/index.html").decode()
+    sources = [attrs for tag, attrs in parse(page).tags if tag == "source"]
+    assert [(s["src"], s["type"]) for s in sources] == [("videos/01-gen-a.mp4", "video/mp4"), ("videos/02-gen-b.mp4", "video/webm")]
+    assert reel.file_name(MADE_AT) == "demo-reel-20261130-1405.zip"
+
+
+def test_a_prompt_with_markup_and_markdown_is_shown_as_written(store):
+    record = finished(store, "gen:x", {"model": "veo2", "prompt": HOSTILE, "aspect_ratio": "16:9", "duration": 5}, MP4_HEAD)
+    store.set_note("gen:x", "<b>keep</b> this")
+    page = reel.index_html(reel.plan([store.get("gen:x")], store.data_dir), made_at=MADE_AT)
+    parsed = parse(page)
+    assert "script" not in {tag for tag, _ in parsed.tags}
+    assert "b" not in {tag for tag, _ in parsed.tags}
+    text = "".join(parsed.text)
+    assert HOSTILE in text  # the exact prompt, newline included, as text
+    assert "<b>keep</b> this" in text
+    assert record.id in text
+
+
+def test_the_page_names_every_field_and_refers_to_nothing_outside_the_folder(store):
+    request = {"model": "veo2", "prompt": "p", "aspect_ratio": "16:9", "duration": 6, "seed": 42, "enhance_prompt": False,
+               "negative_prompt": "blur", "image_url": "https://cdn.example.com/cat.png"}
+    finished(store, "gen:p", request, MP4_HEAD, credits=125)
+    page = reel.index_html(reel.plan(store.records(), store.data_dir), made_at=MADE_AT)
+    text = " ".join(parse(page).text)
+    for shown in ("aspect ratio", "16:9", "seed", "42", "enhance prompt", "off", "negative prompt", "blur", "125 credits"):
+        assert shown in text
+    # A link in the body is shown, never loaded; every src in the page is inside the folder.
+    sources = [attrs.get("src") for _, attrs in parse(page).tags if attrs.get("src")]
+    assert sources and all(not re.match(r"^[a-z]+:|^/|\.\.", s) for s in sources)
+    assert "https://cdn.example.com/cat.png" in text
+    assert not [tag for tag, attrs in parse(page).tags if tag in ("script", "link", "iframe", "object")]
+
+
+def test_an_uploaded_image_travels_in_the_zip_and_shows_as_a_picture(store, tmp_path):
+    from PIL import Image
+
+    from videogen import catalog
+
+    model = next(m for m in catalog.models().values() if any(p.name == "image_url" for p in m.params))
+    param = model.param("image_url")
+    png = io.BytesIO()
+    Image.new("RGB", (640, 360), "orange").save(png, "PNG")
+    upload = media.save_image(png.getvalue(), param, store.data_dir)
+    a = finished(store, "gen:i1", {"model": model.id, "prompt": "p", "image_url": upload.reference}, MP4_HEAD)
+    b = finished(store, "gen:i2", {"model": model.id, "prompt": "q", "image_url": upload.reference}, MP4_HEAD)
+    with zipfile.ZipFile(io.BytesIO(reel.build([a, b], store.data_dir, made_at=MADE_AT))) as archive:
+        names = archive.namelist()
+        inputs = [n for n in names if "/inputs/" in n]
+        assert len(inputs) == 1  # one upload feeding two generations goes in once
+        assert archive.read(inputs[0]) == png.getvalue()
+        page = archive.read(next(n for n in names if n.endswith("index.html"))).decode()
+    images = [attrs["src"] for tag, attrs in parse(page).tags if tag == "img"]
+    assert images == [inputs[0].split("/", 1)[1]] * 2
+    assert upload.reference not in page  # the store's internal reference is not what a viewer needs
+
+
+def test_generations_without_a_local_video_are_named_not_dropped_silently(store):
+    ready = finished(store, "gen:ok", {"model": "veo2", "prompt": "here"}, MP4_HEAD)
+    no_copy = finished(store, "gen:nocopy", {"model": "veo2", "prompt": "copy failed"}, None)
+    store.add(Generation("gen:run", Status.GENERATING, "generating"), request={"model": "veo2", "prompt": "still going"}, server="sim")
+    running = store.get("gen:run")
+    plan = reel.plan([ready, no_copy, running], store.data_dir)
+    assert [i.record.id for i in plan.items] == ["gen:ok"]
+    assert [r.id for r in plan.missing] == ["gen:nocopy", "gen:run"]
+    text = " ".join(parse(reel.index_html(plan, made_at=MADE_AT)).text)
+    assert "Not included" in text and "gen:nocopy" in text and "still going" in text
+    assert "1 video ·" in text
+
+
+def test_a_video_deleted_from_disk_after_the_choice_is_reported_missing(store):
+    record = finished(store, "gen:gone", {"model": "veo2", "prompt": "p"}, MP4_HEAD)
+    (store.data_dir / "videos" / "gen_gone.mp4").unlink()
+    plan = reel.plan([record], store.data_dir)
+    assert not plan.items and [r.id for r in plan.missing] == ["gen:gone"]
