@@ -3,8 +3,8 @@
 # make bench  the benchmark; writes bench/results/latest.json
 #
 # Each target installs what it needs: the venv from PyPI, and through
-# scripts/require-debian-package what pip cannot (Debian's chromium and curl
-# for the tests and the bench, python3-venv where the venv module is missing).
+# scripts/require-debian-package what pip cannot (Debian's chromium, curl and
+# postgresql for the tests and the bench, python3-venv where the venv module is missing).
 
 PYTHON ?= python3
 CHROMIUM ?= /usr/bin/chromium
@@ -14,7 +14,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: run test bench simulator catalog lint clean screenshots browser curl
+.PHONY: run test bench simulator catalog lint clean screenshots browser curl postgres health
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); $(REQUIRE) - python3-venv "a virtual environment ($(VENV))" && $(PYTHON) -m venv $(VENV); }
@@ -39,11 +39,20 @@ browser:
 curl:
 	@$(REQUIRE) /usr/bin/curl curl "make test (the simulator's curl test)"
 
-test: $(DEV) browser curl
+# The store's tests and the team bench start their own PostgreSQL server from Debian's package
+# (any major version: Debian keeps each under /usr/lib/postgresql/<version>/bin).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(REQUIRE) - postgresql "make $(or $(MAKECMDGOALS),test) (PostgreSQL tests)"
+
+test: $(DEV) browser curl postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(DEV) browser
+bench: $(DEV) browser postgres
 	$(BIN)/python -m bench
+
+# For a supervisor: exit 0 when the history database answers and pending work is being polled.
+health: $(RUNTIME)
+	@$(BIN)/python -m videogen.health
 
 simulator: $(RUNTIME)
 	$(BIN)/python -m videogen.simulator --port 8765
@@ -60,4 +69,4 @@ clean:
 
 # Retake the README's screenshots (docs/screenshots/) with the end-to-end suite.
 screenshots: $(DEV) browser
-	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e -k "prompt_becomes or history_lists or selecting or uploaded_image or picker_searches or seed_batch"
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e -k "prompt_becomes or history_lists or selecting or uploaded_image or picker_searches or seed_batch or reel"

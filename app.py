@@ -10,6 +10,11 @@ from components import services, sidebar
 
 st.set_page_config(page_title="Video Playground", page_icon="🎬", layout="wide")
 
+# With sign-in configured ([auth] in secrets.toml), nothing of the history shows before it.
+if services.sign_in_configured() and not st.user.is_logged_in:
+    sidebar.sign_in_page()
+    st.stop()
+
 source = services.resolve_key()
 conn = services.connection(source)
 

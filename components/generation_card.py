@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import code_snippets, prompt_form
+from components import code_snippets, prompt_form, services
 from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
 from videogen import catalog, reel, variants
 from videogen.connection import Connection
@@ -74,6 +74,8 @@ def _finished(record: Record, key: str, conn: Connection | None = None) -> None:
     width = 240 if record.request.get("aspect_ratio") == "9:16" else "stretch"
     if video is not None:
         st.video(str(video), width=width)
+    elif record.video_path:
+        no_local_copy(record)
     elif record.video_error:
         st.error("The video could not be fetched.", icon=":material/videocam_off:")
         st.text(record.video_error)
@@ -169,6 +171,19 @@ def local_video(record: Record) -> Path | None:
     return None
 
 
+def no_local_copy(record: Record) -> None:
+    """Saved, but not where this process can see it: another app process on the same database wrote it to a
+    data directory this one does not share. Say so, and offer the API's link, which works while it lives."""
+    st.warning(
+        "No copy of this video on this server: another app process saved it to a data folder this one "
+        "does not share (every process needs the same PLAYGROUND_DATA_DIR volume).",
+        icon=":material/folder_off:",
+    )
+    if is_allowed_video_url(record.video_url):
+        st.link_button("Open the API's link", record.video_url, icon=":material/open_in_new:",
+                       help="The API keeps its link for a limited time only.")
+
+
 def _css_safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
 
@@ -184,11 +199,12 @@ def card_grid(conn: Connection) -> None:
     """
     shown = st.session_state.get("cards_shown", CARDS_SHOWN)
     mine = st.session_state.get("my_generations", [])
+    scope = services.owner_scope()
     records = {r.id: r for r in conn.store.find(mine[-shown:])}
-    for record in conn.pending(limit=shown):
+    for record in conn.pending(limit=shown, owner=scope):
         records.setdefault(record.id, record)
     ordered = sorted(records.values(), key=lambda r: r.created_at, reverse=True)
-    total = len(set(mine) | conn.pending_ids())
+    total = len(set(mine) | conn.pending_ids(scope))
     if not ordered:
         st.caption(":material/movie: Your videos appear here. Generations keep running if you switch pages or close the tab.")
         st.page_link("pages/history.py", label="Everything generated so far is in History", icon=":material/history:")

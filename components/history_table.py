@@ -15,7 +15,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from components import generation_card
+from components import generation_card, services
 from components.formatting import STATUS_LOOK, clock, credits, seconds
 from videogen import history, spend
 from videogen.connection import Connection
@@ -35,8 +35,12 @@ COLUMN_CONFIG = {
     "seconds_taken": st.column_config.NumberColumn("Took", format="%.0f s", width=50),
     "credits": st.column_config.NumberColumn("Credits", format="compact", width=60),
     "video": st.column_config.LinkColumn("Video", display_text="Open", width=50),
+    "owner": st.column_config.TextColumn("Made by", width=120),
 }
-VISIBLE = [c for c in history.COLUMNS if c != "id"]
+VISIBLE = [c for c in history.COLUMNS if c not in ("id", "owner")]
+# The team's view: who made each, in the room of the seed and the time taken (both still in the details).
+TEAM_VISIBLE = [c for c in VISIBLE if c not in ("seed", "seconds_taken")]
+TEAM_VISIBLE.insert(TEAM_VISIBLE.index("model"), "owner")
 
 
 #: The video column links back to this page with the generation selected; the app plays its own copy there.
@@ -97,10 +101,13 @@ def exports(store: Store, ids: list[str]) -> None:
         )
 
 
-def table(df: pd.DataFrame, selected_ids: list[str], version: tuple, *, linked: str | None = None) -> list[str]:
+def table(
+    df: pd.DataFrame, selected_ids: list[str], version: tuple, *, linked: str | None = None, owners: bool = False
+) -> list[str]:
     """Show the rows; return the ids of the selected rows (several can be, for Compare and a demo reel).
 
-    `linked`: a generation a link just named, which replaces whatever was selected.
+    `linked`: a generation a link just named, which replaces whatever was selected. `owners`: show who made
+    each (the team's view, with sign-in on).
     """
     ids = df["id"].tolist()
     default_rows = [ids.index(i) for i in selected_ids if i in ids]
@@ -109,7 +116,7 @@ def table(df: pd.DataFrame, selected_ids: list[str], version: tuple, *, linked: 
     ident = hashlib.sha256(json.dumps([version, ids[:1], len(ids), linked]).encode()).hexdigest()[:12]
     event = st.dataframe(
         df,
-        column_order=VISIBLE,
+        column_order=TEAM_VISIBLE if owners else VISIBLE,
         column_config=COLUMN_CONFIG,
         hide_index=True,
         on_select="rerun",
@@ -141,6 +148,8 @@ def details(conn: Connection, record: Record) -> None:
             video = generation_card.local_video(record)
             if video is not None:
                 st.video(str(video), width=320 if record.request.get("aspect_ratio") == "9:16" else "stretch")
+            elif record.video_path:
+                generation_card.no_local_copy(record)
             elif record.status.is_pending:
                 st.caption(":material/hourglass_top: Still generating.")
             elif record.video_error or record.error:
@@ -173,20 +182,26 @@ def details(conn: Connection, record: Record) -> None:
                 )
             if record.status is Status.COMPLETED:
                 generation_card.actions(conn, record, key="detail")
-            if st.button(
-                "Delete", icon=":material/delete:", key="detail-delete", disabled=record.status.is_pending,
-                help="Still running: it can be deleted once it finishes." if record.status.is_pending else None,
-            ):
-                confirm_delete(conn, record)
+            user = services.signed_in_user()
+            someone_elses = bool(user) and record.owner != user
+            why_not = (
+                "Still running: it can be deleted once it finishes." if record.status.is_pending
+                else f"Only {record.owner or 'the person who made it'} can delete it." if someone_elses else None
+            )
+            if st.button("Delete", icon=":material/delete:", key="detail-delete", disabled=bool(why_not), help=why_not):
+                confirm_delete(conn, record, user)
 
 
 @st.dialog("Delete this generation?")
-def confirm_delete(conn: Connection, record: Record) -> None:
+def confirm_delete(conn: Connection, record: Record, user: str) -> None:
     st.text(record.prompt)
     st.write("It is removed from the history and its saved video is deleted. This cannot be undone.")
     delete_col, cancel_col = st.columns(2)
     if delete_col.button("Delete", type="primary", icon=":material/delete:", key="confirm-delete", width="stretch"):
-        conn.store.delete(record.id)
+        # The store checks the owner too: a button is only a button.
+        if not conn.store.delete(record.id, by=user or None):
+            st.error("Only the person who made it can delete it.", icon=":material/block:")
+            return
         st.query_params.pop("gen", None)
         st.rerun()
     if cancel_col.button("Cancel", key="cancel-delete", width="stretch"):

@@ -194,7 +194,7 @@ def _send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = Non
         st.session_state["submit_problem"] = ("error", refusal, None)
         return
     try:
-        record = conn.submit(body, parent_id=parent_id)
+        record = conn.submit(body, parent_id=parent_id, owner=services.signed_in_user())
     except OutcomeUnknownError as exc:
         guard.sent(body)
         st.session_state["submit_problem"] = ("unknown", str(exc), body)

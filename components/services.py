@@ -18,6 +18,8 @@ import streamlit as st
 
 from videogen.client import api_key_from_env, base_url_from_env
 from videogen.connection import Connection, account_of, connect
+from videogen.database import DatabaseError
+from videogen.database import database_url as database_url_from_env
 from videogen.store import data_dir_from_env
 
 SESSION_KEY = "session_api_key"
@@ -38,6 +40,34 @@ def _secret(name: str) -> str | None:
     return str(value).strip() or None if value else None
 
 
+# -- sign-in (optional: on when secrets.toml has an [auth] section) ---------------------------
+
+TEAM_VIEW_KEY = "team_view"  # the sidebar's switch: the whole team's generations, not only mine
+
+
+def sign_in_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets.toml, or an unreadable one: no sign-in
+        return False
+
+
+def signed_in_user() -> str:
+    """Who is signed in: the provider's e-mail for them, else its subject id; '' with sign-in off."""
+    if not sign_in_configured() or not st.user.is_logged_in:
+        return ""
+    return str(st.user.get("email") or st.user.get("sub") or "")
+
+
+def owner_scope() -> str | None:
+    """Whose generations the pages show: the signed-in person's, unless they switched to the team's.
+    None means everyone's, as it always is with sign-in off."""
+    user = signed_in_user()
+    if not user or st.session_state.get(TEAM_VIEW_KEY):
+        return None
+    return user
+
+
 def resolve_key() -> KeySource:
     for name in ("AIMLAPI_API_KEY", "AIML_API_KEY"):
         if key := _secret(name):
@@ -55,6 +85,11 @@ def base_url() -> str:
 
 def data_dir() -> Path:
     return data_dir_from_env().resolve()
+
+
+def database_url() -> str:
+    """DATABASE_URL (environment, then secrets.toml): PostgreSQL for a team; empty for SQLite in the data dir."""
+    return database_url_from_env() or (_secret("DATABASE_URL") or "").strip()
 
 
 def _seconds_from_env(name: str, default: float | None) -> float | None:
@@ -104,12 +139,13 @@ class _Connections:
         self._lock = threading.Lock()
         self._open: dict[tuple[str, str, str], Connection] = {}
 
-    def get(self, key: str | None, url: str, folder: Path) -> Connection:
-        ident = (account_of(key) if key else "demo", url if key else "demo", str(folder))
+    def get(self, key: str | None, url: str, folder: Path, database: str = "") -> Connection:
+        ident = (account_of(key) if key else "demo", url if key else "demo", str(folder), database if key else "")
         with self._lock:
             if ident not in self._open:
                 self._open[ident] = connect(
-                    key, base_url=url, data_dir=folder, demo_job_seconds=demo_seconds(), typical_seconds=typical_seconds()
+                    key, base_url=url, data_dir=folder, demo_job_seconds=demo_seconds(), typical_seconds=typical_seconds(),
+                    database_url=database,
                 )
             return self._open[ident]
 
@@ -131,7 +167,11 @@ def connection(source: KeySource | None = None) -> Connection:
     """This session's connection; stops the page with a readable message if it cannot be opened."""
     source = source or resolve_key()
     try:
-        return connections().get(source.key, base_url(), data_dir())
+        return connections().get(source.key, base_url(), data_dir(), database_url())
+    except DatabaseError as exc:
+        st.error("The history database cannot be opened, so nothing can be recorded.", icon=":material/database:")
+        st.text(str(exc))
+        st.stop()
     except ValueError as exc:  # a base URL we refuse to send a key to
         st.error("The API address is not usable.", icon=":material/link_off:")
         st.text(str(exc))

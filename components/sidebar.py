@@ -23,6 +23,7 @@ def render(conn: Connection, source: services.KeySource) -> DeltaGenerator:
     """Draw the sidebar; return the place for the key banner, which is filled after the page has run."""
     with st.sidebar:
         st.markdown("### :material/movie_filter: Video Playground")
+        _account()
         _connection_status(conn, source)
         banner = st.container()
         _key_field(source)
@@ -30,6 +31,29 @@ def render(conn: Connection, source: services.KeySource) -> DeltaGenerator:
         st.divider()
         _live_pending(conn)
     return banner
+
+
+def _account() -> None:
+    """With sign-in on: who is signed in, the switch to the team's generations, and Sign out."""
+    user = services.signed_in_user()
+    if not user:
+        return
+    with st.container(horizontal=True, vertical_alignment="center"):
+        # A code span: markdown would turn an e-mail address into a mailto link.
+        st.caption(":material/account_circle: Signed in as `{}`".format(user.replace("`", "'")))
+        st.space("stretch")
+        st.button("Sign out", key="sign-out", type="tertiary", on_click=st.logout)
+    st.toggle("Show the team's generations", key=services.TEAM_VIEW_KEY,
+              help="Off: only yours, on Generate and in History. Only the person who made a generation can delete it.")
+
+
+def sign_in_page() -> None:
+    """What someone who is not signed in sees, when sign-in is on: nothing of the history."""
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle, st.container(border=True):
+        st.markdown("## :material/movie_filter: Video Playground")
+        st.write("Sign in to make videos and to see your team's history.")
+        st.button("Sign in", type="primary", icon=":material/login:", key="sign-in", on_click=st.login)
 
 
 def _connection_status(conn: Connection, source: services.KeySource) -> None:
@@ -89,9 +113,11 @@ def _forget_key() -> None:
 def _live_pending(conn: Connection) -> None:
     """What is still running. Ticks only while something is, and reruns the page when something finishes."""
 
-    @st.fragment(run_every=TICK_SECONDS if conn.pending_ids() else None)
+    scope = services.owner_scope()
+
+    @st.fragment(run_every=TICK_SECONDS if conn.pending_ids(scope) else None)
     def live() -> None:
-        pending_ids = conn.pending_ids()
+        pending_ids = conn.pending_ids(scope)
         seen: set[str] = st.session_state.setdefault("seen_pending", set())
         if seen - pending_ids:
             # Something finished: a full run shows it everywhere, toasts it, and stops the ticking if idle.
@@ -102,7 +128,7 @@ def _live_pending(conn: Connection) -> None:
             return
         st.markdown(f"**{len(pending_ids)} running**")
         now = time.time()
-        for record in conn.pending(limit=SHOWN_PENDING):
+        for record in conn.pending(limit=SHOWN_PENDING, owner=scope):
             st.caption(f"{seconds(now - record.created_at)} · {excerpt(record.prompt, 40)}")
         if len(pending_ids) > SHOWN_PENDING:
             st.caption(f"and {len(pending_ids) - SHOWN_PENDING} more")
@@ -112,7 +138,7 @@ def _live_pending(conn: Connection) -> None:
 
 def announce_finished(conn: Connection) -> None:
     """Toast each generation this tab saw running that has since finished, once. Runs on every full run."""
-    pending_ids = conn.pending_ids()
+    pending_ids = conn.pending_ids(services.owner_scope())
     seen: set[str] = st.session_state.get("seen_pending", set())
     done = conn.store.find(sorted(seen - pending_ids))
     st.session_state["seen_pending"] = pending_ids

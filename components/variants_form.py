@@ -169,7 +169,7 @@ def send(conn: Connection) -> None:
     batch: BatchPlan | None = st.session_state.pop(PLAN_KEY, None)
     if batch is None or not batch.sendable:
         return
-    outcomes = conn.submit_batch([v.body for v in batch.sendable], batch_id=batch.batch_id)
+    outcomes = conn.submit_batch([v.body for v in batch.sendable], batch_id=batch.batch_id, owner=services.signed_in_user())
     # Only session bookkeeping between the creates and here: every created item is already in the store.
     created = [o for o in outcomes if isinstance(o, Record)]
     st.session_state.setdefault("my_generations", []).extend(r.id for r in created)

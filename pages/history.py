@@ -13,12 +13,14 @@ if not rows:
     st.stop()
 
 everything = history.frame(rows, link_prefix=history_table.VIDEO_LINK_PREFIX)
+if (scope := services.owner_scope()) is not None:  # signed in: yours, unless the sidebar shows the team's
+    everything = everything[everything["owner"] == scope]
 chosen = history_table.filters(everything)
 frame = history.filter_frame(everything, **chosen)
 shown = frame["id"].tolist()
 
 with st.container(horizontal=True, vertical_alignment="center"):
-    st.caption(f"Showing {len(shown):,} of {len(rows):,} generations")
+    st.caption(f"Showing {len(shown):,} of {len(everything):,} generations")
     history_table.exports(conn.store, shown)
 st.space("small")  # room for the table's hover toolbar, which would cover the export buttons
 
@@ -29,7 +31,8 @@ if wanted and conn.store.get(wanted) is None:
     wanted = None
 kept = st.session_state.get("hist_selection", [])
 linked = wanted if wanted and wanted not in kept else None
-selected = history_table.table(frame, [linked] if linked else kept, conn.store.version(), linked=linked)
+selected = history_table.table(frame, [linked] if linked else kept, conn.store.version(), linked=linked,
+                               owners=services.sign_in_configured() and scope is None)
 st.session_state["hist_selection"] = selected
 if len(selected) == 1:
     st.query_params["gen"] = selected[0]

@@ -42,6 +42,21 @@ def store(tmp_path):
     return Store(tmp_path / "data")
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server for the session (Debian's package; `make test` installs it)."""
+    from tests.postgres_server import PostgresServer
+
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres):
+    """A fresh, empty database on it."""
+    return postgres.new_database()
+
+
 def fast_schedule(model_id: str) -> Schedule:
     """The real schedule's shape, for jobs that take well under a second."""
     return Schedule.scaled(FAST_JOB_SECONDS)

@@ -347,6 +347,18 @@ def test_a_link_selects_a_generation_and_shows_its_details(app, data_dir):
     assert any(b.label == "Delete" for b in at.button)
 
 
+def test_a_video_saved_by_another_process_out_of_reach_is_named_and_its_link_offered(app, data_dir):
+    """On a shared database with data folders that are not shared: the row says saved, the file is elsewhere."""
+    store = seed_history(data_dir)
+    store.set_video_path("b:veo2", data_dir.parent / "another-machine" / "videos" / "b.mp4")
+    app.switch_page("pages/history.py")
+    app.query_params["gen"] = "b:veo2"
+    at = run(app)
+    assert any("No copy of this video on this server" in w.value for w in at.warning)
+    links = [e for e in at.get("link_button") if "Open the API's link" in e.proto.label]
+    assert links and links[0].proto.url == "https://cdn.example.com/1.mp4"
+
+
 def test_an_unknown_link_is_explained(app, data_dir):
     seed_history(data_dir)
     app.switch_page("pages/history.py")

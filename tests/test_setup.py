@@ -105,3 +105,13 @@ def test_the_makefile_checks_the_browser_before_tests_bench_and_screenshots():
         check = next(i for i, line in enumerate(commands) if "require-debian-package /usr/bin/chromium chromium" in line)
         runner = next(i for i, line in enumerate(commands) if "-m pytest" in line or "-m bench" in line)
         assert check < runner, f"make {target} must check for chromium before it runs anything"
+
+
+def test_the_makefile_checks_for_postgresql_before_tests_and_bench():
+    for target in ("test", "bench"):
+        done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        commands = done.stdout.splitlines()
+        check = next(i for i, line in enumerate(commands) if "bin/initdb" in line and "postgresql" in line)
+        runner = next(i for i, line in enumerate(commands) if "-m pytest" in line or "-m bench" in line)
+        assert check < runner, f"make {target} must check for postgresql before it runs anything"

@@ -1,14 +1,34 @@
+"""The store, on both backends: every test taking `store` runs on SQLite and on a real PostgreSQL server."""
+
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 
 import pytest
 
 from videogen.generation import Generation, Status
-from videogen.store import SCHEMA_VERSION, Store
+from videogen.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 BODY = {"model": "veo2", "prompt": "a fox", "duration": 5, "aspect_ratio": "16:9", "enhance_prompt": True}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else ""
+    opened = Store(tmp_path / "data", database_url=url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def pg_stores(postgres_url, tmp_path):
+    """Two stores on one PostgreSQL database, as two app processes would have."""
+    both = [Store(tmp_path / "shared-data", database_url=postgres_url) for _ in range(2)]
+    yield both
+    for s in both:
+        s.close()
 
 
 def queued(gen_id="g1:veo2"):
@@ -22,10 +42,16 @@ def test_add_records_the_exact_request(store):
     assert record.poll_count == 0 and record.created_at == record.updated_at
 
 
-def test_wal_and_schema_version(store):
+def test_wal_and_schema_version(tmp_path):
+    store = Store(tmp_path)
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.schema_version == SCHEMA_VERSION
+
+
+def test_schema_version(store):
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.shared is (store.path is None)  # PostgreSQL is the shared one
 
 
 def test_apply_moves_forward_and_never_back(store):
@@ -94,16 +120,143 @@ def test_delete_removes_row_and_video(store):
     assert store.get("g1:veo2") is None and not video.exists()
 
 
-def test_survives_reopening(tmp_path):
-    Store(tmp_path).add(queued(), request=BODY, server="sim")
-    assert Store(tmp_path).get("g1:veo2").request == BODY
+def test_survives_reopening(store, tmp_path):
+    store.add(queued(), request=BODY, server="sim")
+    again = Store(tmp_path / "data", database_url=_url_of(store))
+    assert again.get("g1:veo2").request == BODY and again.schema_version == SCHEMA_VERSION
+    again.close()
+
+
+def _url_of(store: Store) -> str:
+    return "" if store.path else store.db._pool.conninfo
+
+
+def test_an_id_recorded_twice_keeps_the_first_request(store):
+    store.add(queued(), request=BODY, server="sim")
+    store.add(queued(), request={**BODY, "prompt": "other"}, server="sim")
+    assert store.get("g1:veo2").prompt == "a fox" and len(store.records()) == 1
+
+
+def test_table_rows_keep_json_types(store):
+    store.add(queued(), request={**BODY, "seed": 7}, server="sim", created_at=100.0)
+    store.apply(Generation("g1:veo2", Status.COMPLETED, video_url="https://cdn/x.mp4", credits_used=5.0))
+    (row,) = store.table_rows()
+    gen_id, created, status, prompt, ratio, duration, seed, taken, credits, playable, model, starred, owner = row
+    assert (gen_id, created, status, prompt, ratio, duration, seed) == ("g1:veo2", 100.0, "completed", "a fox", "16:9", 5, 7)
+    assert taken > 0 and credits == 5.0 and bool(playable) and model == "veo2" and not starred and owner == ""
+
+
+def test_each_generation_keeps_who_made_it_and_only_they_delete_it(store):
+    store.add(queued("ana-1"), request=BODY, server="sim", owner="ana@example.com")
+    store.add(queued("ben-1"), request=BODY, server="sim", owner="ben@example.com")
+    assert store.get("ana-1").owner == "ana@example.com"
+    assert store.pending_ids("sim", owner="ana@example.com") == {"ana-1"}
+    assert [r.id for r in store.pending(owner="ben@example.com")] == ["ben-1"]
+    assert store.pending_ids("sim") == {"ana-1", "ben-1"}
+    assert not store.delete("ana-1", by="ben@example.com") and store.get("ana-1") is not None
+    assert store.delete("ana-1", by="ana@example.com") and store.get("ana-1") is None
+    assert not store.delete("no-such-id")
+
+
+def test_run_times_and_batches(store):
+    for i in range(3):
+        store.add(queued(f"b{i}"), request={**BODY, "seed": i}, server="sim", created_at=200.0 + i * 1e-3, batch_id="B")
+        store.apply(Generation(f"b{i}", Status.COMPLETED, video_url="https://cdn/x.mp4"))
+    assert [r.id for r in store.batch("B")] == ["b0", "b1", "b2"]
+    times = store.run_times(recent=2)
+    assert len(times) == 2 and all(model == "veo2" and request["duration"] == 5 for model, request, *_ in times)
+    assert store.costs("veo2", "sim") == [] and store.credits_spent("sim", "") == 0.0
+
+
+def test_a_lease_is_held_renewed_and_handed_on_when_it_runs_out(store):
+    store.add(queued("a"), request=BODY, server="sim")
+    store.add(queued("b"), request=BODY, server="sim")
+    assert {r.id for r in store.claim("sim", "", "p1", seconds=10, now=1000)} == {"a", "b"}
+    assert store.claim("sim", "", "p2", seconds=10, now=1005) == []  # p1 holds both
+    assert {r.id for r in store.claim("sim", "", "p1", seconds=10, now=1006)} == {"a", "b"}  # renewed to 1016
+    assert store.claim("sim", "", "p2", seconds=10, now=1012) == []
+    # p1 stops renewing: its leases run out and p2 takes them.
+    assert {r.id for r in store.claim("sim", "", "p2", seconds=10, now=1017)} == {"a", "b"}
+    assert store.claim("sim", "", "p1", seconds=10, now=1018) == []
+    store.release("p2")
+    assert {r.id for r in store.claim("sim", "", "p1", seconds=10, now=1019)} == {"a", "b"}
+
+
+def test_a_finished_generation_is_not_claimed(store):
+    store.add(queued("done"), request=BODY, server="sim")
+    store.apply(Generation("done", Status.FAILED, error="no"))
+    store.add(queued("other-server"), request=BODY, server="elsewhere")
+    assert store.claim("sim", "", "p1", seconds=10) == []
+
+
+def test_two_processes_claiming_at_once_never_share_a_generation(pg_stores):
+    first, second = pg_stores
+    for i in range(200):
+        first.add(queued(f"g{i}"), request=BODY, server="sim")
+    claimed: dict[str, list[set[str]]] = {"p1": [], "p2": []}
+    start = threading.Barrier(2)
+
+    def claim(store, owner):
+        start.wait()
+        for _ in range(20):
+            claimed[owner].append({r.id for r in store.claim("sim", "", owner, seconds=30)})
+
+    threads = [threading.Thread(target=claim, args=pair) for pair in ((first, "p1"), (second, "p2"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    held_1, held_2 = set().union(*claimed["p1"]), set().union(*claimed["p2"])
+    assert not held_1 & held_2
+    assert held_1 | held_2 == {f"g{i}" for i in range(200)}
+
+
+def test_postgres_migrations_run_once_when_processes_start_together(postgres_url, tmp_path):
+    opened: list[Store] = []
+    errors: list[BaseException] = []
+
+    def open_one():
+        try:
+            opened.append(Store(tmp_path / "data", database_url=postgres_url))
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(opened) == 4
+    assert all(s.schema_version == SCHEMA_VERSION for s in opened)
+    with opened[0].db.connect() as db:
+        assert db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+        types = {r["column_name"]: r["data_type"] for r in db.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'generations'")}
+    assert types["created_at"] == "double precision"  # a Unix time needs 8 bytes
+    assert not any("key" in c or "auth" in c or "token" in c for c in types)
+    for s in opened:
+        s.close()
+
+
+def test_postgres_refuses_a_newer_schema(postgres_url, tmp_path):
+    Store(tmp_path, database_url=postgres_url).close()
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION + 1,))
+    with pytest.raises(RuntimeError, match="newer version"):
+        Store(tmp_path, database_url=postgres_url)
+
+
+def test_the_url_shown_hides_the_password(tmp_path):
+    from videogen.database import _without_password
+
+    assert _without_password("postgresql://app:s3cret@db:5432/videos") == "postgresql://app:***@db:5432/videos"
 
 
 def test_migrates_a_version_1_database(tmp_path):
     """A file written by the first release opens, keeps its rows and gains the new columns."""
     path = tmp_path / "history.sqlite3"
-    from videogen.store import MIGRATIONS
-
     with sqlite3.connect(path) as db:
         db.executescript(MIGRATIONS[0])
         db.execute(
@@ -128,7 +281,8 @@ def test_refuses_a_newer_schema(tmp_path):
         Store(tmp_path)
 
 
-def test_store_has_no_column_for_a_key(store):
+def test_store_has_no_column_for_a_key(tmp_path):
+    store = Store(tmp_path)
     with sqlite3.connect(store.path) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(generations)")}
     assert not any("key" in c or "auth" in c or "token" in c for c in columns)

@@ -73,11 +73,12 @@ class Connection:
         parent_id: str | None = None,
         batch_id: str | None = None,
         created_at: float | None = None,
+        owner: str = "",
     ) -> Record:
         """Validate, create on the server, record. Raises the client's typed errors; records nothing then.
 
         `parent_id` names the generation this one varies (a new seed for the same request);
-        `batch_id` the variants batch it belongs to.
+        `batch_id` the variants batch it belongs to; `owner` who made it (with sign-in on).
 
         The model is `model`, else the body's own "model", else veo2. Uploads are
         recorded as references to their files and sent as data URLs (see media.py).
@@ -92,13 +93,15 @@ class Connection:
         generation = self.client.create(sendable)
         record = self.store.add(
             generation, request=checked.body, server=self.server, account=self.account, parent_id=parent_id,
-            batch_id=batch_id, created_at=created_at,
+            batch_id=batch_id, created_at=created_at, owner=owner,
         )
         if batch_id is None:
             self.poller.wake()  # a batch wakes it once, when the whole batch is recorded
         return record
 
-    def submit_batch(self, bodies: Sequence[Mapping[str, Any]], *, batch_id: str) -> list[Record | ApiError]:
+    def submit_batch(
+        self, bodies: Sequence[Mapping[str, Any]], *, batch_id: str, owner: str = ""
+    ) -> list[Record | ApiError]:
         """Create every body of a variants batch, a few at a time; the outcome of each, in order.
 
         Each item is one `submit`: recorded the moment its id comes back, never
@@ -110,7 +113,7 @@ class Connection:
 
         def one(index: int) -> Record | ApiError:
             try:
-                return self.submit(bodies[index], batch_id=batch_id, created_at=confirmed + index * 1e-3)
+                return self.submit(bodies[index], batch_id=batch_id, created_at=confirmed + index * 1e-3, owner=owner)
             except ApiError as exc:
                 return exc
 
@@ -124,12 +127,12 @@ class Connection:
         # Kept for the connection's life: starting threads for every batch costs more than a loopback create.
         return ThreadPoolExecutor(max_workers=BATCH_CONCURRENCY, thread_name_prefix="batch")
 
-    def pending(self, *, limit: int | None = None) -> list[Record]:
-        """This connection's running generations, newest first."""
-        return self.store.pending(self.server, self.account, limit=limit)
+    def pending(self, *, limit: int | None = None, owner: str | None = None) -> list[Record]:
+        """This connection's running generations, newest first; with `owner`, that person's only."""
+        return self.store.pending(self.server, self.account, limit=limit, owner=owner)
 
-    def pending_ids(self) -> set[str]:
-        return self.store.pending_ids(self.server, self.account)
+    def pending_ids(self, owner: str | None = None) -> set[str]:
+        return self.store.pending_ids(self.server, self.account, owner)
 
     def close(self) -> None:
         if "_batch_pool" in self.__dict__:
@@ -148,12 +151,16 @@ def connect(
     demo_job_seconds: float = 10.0,
     typical_seconds: float | None = None,
     poller_workers: int = 256,
+    database_url: str = "",
 ) -> Connection:
     """Open a connection. With no key, start the embedded simulator: demo mode.
 
     `typical_seconds` overrides the catalog's typical run time (for a server known to be faster or slower).
+    `database_url` (PostgreSQL) holds the history of the real API's generations. Demo mode keeps SQLite in
+    the data directory whatever it says: its simulator lives in this process, and another process sharing
+    the rows could not poll it.
     """
-    store = Store(data_dir)
+    store = Store(data_dir, database_url=database_url if api_key else "")
     simulator = None
     if api_key:
         mode, server, key = "api", base_url.rstrip("/"), api_key

@@ -13,7 +13,8 @@ from .store import Record
 
 #: Display columns, in order. The id is kept (hidden in the UI) to map a selected row back to its record.
 COLUMNS = [
-    "starred", "created", "status", "model", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video", "id",
+    "starred", "created", "status", "model", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video",
+    "owner", "id",
 ]
 
 
@@ -24,7 +25,7 @@ def frame(rows: Sequence[tuple], *, link_prefix: str | None = None) -> pd.DataFr
         rows,
         columns=[
             "id", "created", "status", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "has_video", "model",
-            "starred",
+            "starred", "owner",
         ],
     )
     df["starred"] = df["starred"].astype(bool)
@@ -64,6 +65,7 @@ def filter_frame(
     durations: Iterable[int] = (),
     search: str = "",
     starred: bool = False,
+    owner: str | None = None,
 ) -> pd.DataFrame:
     """Rows matching every filter that is set; an empty filter matches everything."""
     mask = pd.Series(True, index=df.index)
@@ -77,6 +79,8 @@ def filter_frame(
         mask &= df["duration"].isin(durations)
     if starred:
         mask &= df["starred"]
+    if owner is not None:
+        mask &= df["owner"] == owner
     if search := search.strip():
         mask &= df["prompt"].str.contains(search, case=False, regex=False, na=False)
     return df[mask]
@@ -99,6 +103,7 @@ def export_rows(records: Iterable[Record]) -> list[dict]:
             "starred": r.starred,
             "note": r.note,
             "parent_id": r.parent_id,
+            "owner": r.owner,
             "request": r.request,
         }
         for r in records
@@ -120,7 +125,7 @@ def to_csv(records: Iterable[Record]) -> bytes:
 
 EXPORT_COLUMNS = [
     "id", "model", "created", "completed", "status", "prompt", "seconds_taken", "credits_used", "error", "video_url",
-    "starred", "note", "parent_id", "request",
+    "starred", "note", "parent_id", "owner", "request",
 ]
 
 

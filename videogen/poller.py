@@ -19,8 +19,11 @@ store (`Store.version()`), and reads `auth_problem` for the banner.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,6 +45,11 @@ LOST_MESSAGE = (
     "It may have expired, or it was made with another API key or server."
 )
 NO_LINK_MESSAGE = "The server reported the video as finished but sent no link to it."
+# On a shared database: how long a claim on a generation lasts unless renewed. Sweeps run at least
+# every `idle_interval` and renew in the lease's second half, so only a stopped process lets one run out.
+LEASE_SECONDS = 15.0
+# How often a poller writes that it is alive (for `python -m videogen.health`).
+HEARTBEAT_SECONDS = 5.0
 
 
 @dataclass
@@ -87,9 +95,12 @@ class Poller:
         self.max_download_failures = max_download_failures
         self.idle_interval = idle_interval
         self.workers = workers
+        #: Who holds this poller's leases on a shared database: unique per process and per poller.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         #: The last 401/403 seen; polling pauses while it stands. None when all is well.
         self.auth_problem: ApiError | None = None
         self._paused_until = 0.0
+        self._last_heartbeat = float("-inf")
         self._tracks: dict[str, _Track] = {}
         self._in_flight: set[str] = set()
         self._lock = threading.Lock()
@@ -122,6 +133,7 @@ class Poller:
         if self._pool:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._downloads.close()
+        self.store.release(self.owner)
 
     @property
     def running(self) -> bool:
@@ -148,7 +160,13 @@ class Poller:
         now = time.time() if now is None else now
         if now < self._paused_until:
             return min(self._paused_until - now, self.idle_interval)
-        records = self.store.unfinished(self.server, self.account)
+        if self.store.shared:
+            records = self.store.claim(self.server, self.account, self.owner, seconds=LEASE_SECONDS, now=now)
+        else:
+            records = self.store.unfinished(self.server, self.account)
+        if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
+            self.store.heartbeat(self.owner, self.server, now)
+            self._last_heartbeat = now
         next_due = now + self.idle_interval
         with self._lock:
             live = {r.id for r in records}

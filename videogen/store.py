@@ -1,31 +1,33 @@
-"""The history store: one SQLite row per generation, the app's source of truth.
+"""The history store: one row per generation, the app's source of truth.
 
 A paid generation is recorded here the moment the API returns its id, before
 any UI sees it, so a closed tab or a crashed process loses nothing: the poller
-picks every unfinished row up again on start. The file lives in the data
-directory (`PLAYGROUND_DATA_DIR`, default `./data`) next to the downloaded videos.
+picks every unfinished row up again on start. The rows live in SQLite in the
+data directory (`PLAYGROUND_DATA_DIR`, default `./data`), next to the
+downloaded videos, or in PostgreSQL when `DATABASE_URL` names one
+(`videogen/database.py`); both run the same SQL and the same migrations.
 
-Each thread has its own connection (never shared between threads), and WAL
-lets the UI read while the poller writes. The API key is never passed in, so it cannot be stored.
+With PostgreSQL several app processes share the rows, and each unfinished
+generation is polled by one of them at a time: a process holds a lease on it
+(`claim()`), renewed on every sweep, and a lease its holder stopped renewing
+passes to another. The API key is never passed in, so it cannot be stored.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .database import SQLITE_NAME, Database, open_database
 from .generation import Generation, Status
 
 DEFAULT_DATA_DIR = "data"
-DB_NAME = "history.sqlite3"
+DB_NAME = SQLITE_NAME
 
 # Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -81,10 +83,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE generations ADD COLUMN batch_id TEXT;
     CREATE INDEX generations_by_batch ON generations (batch_id) WHERE batch_id IS NOT NULL;
     """,
+    # 7: a team: who made each generation (with sign-in on; '' without), and, for several processes on
+    # one database, which process polls a generation and until when, and when each poller last swept.
+    """
+    ALTER TABLE generations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    CREATE INDEX generations_by_owner ON generations (owner, created_at);
+    ALTER TABLE generations ADD COLUMN lease_owner TEXT;
+    ALTER TABLE generations ADD COLUMN lease_until REAL;
+    CREATE TABLE pollers (owner TEXT PRIMARY KEY, server TEXT NOT NULL, last_sweep REAL NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PENDING = tuple(s.value for s in Status if s.is_pending)
+# Still running, or finished with a video not yet copied (one parameter: the completed status).
+_UNFINISHED = f"""(status IN {_PENDING}
+    OR (status = ? AND video_url IS NOT NULL AND video_path IS NULL AND video_error IS NULL))"""
 
 
 def data_dir_from_env(environ: Mapping[str, str] = os.environ) -> Path:
@@ -117,6 +131,9 @@ class Record:
     starred: bool = False
     note: str = ""
     batch_id: str | None = None  # the variants batch this generation was sent in
+    owner: str = ""  # who made it, with sign-in on
+    lease_owner: str | None = None  # the process polling it (shared databases only)
+    lease_until: float | None = None
 
     @property
     def start_window(self) -> tuple[float, float] | None:
@@ -138,7 +155,7 @@ class Record:
         return self.status is Status.COMPLETED and bool(self.video_url) and not self.video_path and not self.video_error
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Record:
+    def from_row(cls, row: Mapping[str, Any]) -> Record:
         data = dict(row)
         data["request"] = json.loads(data.pop("request_json"))
         data["status"] = Status(data["status"])
@@ -147,55 +164,26 @@ class Record:
 
 
 class Store:
-    def __init__(self, data_dir: Path | str) -> None:
+    def __init__(self, data_dir: Path | str, *, database_url: str = "") -> None:
         self.data_dir = Path(data_dir)
         self.videos_dir = self.data_dir / "videos"
         self.videos_dir.mkdir(parents=True, exist_ok=True)
-        self.path = self.data_dir / DB_NAME
-        self._local = threading.local()
-        self._write_lock = threading.Lock()
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            self._migrate(db)
+        self.db: Database = open_database(self.data_dir, database_url)
+        self.path: Path | None = getattr(self.db, "path", None)  # the SQLite file; None on PostgreSQL
+        self.db.migrate(MIGRATIONS)
+        self._connect, self._writing = self.db.connect, self.db.writing
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # One connection per thread, kept: opening is cheap, but closing the last
-        # connection to a WAL database checkpoints it, ~1 ms on every call.
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA synchronous=NORMAL")
-        yield db
-
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
-        # SQLite takes one writer at a time and makes the others sleep and retry (1, 2, 5, 10 ms...).
-        # With a hundred poller threads writing at once those sleeps add up; queueing on a lock does not.
-        with self._write_lock, self._connect() as db:
-            yield db
-
-    def _migrate(self, db: sqlite3.Connection) -> None:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(f"{self.path} was written by a newer version (schema {version}).")
-            for number in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[number - 1].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    @property
+    def shared(self) -> bool:
+        """Other processes may use these rows at once (PostgreSQL): poll only what this one has claimed."""
+        return self.db.shared
 
     @property
     def schema_version(self) -> int:
-        with self._connect() as db:
-            return db.execute("PRAGMA user_version").fetchone()[0]
+        return self.db.schema_version()
+
+    def close(self) -> None:
+        self.db.close()
 
     # -- writes ----------------------------------------------------------
 
@@ -209,16 +197,18 @@ class Store:
         created_at: float | None = None,
         parent_id: str | None = None,
         batch_id: str | None = None,
+        owner: str = "",
     ) -> Record:
         """Record a generation the API just accepted. `request` is the exact body that was sent."""
         now = time.time()
         # Each write below is one statement, so autocommit makes each atomic on its own.
         with self._writing() as db:
             db.execute(
-                """INSERT OR IGNORE INTO generations
+                """INSERT INTO generations
                    (id, model, request_json, status, remote_status, server, account, created_at, updated_at, parent_id,
-                    batch_id)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    batch_id, owner)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO NOTHING""",
                 (
                     generation.id,
                     str(request.get("model", "")),
@@ -231,6 +221,7 @@ class Store:
                     now,
                     parent_id,
                     batch_id,
+                    owner,
                 ),
             )
         if generation.status is not Status.QUEUED or generation.video_url:
@@ -297,15 +288,18 @@ class Store:
     def set_video_error(self, generation_id: str, message: str) -> None:
         self._update(generation_id, "video_error = ?", (message,))
 
-    def delete(self, generation_id: str) -> None:
-        """Remove a generation and its downloaded video."""
+    def delete(self, generation_id: str, *, by: str | None = None) -> bool:
+        """Remove a generation and its downloaded video; with `by`, only if that person made it. True if removed."""
         record = self.get(generation_id)
+        if record is None or (by is not None and record.owner != by):
+            return False
         with self._writing() as db:
             db.execute("DELETE FROM generations WHERE id = ?", (generation_id,))
-        if record and record.video_path:
+        if record.video_path:
             path = Path(record.video_path)
             if path.resolve().parent == self.videos_dir.resolve():
                 path.unlink(missing_ok=True)
+        return True
 
     def _update(self, generation_id: str, assignments: str, values: tuple, *, touch: bool = True) -> None:
         touched = ", updated_at = ?" if touch else ""
@@ -329,7 +323,7 @@ class Store:
 
     def find(self, ids: list[str]) -> list[Record]:
         """The generations with these ids, newest first."""
-        rows: list[sqlite3.Row] = []
+        rows: list = []
         with self._connect() as db:
             for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
                 chunk = ids[start : start + 500]
@@ -340,27 +334,27 @@ class Store:
     def batch(self, batch_id: str) -> list[Record]:
         """The generations sent in one variants batch, in the order they were sent."""
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM generations WHERE batch_id = ? ORDER BY created_at, rowid", (batch_id,)).fetchall()
+            rows = db.execute("SELECT * FROM generations WHERE batch_id = ? ORDER BY created_at, id", (batch_id,)).fetchall()
         return [Record.from_row(r) for r in rows]
 
     def table_rows(self) -> list[tuple]:
         """What the history table shows, newest first, read straight from SQL: 10,000 rows in a few
         milliseconds, where building every Record would take a third of a second."""
-        with self._connect() as db:
-            cursor = db.cursor()
-            cursor.row_factory = None  # plain tuples: pandas builds a frame from them far faster than from Rows
-            return cursor.execute(
-                """SELECT id, created_at, status,
-                          json_extract(request_json, '$.prompt'), json_extract(request_json, '$.aspect_ratio'),
-                          json_extract(request_json, '$.duration'), json_extract(request_json, '$.seed'),
-                          completed_at - created_at, credits_used,
-                          status = 'completed' AND (video_path IS NOT NULL OR video_url IS NOT NULL), model, starred
-                   FROM generations ORDER BY created_at DESC"""
-            ).fetchall()
+        field = self.db.json_field
+        return self.db.tuples(
+            f"""SELECT id, created_at, status,
+                       {field("request_json", "prompt")}, {field("request_json", "aspect_ratio")},
+                       {field("request_json", "duration")}, {field("request_json", "seed")},
+                       completed_at - created_at, credits_used,
+                       status = 'completed' AND (video_path IS NOT NULL OR video_url IS NOT NULL), model, starred, owner
+                FROM generations ORDER BY created_at DESC"""
+        )
 
-    def pending(self, server: str | None = None, account: str | None = None, *, limit: int | None = None) -> list[Record]:
-        """Generations still running on the server, newest first; optionally of one server and key only."""
-        where, args = self._scope(server, account)
+    def pending(
+        self, server: str | None = None, account: str | None = None, *, limit: int | None = None, owner: str | None = None
+    ) -> list[Record]:
+        """Generations still running on the server, newest first; optionally of one server, key and person only."""
+        where, args = self._scope(server, account, owner)
         sql = f"SELECT * FROM generations WHERE status IN {_PENDING}{where} ORDER BY created_at DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -368,41 +362,82 @@ class Store:
             rows = db.execute(sql, args).fetchall()
         return [Record.from_row(r) for r in rows]
 
-    def pending_ids(self, server: str | None = None, account: str | None = None) -> set[str]:
+    def pending_ids(self, server: str | None = None, account: str | None = None, owner: str | None = None) -> set[str]:
         """The ids of `pending()`: cheap with hundreds running, where building every Record is not."""
-        where, args = self._scope(server, account)
+        where, args = self._scope(server, account, owner)
         with self._connect() as db:
             return {row[0] for row in db.execute(f"SELECT id FROM generations WHERE status IN {_PENDING}{where}", args)}
 
     @staticmethod
-    def _scope(server: str | None, account: str | None) -> tuple[str, list[str]]:
+    def _scope(server: str | None, account: str | None, owner: str | None = None) -> tuple[str, list[str]]:
         where, args = "", []
-        if server is not None:
-            where, args = where + " AND server = ?", [*args, server]
-        if account is not None:
-            where, args = where + " AND account = ?", [*args, account]
+        for column, value in (("server", server), ("account", account), ("owner", owner)):
+            if value is not None:
+                where, args = where + f" AND {column} = ?", [*args, value]
         return where, args
 
     def unfinished(self, server: str, account: str = "") -> list[Record]:
         """What a poller for this server and key still has to do: pending generations and videos not yet downloaded."""
         with self._connect() as db:
             rows = db.execute(
-                f"""SELECT * FROM generations WHERE server = ? AND account = ? AND (
-                       status IN {_PENDING}
-                       OR (status = ? AND video_url IS NOT NULL AND video_path IS NULL AND video_error IS NULL))""",
+                f"SELECT * FROM generations WHERE server = ? AND account = ? AND {_UNFINISHED}",
                 (server, account, Status.COMPLETED.value),
             ).fetchall()
         return [Record.from_row(r) for r in rows]
+
+    def claim(self, server: str, account: str, owner: str, *, seconds: float, now: float | None = None) -> list[Record]:
+        """`unfinished()` for one of several processes: what `owner` holds, after taking every lease that is free
+        or ran out and renewing its own in their second half. Rows another process is claiming are skipped,
+        not waited for."""
+        now = time.time() if now is None else now
+        skip = " FOR UPDATE SKIP LOCKED" if self.shared else ""  # SQLite has one writer at a time anyway
+        scope = (server, account, Status.COMPLETED.value)
+        with self._writing() as db:
+            db.execute(
+                f"""UPDATE generations SET lease_owner = ?, lease_until = ? WHERE id IN (
+                        SELECT id FROM generations WHERE server = ? AND account = ? AND {_UNFINISHED}
+                        AND (lease_owner IS NULL OR lease_until < ? OR (lease_owner = ? AND lease_until < ?)){skip})""",
+                (owner, now + seconds, *scope, now, owner, now + seconds / 2),
+            )
+            rows = db.execute(
+                f"SELECT * FROM generations WHERE server = ? AND account = ? AND {_UNFINISHED} AND lease_owner = ?",
+                (*scope, owner),
+            ).fetchall()
+        return [Record.from_row(r) for r in rows]
+
+    def release(self, owner: str) -> None:
+        """Hand back every lease `owner` holds (a process stopping cleanly), so others need not wait for them to run out."""
+        with self._writing() as db:
+            db.execute("UPDATE generations SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", (owner,))
+            db.execute("DELETE FROM pollers WHERE owner = ?", (owner,))
+
+    # -- pollers' heartbeats, for the health check --------------------------
+
+    def heartbeat(self, owner: str, server: str, at: float) -> None:
+        """A poller finished a sweep at `at`. Heartbeats silent for a day are dropped (processes long gone)."""
+        with self._writing() as db:
+            db.execute(
+                """INSERT INTO pollers (owner, server, last_sweep) VALUES (?, ?, ?)
+                   ON CONFLICT (owner) DO UPDATE SET last_sweep = excluded.last_sweep""",
+                (owner, server, at),
+            )
+            db.execute("DELETE FROM pollers WHERE last_sweep < ?", (at - 86_400,))
+
+    def pollers(self) -> list[tuple[str, str, float]]:
+        """(owner, server, last sweep) of every poller seen in the last day, latest first."""
+        with self._connect() as db:
+            return [tuple(r) for r in db.execute("SELECT owner, server, last_sweep FROM pollers ORDER BY last_sweep DESC")]
 
     def run_times(self, *, recent: int) -> list[tuple]:
         """(model, request, created_at, queued_until, started_at, completed_at) of the latest `recent`
         completed generations of each model and duration: what videogen.runtimes learns from."""
         with self._connect() as db:
             rows = db.execute(
-                """SELECT model, request_json, created_at, queued_until, started_at, completed_at FROM (
+                f"""SELECT model, request_json, created_at, queued_until, started_at, completed_at FROM (
                        SELECT *, ROW_NUMBER() OVER (
-                           PARTITION BY model, json_extract(request_json, '$.duration') ORDER BY completed_at DESC) AS nth
-                       FROM generations WHERE status = ? AND completed_at IS NOT NULL)
+                           PARTITION BY model, {self.db.json_field("request_json", "duration")} ORDER BY completed_at DESC
+                       ) AS nth
+                       FROM generations WHERE status = ? AND completed_at IS NOT NULL) AS latest
                    WHERE nth <= ?""",
                 (Status.COMPLETED.value, recent),
             ).fetchall()

@@ -45,7 +45,8 @@ def free_port() -> int:
 class AppServer:
     """`streamlit run app.py` in a subprocess, configured only through the environment."""
 
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+    def __init__(self, env: dict[str, str], data_dir: Path, *, args: tuple[str, ...] = ()) -> None:
+        self.args = args  # more `streamlit run` options, e.g. ("--secrets.files", path)
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
         self.data_dir = data_dir
@@ -59,7 +60,8 @@ class AppServer:
     def start(self) -> AppServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port), "--server.headless", "true"],
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port), "--server.headless", "true",
+             *self.args],
             cwd=ROOT,
             env=self.env,
             stdout=self.log.open("w"),

@@ -1,0 +1,111 @@
+"""Sign-in in a real browser, against a real OpenID Connect provider on loopback (oidc-provider-mock).
+
+Two people sign in to one app. Each sees only their own generations by
+default, the team's with the sidebar switch, and neither can delete the
+other's. Without [auth] nothing changes: every other end-to-end test runs so.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from oidc_provider_mock import run_server_in_thread
+
+from tests.conftest import TEST_KEY
+from tests.e2e.conftest import E2E_JOB_SECONDS, AppServer, open_app, screenshot, wait_for_app
+from videogen.store import Store
+
+pytestmark = pytest.mark.e2e
+
+ANA, BEN = "ana@example.com", "ben@example.com"
+
+
+@pytest.fixture
+def provider():
+    with run_server_in_thread(port=0) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture
+def team_app(e2e_sim, provider, tmp_path):
+    server = AppServer(
+        {"AIMLAPI_API_KEY": TEST_KEY, "AIMLAPI_BASE_URL": e2e_sim.url, "PLAYGROUND_TYPICAL_SECONDS": str(E2E_JOB_SECONDS)},
+        tmp_path / "data",
+        args=("--secrets.files", str(tmp_path / "secrets.toml")),
+    )
+    (tmp_path / "secrets.toml").write_text(f"""
+[auth]
+redirect_uri = "http://localhost:{server.port}/oauth2callback"
+cookie_secret = "{secrets.token_hex(32)}"
+client_id = "video-playground"
+client_secret = "{secrets.token_hex(16)}"
+server_metadata_url = "{provider}/.well-known/openid-configuration"
+""")
+    yield server.start()
+    server.stop()
+
+
+def sign_in(page, app_url: str, who: str) -> None:
+    open_app(page, app_url)
+    assert page.get_by_role("heading", name="History").count() == 0  # nothing before sign-in
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"localhost:\d+/oauth2/authorize"))
+    page.get_by_placeholder("sub").fill(who)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(re.compile(re.escape(app_url)))
+    wait_for_app(page)
+    page.locator("[data-testid='stSidebar']").get_by_text(who).wait_for()
+
+
+def generate(page, prompt: str) -> None:
+    page.get_by_label("Prompt", exact=True).fill(prompt)
+    page.get_by_role("button", name="Generate").click()
+    wait_for_app(page)
+    page.locator("[data-testid='stVideo']").first.wait_for(timeout=60_000)
+
+
+def history(page) -> str:
+    page.get_by_role("link", name="History").click()
+    wait_for_app(page)
+    return page.get_by_text(re.compile(r"^Showing \d+ of \d+ generations$")).inner_text()
+
+
+def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, browser):
+    ana = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    ben = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    sign_in(ana, team_app.url, ANA)
+    generate(ana, "Ana's lighthouse at dusk")
+    sign_in(ben, team_app.url, BEN)
+    assert ben.locator("[data-testid='stVideo']").count() == 0  # Ana's card is not on Ben's Generate page
+    generate(ben, "Ben's harbour at dawn")
+
+    owners = {r.prompt: r.owner for r in Store(team_app.data_dir).records()}
+    assert owners == {"Ana's lighthouse at dusk": ANA, "Ben's harbour at dawn": BEN}
+
+    assert history(ben) == "Showing 1 of 1 generations"
+    ben.get_by_text("Show the team's generations").click()
+    wait_for_app(ben)
+    assert ben.get_by_text(re.compile(r"^Showing \d+ of \d+ generations$")).inner_text() == "Showing 2 of 2 generations"
+    # Ana's is the older row, the second: select it. The table is a canvas, so click its checkbox.
+    ben.locator("[data-testid='stDataFrame']").click(position={"x": 12, "y": 90})
+    wait_for_app(ben)
+    detail = ben.locator(".st-key-history-detail")
+    assert "Ana's lighthouse" in detail.inner_text()
+    assert ben.get_by_role("button", name="Delete").is_disabled()
+    screenshot(ben, "team-history")
+
+    assert history(ana) == "Showing 1 of 1 generations"
+    ana.locator("[data-testid='stDataFrame']").click(position={"x": 12, "y": 55})
+    wait_for_app(ana)
+    assert ana.get_by_role("button", name="Delete").is_enabled()  # her own
+    # Signing out ends the session at the provider too (its confirmation page), then comes back signed out.
+    ana.get_by_role("button", name="Sign out").click()
+    ana.wait_for_url(re.compile(r"/oauth2/end_session"))
+    ana.get_by_role("button", name="End session").click()
+    ana.wait_for_url(re.compile(re.escape(team_app.url)))
+    wait_for_app(ana)
+    ana.get_by_role("button", name="Sign in").wait_for()
+    for page in (ana, ben):
+        page.context.close()

@@ -1,0 +1,117 @@
+"""Several app processes on one PostgreSQL: each generation is polled by one of them, and a killed one's move on.
+
+Two `streamlit run` processes share a database and a data directory. 200
+generations are pending on the simulator; one process is killed with SIGKILL
+partway through. Every generation must still complete, with its video saved
+once, and all the fetches together must stay within 1.2× of what one process
+alone needs for the same 200 (measured first, in the same test).
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+
+import pytest
+
+from tests.conftest import TEST_KEY, wait_until
+from tests.e2e.conftest import AppServer, open_app
+from videogen.client import Client
+from videogen.connection import account_of
+from videogen.generation import Status
+from videogen.poller import LEASE_SECONDS
+from videogen.simulator import Simulator
+from videogen.store import Store
+
+pytestmark = pytest.mark.e2e
+
+COUNT = 200
+TYPICAL_S = 16.0
+
+
+def job_seconds(body: dict) -> float:
+    # Run times spread from 10 to 22 s, carried in a field the clip does not depend on: one render serves all.
+    return float(body["negative_prompt"].removeprefix("t"))
+
+
+def pend(sim: Simulator, url: str, data_dir) -> list[str]:
+    """200 generations accepted by the simulator and recorded, as a page would have left them."""
+    store = Store(data_dir, database_url=url)
+    rng = random.Random(11)
+    ids = []
+    client = Client(TEST_KEY, base_url=sim.url)
+    try:
+        for _ in range(COUNT):
+            body = {"model": "veo2", "prompt": "A lantern over a night market", "aspect_ratio": "16:9", "duration": 5,
+                    "negative_prompt": f"t{rng.uniform(10, 22):.1f}"}
+            generation = client.create(body)
+            store.add(generation, request=body, server=sim.url, account=account_of(TEST_KEY))
+            ids.append(generation.id)
+    finally:
+        client.close()
+        store.close()
+    return ids
+
+
+def app(sim: Simulator, url: str, data_dir) -> AppServer:
+    env = {"AIMLAPI_API_KEY": TEST_KEY, "AIMLAPI_BASE_URL": sim.url, "DATABASE_URL": url,
+           "PLAYGROUND_TYPICAL_SECONDS": str(TYPICAL_S)}
+    return AppServer(env, data_dir).start()
+
+
+def all_saved(store: Store, ids: list[str]) -> bool:
+    records = store.find(ids)
+    return len(records) == COUNT and all(r.status is Status.COMPLETED and r.video_path for r in records)
+
+
+def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(
+    postgres, rendered_videos, browser, tmp_path
+):
+    with Simulator(job_seconds=job_seconds, videos_dir=rendered_videos) as sim:
+        # One process alone: the baseline.
+        url = postgres.new_database()
+        ids = pend(sim, url, tmp_path / "one")
+        one = app(sim, url, tmp_path / "one")
+        page = browser.new_page()
+        try:
+            open_app(page, one.url)  # the first session starts the process's poller
+            store = Store(tmp_path / "one", database_url=url)
+            assert wait_until(lambda: all_saved(store, ids), timeout=120)
+            store.close()
+        finally:
+            one.stop()
+        alone = sim.count("fetch")
+
+        # Two processes on a new database; the first is killed before most have finished.
+        url = postgres.new_database()
+        sim.requests.clear()
+        shared = tmp_path / "team"
+        ids = pend(sim, url, shared)
+        first, second = app(sim, url, shared), app(sim, url, shared)
+        try:
+            open_app(page, first.url)
+            open_app(page, second.url)
+            store = Store(shared, database_url=url)
+            assert wait_until(lambda: sum(r.video_path is not None for r in store.find(ids)) >= COUNT // 10, timeout=60)
+            first.process.send_signal(signal.SIGKILL)
+            first.process.wait(timeout=10)
+            killed_at = time.time()
+            saved_at_kill = sum(r.video_path is not None for r in store.find(ids))
+            assert saved_at_kill < COUNT, "the kill came too late to test anything"
+            assert wait_until(lambda: all_saved(store, ids), timeout=LEASE_SECONDS + 90)
+            records = store.find(ids)
+        finally:
+            page.close()
+            first.stop(kill=True)
+            second.stop()
+        together = sim.count("fetch")
+        videos = list((shared / "videos").glob("*.mp4"))
+        holders = {r.lease_owner.split(":")[1] for r in records if r.lease_owner}
+
+    print(f"fetches: one process {alone}, two with a kill {together} ({together / alone:.2f}×); "
+          f"{saved_at_kill} saved at the kill; {sim.count('video')} video downloads; done {time.time() - killed_at:.0f} s after")
+    assert len(videos) == COUNT and len({r.video_path for r in records}) == COUNT  # one file per generation
+    assert sim.count("video") <= COUNT + 4  # a download cut by the kill may be made again; no more
+    assert str(second.process.pid) in holders  # the survivor finished what the killed one held
+    assert together <= 1.2 * alone
