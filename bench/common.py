@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 
 import requests
@@ -134,20 +134,23 @@ def history_dir(work: Path, n: int, dest: Path) -> Path:
     return dest
 
 
-def fill_history(data_dir: Path, n: int, *, video: Path, seed: int = 7, all_completed: bool = False) -> Store:
+def fill_history(
+    data_dir: Path, n: int, *, video: Path, seed: int = 7, all_completed: bool = False, database_url: str = ""
+) -> Store:
     """A data dir with `n` finished demo generations, as the app leaves them: ~94% completed with a saved
     video (all sharing one file, which is never read unless a row is opened), ~5% failed, ~1% lost.
 
     Rows go in through the Store API, so they are exactly what the engine writes. Each is created
     `taken` seconds ago and finished now, so "Time taken" reads like a real run.
     """
-    store = Store(data_dir)
+    store = Store(data_dir, database_url=database_url)
     rng = random.Random(seed)
     account = account_of(DEMO_KEY)
-    # Store opens and closes a connection per call; when the last one closes, SQLite checkpoints the
-    # WAL (~1 ms). Holding one open meanwhile makes filling 10k rows ~5x faster.
-    with closing(sqlite3.connect(store.path)) as hold:
-        hold.execute("SELECT COUNT(*) FROM generations").fetchone()
+    # On SQLite, when the last connection closes, it checkpoints the WAL (~1 ms). Holding one open
+    # meanwhile makes filling 10k rows ~5x faster.
+    with closing(sqlite3.connect(store.path)) if store.path else nullcontext() as hold:
+        if hold:
+            hold.execute("SELECT COUNT(*) FROM generations").fetchone()
         for _ in range(n):
             request = _request(rng)
             gen_id = f"{uuid.UUID(int=rng.getrandbits(128))}:veo2"

@@ -74,11 +74,11 @@ class _CardsConnection:
     store: Store
     base_url: str = "http://127.0.0.1:8765"
 
-    def pending(self, *, limit: int | None = None) -> list[Record]:
-        return self.store.pending(DEMO_SERVER, account_of(DEMO_KEY), limit=limit)
+    def pending(self, *, limit: int | None = None, owner: str | None = None) -> list[Record]:
+        return self.store.pending(DEMO_SERVER, account_of(DEMO_KEY), limit=limit, owner=owner)
 
-    def pending_ids(self) -> set[str]:
-        return self.store.pending_ids(DEMO_SERVER, account_of(DEMO_KEY))
+    def pending_ids(self, owner: str | None = None) -> set[str]:
+        return self.store.pending_ids(DEMO_SERVER, account_of(DEMO_KEY), owner)
 
     def plan(self, record: Record) -> Plan:
         schedule = Schedule(typical=45.0)

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from videogen import history
 from videogen.generation import Generation, Status
 from videogen.store import MIGRATIONS, SCHEMA_VERSION, Store
 
@@ -137,13 +138,13 @@ def test_an_id_recorded_twice_keeps_the_first_request(store):
     assert store.get("g1:veo2").prompt == "a fox" and len(store.records()) == 1
 
 
-def test_table_rows_keep_json_types(store):
+def test_table_rows_read_the_same_on_both_backends(store):
     store.add(queued(), request={**BODY, "seed": 7}, server="sim", created_at=100.0)
     store.apply(Generation("g1:veo2", Status.COMPLETED, video_url="https://cdn/x.mp4", credits_used=5.0))
-    (row,) = store.table_rows()
-    gen_id, created, status, prompt, ratio, duration, seed, taken, credits, playable, model, starred, owner = row
-    assert (gen_id, created, status, prompt, ratio, duration, seed) == ("g1:veo2", 100.0, "completed", "a fox", "16:9", 5, 7)
-    assert taken > 0 and credits == 5.0 and bool(playable) and model == "veo2" and not starred and owner == ""
+    (row,) = history.frame(store.table_rows()).to_dict("records")  # what the History page reads, on either backend
+    assert (row["id"], row["status"], row["prompt"], row["aspect_ratio"]) == ("g1:veo2", "completed", "a fox", "16:9")
+    assert (row["duration"], row["seed"], row["credits"], row["starred"], row["owner"]) == (5, 7, 5.0, False, "")
+    assert row["created"].timestamp() == 100.0 and row["seconds_taken"] > 0
 
 
 def test_each_generation_keeps_who_made_it_and_only_they_delete_it(store):
@@ -180,6 +181,21 @@ def test_a_lease_is_held_renewed_and_handed_on_when_it_runs_out(store):
     assert store.claim("sim", "", "p1", seconds=10, now=1018) == []
     store.release("p2")
     assert {r.id for r in store.claim("sim", "", "p1", seconds=10, now=1019)} == {"a", "b"}
+
+
+def test_the_work_is_shared_among_the_pollers_alive(store):
+    for i in range(10):
+        store.add(queued(f"g{i}"), request=BODY, server="sim", created_at=100 + i)
+    store.heartbeat("p1", "sim", 1000)
+    assert len(store.claim("sim", "", "p1", seconds=10, now=1000)) == 10  # alone: everything
+    store.heartbeat("p2", "sim", 1001)  # a second process starts
+    assert store.claim("sim", "", "p2", seconds=10, now=1001) == []  # nothing free yet
+    first = {r.id for r in store.claim("sim", "", "p1", seconds=10, now=1002)}  # p1 hands back what is over its share
+    second = {r.id for r in store.claim("sim", "", "p2", seconds=10, now=1002)}
+    assert len(first) == len(second) == 5 and not first & second
+    # p2 stops: its heartbeat and leases run out, and p1 takes everything again.
+    store.heartbeat("p1", "sim", 1014)
+    assert len(store.claim("sim", "", "p1", seconds=10, now=1014)) == 10
 
 
 def test_a_finished_generation_is_not_claimed(store):

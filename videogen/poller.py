@@ -160,13 +160,13 @@ class Poller:
         now = time.time() if now is None else now
         if now < self._paused_until:
             return min(self._paused_until - now, self.idle_interval)
+        if now - self._last_heartbeat >= HEARTBEAT_SECONDS:  # first: a claim counts the pollers alive
+            self.store.heartbeat(self.owner, self.server, now)
+            self._last_heartbeat = now
         if self.store.shared:
             records = self.store.claim(self.server, self.account, self.owner, seconds=LEASE_SECONDS, now=now)
         else:
             records = self.store.unfinished(self.server, self.account)
-        if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
-            self.store.heartbeat(self.owner, self.server, now)
-            self._last_heartbeat = now
         next_due = now + self.idle_interval
         with self._lock:
             live = {r.id for r in records}

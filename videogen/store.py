@@ -386,23 +386,44 @@ class Store:
         return [Record.from_row(r) for r in rows]
 
     def claim(self, server: str, account: str, owner: str, *, seconds: float, now: float | None = None) -> list[Record]:
-        """`unfinished()` for one of several processes: what `owner` holds, after taking every lease that is free
-        or ran out and renewing its own in their second half. Rows another process is claiming are skipped,
-        not waited for."""
+        """`unfinished()` for one of several processes: its fair share of the work, held under leases.
+
+        The share is the unfinished work divided by the pollers alive on this server (a heartbeat younger
+        than a lease). `owner` hands back what it holds above its share (another process just started),
+        renews its own leases in their second half, and takes free or run-out ones up to its share, so the
+        work spreads within a sweep or two and a stopped process's moves on once its leases run out. Rows
+        another process is claiming at that moment are skipped, not waited for.
+        """
         now = time.time() if now is None else now
-        skip = " FOR UPDATE SKIP LOCKED" if self.shared else ""  # SQLite has one writer at a time anyway
+        lock = " FOR UPDATE SKIP LOCKED" if self.shared else ""  # SQLite has one writer at a time anyway
+        mine = f"server = ? AND account = ? AND {_UNFINISHED}"
         scope = (server, account, Status.COMPLETED.value)
         with self._writing() as db:
+            (total,) = db.execute(f"SELECT COUNT(*) FROM generations WHERE {mine}", scope).fetchone()
+            (alive,) = db.execute(
+                "SELECT COUNT(*) FROM pollers WHERE server = ? AND last_sweep >= ?", (server, now - seconds)
+            ).fetchone()
+            share = -(-total // max(1, alive))
+            (held,) = db.execute(f"SELECT COUNT(*) FROM generations WHERE {mine} AND lease_owner = ?", (*scope, owner)).fetchone()
+            if held > share:
+                db.execute(
+                    f"""UPDATE generations SET lease_owner = NULL, lease_until = NULL WHERE id IN (
+                            SELECT id FROM generations WHERE {mine} AND lease_owner = ?
+                            ORDER BY created_at DESC LIMIT ?)""",
+                    (*scope, owner, held - share),
+                )
             db.execute(
-                f"""UPDATE generations SET lease_owner = ?, lease_until = ? WHERE id IN (
-                        SELECT id FROM generations WHERE server = ? AND account = ? AND {_UNFINISHED}
-                        AND (lease_owner IS NULL OR lease_until < ? OR (lease_owner = ? AND lease_until < ?)){skip})""",
-                (owner, now + seconds, *scope, now, owner, now + seconds / 2),
+                f"UPDATE generations SET lease_until = ? WHERE {mine} AND lease_owner = ? AND lease_until < ?",
+                (now + seconds, *scope, owner, now + seconds / 2),
             )
-            rows = db.execute(
-                f"SELECT * FROM generations WHERE server = ? AND account = ? AND {_UNFINISHED} AND lease_owner = ?",
-                (*scope, owner),
-            ).fetchall()
+            if share > held:
+                db.execute(
+                    f"""UPDATE generations SET lease_owner = ?, lease_until = ? WHERE id IN (
+                            SELECT id FROM generations WHERE {mine} AND (lease_owner IS NULL OR lease_until < ?)
+                            ORDER BY created_at LIMIT ?{lock})""",
+                    (owner, now + seconds, *scope, now, share - held),
+                )
+            rows = db.execute(f"SELECT * FROM generations WHERE {mine} AND lease_owner = ?", (*scope, owner)).fetchall()
         return [Record.from_row(r) for r in rows]
 
     def release(self, owner: str) -> None:

@@ -1,8 +1,8 @@
 """Several app processes on one PostgreSQL: each generation is polled by one of them, and a killed one's move on.
 
 Two `streamlit run` processes share a database and a data directory. 200
-generations are pending on the simulator; one process is killed with SIGKILL
-partway through. Every generation must still complete, with its video saved
+generations are pending on the simulator; both take a share, and one process
+is killed with SIGKILL partway through. Every generation must still complete, with its video saved
 once, and all the fetches together must stay within 1.2× of what one process
 alone needs for the same 200 (measured first, in the same test).
 """
@@ -93,6 +93,12 @@ def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(
             open_app(page, first.url)
             open_app(page, second.url)
             store = Store(shared, database_url=url)
+
+            def pids_holding() -> set[str]:
+                return {r.lease_owner.split(":")[1] for r in store.find(ids) if r.lease_owner and not r.video_path}
+
+            # Both take a share of the work while both run.
+            assert wait_until(lambda: pids_holding() == {str(first.process.pid), str(second.process.pid)}, timeout=30)
             assert wait_until(lambda: sum(r.video_path is not None for r in store.find(ids)) >= COUNT // 10, timeout=60)
             first.process.send_signal(signal.SIGKILL)
             first.process.wait(timeout=10)
