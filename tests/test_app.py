@@ -383,6 +383,24 @@ def test_history_exports_hold_ids_and_exact_bodies(data_dir):
     assert "b:veo2" in csv and '"{""aspect_ratio"": ""9:16""' in csv
 
 
+def test_exports_and_the_table_carry_who_made_each(data_dir):
+    import io
+
+    import pandas as pd
+
+    from videogen import history
+    from videogen.generation import Generation
+
+    s = Store(data_dir)
+    s.add(Generation("mine", Status.QUEUED), request={"model": "veo2", "prompt": "p"}, server="x", owner="ana@example.com")
+    s.add(Generation("old", Status.QUEUED), request={"model": "veo2", "prompt": "q"}, server="x")
+    assert {r["id"]: r["owner"] for r in json.loads(history.to_json(s.records()))} == {"mine": "ana@example.com", "old": ""}
+    table = pd.read_csv(io.BytesIO(history.to_csv(s.records())), keep_default_na=False)
+    assert dict(zip(table["id"], table["owner"], strict=True)) == {"mine": "ana@example.com", "old": ""}
+    frame = history.frame(s.table_rows())
+    assert history.filter_frame(frame, owner="ana@example.com")["id"].tolist() == ["mine"]
+
+
 def test_history_survives_an_app_restart(app, sim, data_dir):
     submit(run(app))
     services.connections().close_all()

@@ -7,6 +7,7 @@ import statistics
 import zipfile
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import open_app, screenshot, wait_for_app
 
@@ -45,6 +46,15 @@ def make_seed_batch(page, count: int = 4, *, prompt: str = PROMPT) -> None:
     wait_for_app(page)
 
 
+def batch_compare_link(page, count: int):
+    """The batch's Compare link once it names `count` videos. The cards' videos show as each finishes;
+    the batch header counts them on the page's next full run, a tick later."""
+    link = page.locator("[class*='st-key-batch-']").get_by_role("link", name="Open in Compare")
+    one_id = r"(?:(?!%2C)[^&])+"
+    expect(link).to_have_attribute("href", re.compile(r"ids=" + "%2C".join([one_id] * count) + "$"), timeout=30_000)
+    return link
+
+
 def test_a_seed_batch_is_sent_once_and_compared_in_sync(app_server, e2e_sim, page):
     open_app(page, app_server.url)
     make_seed_batch(page, 4)
@@ -63,7 +73,7 @@ def test_a_seed_batch_is_sent_once_and_compared_in_sync(app_server, e2e_sim, pag
     page.evaluate("() => document.querySelector('[class*=st-key-batch-]').scrollIntoView({block: 'start'})")
     screenshot(page, "variants-batch")
 
-    batch.get_by_role("link", name="Open in Compare").click()
+    batch_compare_link(page, 4).click()
     wait_for_app(page)
     ids = re.search(r"ids=([^&]+)", page.url).group(1)
     assert len(ids.replace("%2C", ",").split(",")) == 4
@@ -113,7 +123,7 @@ def test_a_compare_link_names_unknown_ids_and_compares_the_rest(app_server, e2e_
     wait_for_app(page)
     page.wait_for_function("() => document.querySelectorAll('[class*=st-key-batch-] [data-testid=stVideo]').length === 2",
                            timeout=60_000)
-    link = page.get_by_role("link", name="Open in Compare").get_attribute("href")
+    link = batch_compare_link(page, 2).get_attribute("href")
     real = re.search(r"ids=([^&]+)", link).group(1).replace("%2C", ",").split(",")
     open_app(page, f"{app_server.url}/compare?ids={real[0]},no-such-generation,{real[1]}")
     assert "no-such-generation" in page.get_by_text("Not in this history").inner_text()
