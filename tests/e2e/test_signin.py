@@ -1,8 +1,9 @@
 """Sign-in in a real browser, against a real OpenID Connect provider on loopback (oidc-provider-mock).
 
-Two people sign in to one app. Each sees only their own generations by
-default, the team's with the sidebar switch, and neither can delete the
-other's. Without [auth] nothing changes: every other end-to-end test runs so.
+Two people sign in to one app and each pastes their own key in the sidebar.
+What each makes is theirs; each sees only their own generations by default,
+the team's with the sidebar switch, and neither can delete the other's.
+Without [auth] nothing changes: every other end-to-end test runs so.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import secrets
 import pytest
 from oidc_provider_mock import run_server_in_thread
 
-from tests.conftest import TEST_KEY
 from tests.e2e.conftest import E2E_JOB_SECONDS, AppServer, open_app, screenshot, wait_for_app
 from videogen.store import Store
 
 pytestmark = pytest.mark.e2e
 
 ANA, BEN = "ana@example.com", "ben@example.com"
+KEYS = {ANA: "sk-ana-0123456789abcdef", BEN: "sk-ben-fedcba9876543210"}
 
 
 @pytest.fixture
@@ -31,7 +32,8 @@ def provider():
 @pytest.fixture
 def team_app(e2e_sim, provider, tmp_path):
     server = AppServer(
-        {"AIMLAPI_API_KEY": TEST_KEY, "AIMLAPI_BASE_URL": e2e_sim.url, "PLAYGROUND_TYPICAL_SECONDS": str(E2E_JOB_SECONDS)},
+        # No key configured: each person pastes their own.
+        {"AIMLAPI_BASE_URL": e2e_sim.url, "PLAYGROUND_TYPICAL_SECONDS": str(E2E_JOB_SECONDS)},
         tmp_path / "data",
         args=("--secrets.files", str(tmp_path / "secrets.toml")),
     )
@@ -57,6 +59,10 @@ def sign_in(page, app_url: str, who: str) -> None:
     page.wait_for_url(re.compile(re.escape(app_url)))
     wait_for_app(page)
     page.locator("[data-testid='stSidebar']").get_by_text(who).wait_for()
+    page.get_by_label("API key", exact=True).fill(KEYS[who])
+    page.get_by_label("API key", exact=True).press("Enter")
+    wait_for_app(page)
+    page.locator("[data-testid='stSidebar']").get_by_text("Live API").wait_for()
 
 
 def generate(page, prompt: str) -> None:
@@ -72,7 +78,7 @@ def history(page) -> str:
     return page.get_by_text(re.compile(r"^Showing \d+ of \d+ generations$")).inner_text()
 
 
-def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, browser):
+def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, e2e_sim, browser):
     ana = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     ben = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     sign_in(ana, team_app.url, ANA)
@@ -81,8 +87,12 @@ def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, b
     assert ben.locator("[data-testid='stVideo']").count() == 0  # Ana's card is not on Ben's Generate page
     generate(ben, "Ben's harbour at dawn")
 
+    # What each made with their pasted key is theirs; neither key is on either page.
     owners = {r.prompt: r.owner for r in Store(team_app.data_dir).records()}
     assert owners == {"Ana's lighthouse at dusk": ANA, "Ben's harbour at dawn": BEN}
+    assert {job.body["prompt"] for job in e2e_sim.jobs.values()} == set(owners)
+    for page in (ana, ben):
+        assert not any(key in page.content() for key in KEYS.values())
 
     assert history(ben) == "Showing 1 of 1 generations"
     ben.get_by_text("Show the team's generations").click()
