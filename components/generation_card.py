@@ -210,15 +210,19 @@ def card_grid(conn: Connection) -> None:
         st.page_link("pages/history.py", label="Everything generated so far is in History", icon=":material/history:")
         return
     running: dict[str, DeltaGenerator] = {}
+    headers: dict[str, DeltaGenerator] = {}  # of batches still running: redrawn with their cards
     for batch_id, group in _groups(conn, ordered[:shown]):
         if batch_id is None:
             _place(conn, group, running)
             continue
         with st.container(border=True, key=f"batch-{_css_safe(batch_id)}"):
-            batch_header(conn, group)
+            if any(r.status.is_pending for r in group):
+                headers[batch_id] = st.empty()
+            else:
+                batch_header(conn, group)
             _place(conn, group, running)
     if running:
-        _running_cards(conn, running)
+        _running_cards(conn, running, headers)
     if total > shown:
         st.button(
             f"Show {min(CARDS_SHOWN, total - shown)} older",
@@ -284,11 +288,15 @@ def compare_link(records: list[Record]) -> None:
     )
 
 
-def _running_cards(conn: Connection, places: dict[str, DeltaGenerator]) -> None:
+def _running_cards(conn: Connection, places: dict[str, DeltaGenerator], headers: dict[str, DeltaGenerator]) -> None:
     @st.fragment(run_every=CARD_TICK_SECONDS)
     def refresh() -> None:
         for record in conn.store.find(list(places)):
             with places[record.id]:
                 body(record, conn.plan(record), conn=conn)
+        # A batch's count of ready videos, its Compare link and its reel change as its cards finish.
+        for batch_id, header in headers.items():
+            with header.container():
+                batch_header(conn, conn.store.batch(batch_id))
 
     refresh()

@@ -47,8 +47,7 @@ def make_seed_batch(page, count: int = 4, *, prompt: str = PROMPT) -> None:
 
 
 def batch_compare_link(page, count: int):
-    """The batch's Compare link once it names `count` videos. The cards' videos show as each finishes;
-    the batch header counts them on the page's next full run, a tick later."""
+    """The batch's Compare link once it names `count` videos (the header is redrawn with the running cards)."""
     link = page.locator("[class*='st-key-batch-']").get_by_role("link", name="Open in Compare")
     one_id = r"(?:(?!%2C)[^&])+"
     expect(link).to_have_attribute("href", re.compile(r"ids=" + "%2C".join([one_id] * count) + "$"), timeout=30_000)
