@@ -1,6 +1,7 @@
 import streamlit as st
 
 from components import history_table, services
+from components.markdown import literal
 from videogen import history
 
 services.ensure_entry_point()
@@ -26,8 +27,12 @@ st.space("small")  # room for the table's hover toolbar, which would cover the e
 
 # One generation can be named in the link (?gen=<id>); it wins over what this session had selected.
 wanted = st.query_params.get("gen")
-if wanted and conn.store.get(wanted) is None:
+if wanted and (linked_record := conn.store.get(wanted)) is None:
     st.warning("That link points to a generation that is not in this history.", icon=":material/link_off:")
+    wanted = None
+elif wanted and scope is not None and linked_record.owner != scope:
+    st.info(f"That link is to a generation made by {literal(linked_record.owner or 'someone before sign-in')}: turn on "
+            "**Show the team's generations** in the sidebar to see it.", icon=":material/group:")
     wanted = None
 kept = st.session_state.get("hist_selection", [])
 linked = wanted if wanted and wanted not in kept else None

@@ -117,5 +117,9 @@ def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, e
     ana.wait_for_url(re.compile(re.escape(team_app.url)))
     wait_for_app(ana)
     ana.get_by_role("button", name="Sign in").wait_for()
+    # A link to someone else's generation, in your own view, says whose it is and how to see it.
+    (ana_id,) = [r.id for r in Store(team_app.data_dir).records() if r.owner == ANA]
+    open_app(ben, f"{team_app.url}/history?gen={ana_id}")
+    ben.get_by_text(f"That link is to a generation made by {ANA}").wait_for()
     for page in (ana, ben):
         page.context.close()
