@@ -12,7 +12,8 @@ st.set_page_config(page_title="Video Playground", page_icon="🎬", layout="wide
 
 # With sign-in configured ([auth] in secrets.toml), nothing of the history shows before it.
 if services.sign_in_configured() and not st.user.is_logged_in:
-    sidebar.sign_in_page()
+    # Through st.navigation too: without it Streamlit would list the pages/ files in the sidebar.
+    st.navigation([st.Page(sidebar.sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
     st.stop()
 
 source = services.resolve_key()

@@ -32,7 +32,7 @@ FRAME_RATE = 24
 
 
 def _playable(record: Record) -> bool:
-    return record.status is Status.COMPLETED and generation_card.local_video(record) is not None
+    return record.status is Status.COMPLETED and record.video_file() is not None
 
 
 def _ids_from_link() -> list[str]:
@@ -79,7 +79,7 @@ def videos(records: list[Record]) -> None:
             with column:
                 apart = " · ".join(f"{name.replace('_', ' ')} {_show(record.request.get(name))}" for name in sorted(differing))
                 st.markdown(f"**{letter}** :gray[{literal(apart or model_name(record.model))}]")
-                st.video(str(generation_card.local_video(record)))
+                st.video(str(record.video_file()))
     compare_player.player(SCOPE, fps=FRAME_RATE)
 
 

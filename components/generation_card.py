@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from pathlib import Path
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -69,7 +68,7 @@ def _header(record: Record, plan: Plan) -> str:
 
 
 def _finished(record: Record, key: str, conn: Connection | None = None) -> None:
-    video = local_video(record)
+    video = record.video_file()
     # Portrait clips would be very tall at full card width.
     width = 240 if record.request.get("aspect_ratio") == "9:16" else "stretch"
     if video is not None:
@@ -163,14 +162,6 @@ def rerun_in_form(request: dict) -> None:
     st.session_state["go_to_generate"] = True
 
 
-def local_video(record: Record) -> Path | None:
-    if record.video_path:
-        path = Path(record.video_path)
-        if path.is_file():
-            return path
-    return None
-
-
 def no_local_copy(record: Record) -> None:
     """Saved, but not where this process can see it: another app process on the same database wrote it to a
     data directory this one does not share. Say so, and offer the API's link, which works while it lives."""
@@ -261,7 +252,7 @@ def _place(conn: Connection, records: list[Record], running: dict[str, DeltaGene
 def batch_header(conn: Connection, batch: list[Record]) -> None:
     """What the batch varies, how far it is, and its actions: Compare and a demo reel of the finished ones."""
     varied = sorted(variants.differences([r.request for r in batch]) - {"prompt"})
-    ready = [r for r in batch if r.status is Status.COMPLETED and local_video(r) is not None]
+    ready = [r for r in batch if r.status is Status.COMPLETED and r.video_file() is not None]
     what = ", ".join(f.replace("_", " ") for f in varied) or "nothing"
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown(f"**:material/view_module: Batch of {len(batch)}** :gray[· varying {what} · {len(ready)} ready]")

@@ -131,7 +131,7 @@ def table(
 
 def selection_actions(conn: Connection, records: list[Record]) -> None:
     """For the selected rows: Compare (2 to 4 finished videos) and a demo reel of the finished ones."""
-    playable = [r for r in records if r.status is Status.COMPLETED and generation_card.local_video(r) is not None]
+    playable = [r for r in records if r.status is Status.COMPLETED and r.video_file() is not None]
     with st.container(horizontal=True, vertical_alignment="center", key="history-selection"):
         st.caption(f"{len(records)} selected · {len(playable)} with a video")
         st.space("stretch")
@@ -145,7 +145,7 @@ def details(conn: Connection, record: Record) -> None:
         st.badge(label, icon=icon, color=color)
         video_col, info_col = st.columns([3, 2])
         with video_col:
-            video = generation_card.local_video(record)
+            video = record.video_file()
             if video is not None:
                 st.video(str(video), width=320 if record.request.get("aspect_ratio") == "9:16" else "stretch")
             elif record.video_path:

@@ -59,6 +59,11 @@ def signed_in_user() -> str:
     return str(st.user.get("email") or st.user.get("sub") or "")
 
 
+def as_code(user: str) -> str:
+    """A person's id as a markdown code span: as plain text, an e-mail address would become a mailto link."""
+    return "`{}`".format(user.replace("`", "'"))
+
+
 def owner_scope() -> str | None:
     """Whose generations the pages show: the signed-in person's, unless they switched to the team's.
     None means everyone's, as it always is with sign-in off."""

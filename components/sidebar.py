@@ -39,8 +39,7 @@ def _account() -> None:
     if not user:
         return
     with st.container(horizontal=True, vertical_alignment="center"):
-        # A code span: markdown would turn an e-mail address into a mailto link.
-        st.caption(":material/account_circle: Signed in as `{}`".format(user.replace("`", "'")))
+        st.caption(f":material/account_circle: {services.as_code(user)}", help="Signed in")
         st.space("stretch")
         st.button("Sign out", key="sign-out", type="tertiary", on_click=st.logout)
     st.toggle("Show the team's generations", key=services.TEAM_VIEW_KEY,

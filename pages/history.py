@@ -1,7 +1,6 @@
 import streamlit as st
 
 from components import history_table, services
-from components.markdown import literal
 from videogen import history
 
 services.ensure_entry_point()
@@ -13,9 +12,9 @@ if not rows:
     st.info("Nothing generated yet. Videos you generate are kept here, across reloads and restarts.", icon=":material/history:")
     st.stop()
 
-everything = history.frame(rows, link_prefix=history_table.VIDEO_LINK_PREFIX)
-if (scope := services.owner_scope()) is not None:  # signed in: yours, unless the sidebar shows the team's
-    everything = everything[everything["owner"] == scope]
+# Signed in: yours, unless the sidebar shows the team's (scope None: everyone's, as with sign-in off).
+scope = services.owner_scope()
+everything = history.filter_frame(history.frame(rows, link_prefix=history_table.VIDEO_LINK_PREFIX), owner=scope)
 chosen = history_table.filters(everything)
 frame = history.filter_frame(everything, **chosen)
 shown = frame["id"].tolist()
@@ -31,7 +30,8 @@ if wanted and (linked_record := conn.store.get(wanted)) is None:
     st.warning("That link points to a generation that is not in this history.", icon=":material/link_off:")
     wanted = None
 elif wanted and scope is not None and linked_record.owner != scope:
-    st.info(f"That link is to a generation made by {literal(linked_record.owner or 'someone before sign-in')}: turn on "
+    who = services.as_code(linked_record.owner) if linked_record.owner else "someone before sign-in"
+    st.info(f"That link is to a generation made by {who}: turn on "
             "**Show the team's generations** in the sidebar to see it.", icon=":material/group:")
     wanted = None
 kept = st.session_state.get("hist_selection", [])

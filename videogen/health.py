@@ -26,7 +26,7 @@ def report(env: Mapping[str, str] = environ, now: float | None = None) -> dict[s
     now = time.time() if now is None else now
     try:
         store = Store(data_dir_from_env(env), database_url=database_url(env))
-    except (DatabaseError, OSError) as exc:
+    except (DatabaseError, OSError, RuntimeError) as exc:  # RuntimeError: a schema newer than this code
         return {"healthy": False, "database": {"ok": False, "error": str(exc)}}
     try:
         pending = len(store.pending_ids())

@@ -48,7 +48,7 @@ def plan(records: Iterable[Record], data_dir: Path) -> Reel:
     items: list[Item] = []
     missing: list[Record] = []
     for record in records:
-        video = _local_video(record)
+        video = record.video_file() if record.status is Status.COMPLETED else None
         if video is None:
             missing.append(record)
             continue
@@ -160,13 +160,6 @@ def _value(name: str, value: Any, item: Item) -> str:
     if isinstance(value, (dict, list)):
         return f"<code>{_e(json.dumps(value, ensure_ascii=False))}</code>"
     return _e(str(value))  # a link stays text: the reel loads nothing from the network
-
-
-def _local_video(record: Record) -> Path | None:
-    if record.status is not Status.COMPLETED or not record.video_path:
-        return None
-    path = Path(record.video_path)
-    return path if path.is_file() else None
 
 
 def _mime(path: Path) -> str:

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .database import SQLITE_NAME, Database, open_database
+from .database import Database, open_database
 from .generation import Generation, Status
 
 DEFAULT_DATA_DIR = "data"
-DB_NAME = SQLITE_NAME
 
 # Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -150,6 +149,12 @@ class Record:
     def seconds_taken(self) -> float | None:
         return None if self.completed_at is None else max(0.0, self.completed_at - self.created_at)
 
+    def video_file(self) -> Path | None:
+        """The app's own copy of the video, if it is on this machine's disk (another process's may not be)."""
+        if self.video_path and (path := Path(self.video_path)).is_file():
+            return path
+        return None
+
     @property
     def needs_download(self) -> bool:
         return self.status is Status.COMPLETED and bool(self.video_url) and not self.video_path and not self.video_error
@@ -171,7 +176,6 @@ class Store:
         self.db: Database = open_database(self.data_dir, database_url)
         self.path: Path | None = getattr(self.db, "path", None)  # the SQLite file; None on PostgreSQL
         self.db.migrate(MIGRATIONS)
-        self._connect, self._writing = self.db.connect, self.db.writing
 
     @property
     def shared(self) -> bool:
@@ -202,7 +206,7 @@ class Store:
         """Record a generation the API just accepted. `request` is the exact body that was sent."""
         now = time.time()
         # Each write below is one statement, so autocommit makes each atomic on its own.
-        with self._writing() as db:
+        with self.db.writing() as db:
             db.execute(
                 """INSERT INTO generations
                    (id, model, request_json, status, remote_status, server, account, created_at, updated_at, parent_id,
@@ -232,7 +236,7 @@ class Store:
         """Update a row from a fetch. A final status is never overwritten by a later pending one."""
         now = time.time()
         final = generation.status.is_final
-        with self._writing() as db:
+        with self.db.writing() as db:
             row = db.execute(
                 f"""UPDATE generations SET
                       status = CASE WHEN status IN {_PENDING} THEN ? ELSE status END,
@@ -293,7 +297,7 @@ class Store:
         record = self.get(generation_id)
         if record is None or (by is not None and record.owner != by):
             return False
-        with self._writing() as db:
+        with self.db.writing() as db:
             db.execute("DELETE FROM generations WHERE id = ?", (generation_id,))
         if record.video_path:
             path = Path(record.video_path)
@@ -304,27 +308,27 @@ class Store:
     def _update(self, generation_id: str, assignments: str, values: tuple, *, touch: bool = True) -> None:
         touched = ", updated_at = ?" if touch else ""
         params = (*values, time.time()) if touch else values
-        with self._writing() as db:
+        with self.db.writing() as db:
             db.execute(f"UPDATE generations SET {assignments}{touched} WHERE id = ?", (*params, generation_id))
 
     # -- reads -----------------------------------------------------------
 
     def get(self, generation_id: str) -> Record | None:
-        with self._connect() as db:
+        with self.db.connect() as db:
             row = db.execute("SELECT * FROM generations WHERE id = ?", (generation_id,)).fetchone()
         return Record.from_row(row) if row else None
 
     def records(self, *, limit: int | None = None) -> list[Record]:
         """Every generation, newest first."""
         sql = "SELECT * FROM generations ORDER BY created_at DESC"
-        with self._connect() as db:
+        with self.db.connect() as db:
             rows = db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
         return [Record.from_row(r) for r in rows]
 
     def find(self, ids: list[str]) -> list[Record]:
         """The generations with these ids, newest first."""
         rows: list = []
-        with self._connect() as db:
+        with self.db.connect() as db:
             for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
@@ -333,7 +337,7 @@ class Store:
 
     def batch(self, batch_id: str) -> list[Record]:
         """The generations sent in one variants batch, in the order they were sent."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             rows = db.execute("SELECT * FROM generations WHERE batch_id = ? ORDER BY created_at, id", (batch_id,)).fetchall()
         return [Record.from_row(r) for r in rows]
 
@@ -358,14 +362,14 @@ class Store:
         sql = f"SELECT * FROM generations WHERE status IN {_PENDING}{where} ORDER BY created_at DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        with self._connect() as db:
+        with self.db.connect() as db:
             rows = db.execute(sql, args).fetchall()
         return [Record.from_row(r) for r in rows]
 
     def pending_ids(self, server: str | None = None, account: str | None = None, owner: str | None = None) -> set[str]:
         """The ids of `pending()`: cheap with hundreds running, where building every Record is not."""
         where, args = self._scope(server, account, owner)
-        with self._connect() as db:
+        with self.db.connect() as db:
             return {row[0] for row in db.execute(f"SELECT id FROM generations WHERE status IN {_PENDING}{where}", args)}
 
     @staticmethod
@@ -378,7 +382,7 @@ class Store:
 
     def unfinished(self, server: str, account: str = "") -> list[Record]:
         """What a poller for this server and key still has to do: pending generations and videos not yet downloaded."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             rows = db.execute(
                 f"SELECT * FROM generations WHERE server = ? AND account = ? AND {_UNFINISHED}",
                 (server, account, Status.COMPLETED.value),
@@ -398,7 +402,7 @@ class Store:
         lock = " FOR UPDATE SKIP LOCKED" if self.shared else ""  # SQLite has one writer at a time anyway
         mine = f"server = ? AND account = ? AND {_UNFINISHED}"
         scope = (server, account, Status.COMPLETED.value)
-        with self._writing() as db:
+        with self.db.writing() as db:
             (total,) = db.execute(f"SELECT COUNT(*) FROM generations WHERE {mine}", scope).fetchone()
             (alive,) = db.execute(
                 "SELECT COUNT(*) FROM pollers WHERE server = ? AND last_sweep >= ?", (server, now - seconds)
@@ -428,7 +432,7 @@ class Store:
 
     def release(self, owner: str) -> None:
         """Hand back every lease `owner` holds (a process stopping cleanly), so others need not wait for them to run out."""
-        with self._writing() as db:
+        with self.db.writing() as db:
             db.execute("UPDATE generations SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", (owner,))
             db.execute("DELETE FROM pollers WHERE owner = ?", (owner,))
 
@@ -436,7 +440,7 @@ class Store:
 
     def heartbeat(self, owner: str, server: str, at: float) -> None:
         """A poller finished a sweep at `at`. Heartbeats silent for a day are dropped (processes long gone)."""
-        with self._writing() as db:
+        with self.db.writing() as db:
             db.execute(
                 """INSERT INTO pollers (owner, server, last_sweep) VALUES (?, ?, ?)
                    ON CONFLICT (owner) DO UPDATE SET last_sweep = excluded.last_sweep""",
@@ -446,13 +450,13 @@ class Store:
 
     def pollers(self) -> list[tuple[str, str, float]]:
         """(owner, server, last sweep) of every poller seen in the last day, latest first."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             return [tuple(r) for r in db.execute("SELECT owner, server, last_sweep FROM pollers ORDER BY last_sweep DESC")]
 
     def run_times(self, *, recent: int) -> list[tuple]:
         """(model, request, created_at, queued_until, started_at, completed_at) of the latest `recent`
         completed generations of each model and duration: what videogen.runtimes learns from."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             rows = db.execute(
                 f"""SELECT model, request_json, created_at, queued_until, started_at, completed_at FROM (
                        SELECT *, ROW_NUMBER() OVER (
@@ -469,7 +473,7 @@ class Store:
 
         One server's prices say nothing of another's (the demo simulator reports the vendor's example figure).
         """
-        with self._connect() as db:
+        with self.db.connect() as db:
             rows = db.execute(
                 """SELECT request_json, credits_used FROM generations
                    WHERE model = ? AND server = ? AND status = ? AND credits_used IS NOT NULL""",
@@ -479,7 +483,7 @@ class Store:
 
     def credits_spent(self, server: str, account: str) -> float:
         """Credits reported for every generation made on this server with this key."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             (total,) = db.execute(
                 "SELECT COALESCE(SUM(credits_used), 0) FROM generations WHERE server = ? AND account = ?", (server, account)
             ).fetchone()
@@ -487,6 +491,6 @@ class Store:
 
     def version(self) -> tuple[int, float]:
         """Changes whenever any row changes: cheap enough to call on every UI tick."""
-        with self._connect() as db:
+        with self.db.connect() as db:
             count, latest = db.execute("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM generations").fetchone()
         return count, latest
