@@ -1,7 +1,8 @@
 """Forms: building the form of every model, and switching model on the Generate page (AppTest, no browser).
 
-Building: a function script draws one model's form (the plan from the
-schema, with `form_builder.plan`'s cache cleared, then every widget, media
+Building: a function script draws one model's form as the Generate page
+does after a change of model (reconcile with the model before, the plan from
+the schema with `form_builder.plan`'s cache cleared, then every widget, media
 inputs included); it runs once per catalog model and the times, taken inside
 the script so that AppTest's own parsing is left out, are summed. Baseline:
 the same script for veo2's form alone.
@@ -41,8 +42,10 @@ def _form_script(data_dir: str) -> None:
     from videogen import catalog
 
     model = catalog.get(st.session_state["bench_model"])
+    last = catalog.get(st.session_state.get("bench_last", model.id))
     form_builder.plan.cache_clear()  # each form built from its schema, not from the previous run's plan
     started = time.perf_counter()
+    form_builder.reconcile(last, model)  # as the Generate page does on a change of model
     form_builder.prepare(model)
     form_builder.draw_media(model, Path(data_dir), list)
     with st.form("generate"):
@@ -51,6 +54,7 @@ def _form_script(data_dir: str) -> None:
             form_builder.draw_fields(model, advanced=True)
         st.form_submit_button("Generate")
     st.session_state["bench_build_s"] = time.perf_counter() - started
+    st.session_state["bench_last"] = model.id
 
 
 def build_times(model_ids: list[str], data_dir: Path) -> dict[str, float]:

@@ -193,12 +193,15 @@ def reconcile(old: Model, new: Model) -> tuple[list[str], list[str]]:
     kept, dropped = [], []
     for field in plan(old.id):
         value = _current(field)
-        if _is_blank(value):
-            continue
         target = new_fields.get(field.name)
         if target is None:
-            dropped.append(f"{field.label} (not a {new.name} parameter)")
+            # Cleared even when blank: every widget scans the whole session state, so leftovers of
+            # the models visited before slow down each later form.
             _clear(field)
+            if not _is_blank(value):
+                dropped.append(f"{field.label} (not a {new.name} parameter)")
+            continue
+        if _is_blank(value):
             continue
         if field.widget == "media" or target.widget == "media":
             if field.widget == target.widget == "media" and field.param.media == target.param.media:

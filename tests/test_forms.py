@@ -88,6 +88,18 @@ def test_switching_model_keeps_what_applies_and_names_what_is_dropped(app, sim):
     assert at.session_state["gen_duration"] in (5, 10)
 
 
+def test_a_switch_leaves_no_state_behind_from_the_model_before(app):
+    # Streamlit's text widgets read the whole session state each: leftovers from every visited model
+    # would make each later form slower. Blank fields count too.
+    at = open_model(app, I2V)
+    left_behind = {form_builder.key(f.name) for f in form_builder.plan(I2V)} - {
+        form_builder.key(f.name) for f in form_builder.plan("veo2")}
+    assert left_behind and left_behind <= set(at.session_state)
+    at.selectbox(key="gen_model").set_value("veo2")
+    at = run(at)
+    assert not left_behind & set(at.session_state)
+
+
 # -- every model -------------------------------------------------------------------
 
 
