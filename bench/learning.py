@@ -13,6 +13,10 @@ job complete). Virtual time keeps a 120 s model's figures exact without
 waiting minutes; the live poller against the simulator is measured in the
 `detection` section. Baseline: a 2 s loop on the same run times.
 
+Ten learned runs pin a model's median only to about ±10%, which moves the
+whole schedule, so one seed's pass or fail says little: the same replay over
+learning draws with seeds 0 to 99 reports in how many both targets held.
+
 A busy server: generations of a 45 s model that wait 60, 120 or 225 s in the
 queue first. Replayed the same way, with the poller's plan re-made after every
 poll from what the poll saw (`runtimes.plan`), against the same plan blind to
@@ -29,7 +33,7 @@ from pathlib import Path
 
 from videogen.catalog import DEFAULT_TYPICAL_SECONDS
 from videogen.generation import Generation, Status
-from videogen.runtimes import Estimate, RunTimes, plan
+from videogen.runtimes import Estimate, RunTimes, learn, plan
 from videogen.schedule import Schedule
 from videogen.store import Record, Store
 
@@ -46,6 +50,7 @@ DELAY_TARGET_S = 1.0
 FETCH_RATIO_TARGET = 0.5
 QUEUE_MODEL_S = 45.0
 QUEUES_S = (60.0, 120.0, 225.0)
+ROBUSTNESS_DRAWS = 100
 
 
 def draw(typical: float, n: int, rng: random.Random) -> list[float]:
@@ -85,6 +90,25 @@ def replay_queued(queued: float, run: float, typical: float, *, replan: bool = T
 def loop(run_time: float, interval: float = LOOP_S) -> tuple[float, int]:
     fetches = math.ceil(run_time / interval)
     return fetches * interval - run_time, fetches
+
+
+def draws_meeting_targets(draws: int = ROBUSTNESS_DRAWS) -> dict[str, int]:
+    """Per model: in how many of `draws` other learning draws (seeds 0..draws-1) the learned schedule met both targets.
+
+    Ten runs pin a model's median only to about ±10%, so one seed's pass or
+    fail says little about the schedule; this says how often it holds.
+    """
+    met = dict.fromkeys(MODELS, 0)
+    for seed in range(draws):
+        rng = random.Random(seed)
+        learned = {model: learn(draw(typical, LEARNED_RUNS, rng)) for model, typical in MODELS.items()}
+        for model, typical in MODELS.items():
+            tests = draw(typical, TEST_RUNS, rng)
+            schedule = Schedule(typical=learned[model].typical, spread=learned[model].spread)
+            outcomes = [replay(schedule, t) for t in tests]
+            fetch_ratio = sum(f for _, f in outcomes) / sum(loop(t)[1] for t in tests)
+            met[model] += median([d for d, _ in outcomes]) <= DELAY_TARGET_S and fetch_ratio <= FETCH_RATIO_TARGET
+    return met
 
 
 def _learn(work: Path, rng: random.Random) -> RunTimes:
@@ -141,6 +165,11 @@ def run(quick: bool, work: Path) -> Section:
                 base["fetches_per_generation"], "2 s loop",
                 ratio(before["fetches_per_generation"], base["fetches_per_generation"]), "before/loop"),
         ]
+    draws = 8 if quick else ROBUSTNESS_DRAWS
+    robustness = draws_meeting_targets(draws)
+    for model, typical in MODELS.items():
+        rows.append(Row("learning", f"{model} ({typical:g} s): learning draws (seeds 0 to {draws - 1}) meeting both targets (info)",
+                        robustness[model], f"of {draws}"))
     queue_results = {}
     for queued in QUEUES_S:
         replanned = replay_queued(queued, QUEUE_MODEL_S, QUEUE_MODEL_S)
@@ -156,7 +185,7 @@ def run(quick: bool, work: Path) -> Section:
     section.details = {
         "queued_jobs": {"run_s": QUEUE_MODEL_S, "results": {str(q): r for q, r in queue_results.items()}},
         "models_typical_s": MODELS, "spread": SPREAD, "catalog_figure_s": DEFAULT_TYPICAL_SECONDS,
-        "learned_runs_per_model": LEARNED_RUNS, "test_runs_per_model": TEST_RUNS, "seed": SEED,
+        "learned_runs_per_model": LEARNED_RUNS, "draws_meeting_targets": robustness, "test_runs_per_model": TEST_RUNS, "seed": SEED,
         "time": "virtual (the schedule's polls replayed against each run time)", "results": results,
     }
     return section

@@ -76,6 +76,8 @@ def command_line() -> str:
 def _fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "–"
+    if isinstance(value, int):  # a count, not a measurement
+        return f"{value:,} {unit}".rstrip()
     size = abs(value)
     digits = 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 1 else 3
     text = f"{value:,.{digits}f}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import statistics
 
 import pytest
 
@@ -107,7 +108,7 @@ def _record(store, gen_id, *, queued_until=None, started_at=None, status=Status.
 def test_the_plan_waits_while_queued_and_starts_again_from_the_run(store):
     times = RunTimes(store, fallback=lambda model: Schedule(typical=45))
     fresh = times.plan(_record(store, "fresh"))
-    assert fresh.origin == 1000 and not fresh.waiting and fresh.first_due() == pytest.approx(1000 + 45 * 0.67, rel=0.01)
+    assert fresh.origin == 1000 and not fresh.waiting and fresh.first_due() == pytest.approx(1000 + 45 * 0.67, abs=0.5)
 
     waiting = times.plan(_record(store, "waiting", queued_until=1060))
     # Still queued at a poll a minute in: it has not started, so the whole run is ahead, polled every 9 s.
@@ -116,7 +117,9 @@ def test_the_plan_waits_while_queued_and_starts_again_from_the_run(store):
     running = times.plan(_record(store, "running", queued_until=1060, started_at=1064, status=Status.GENERATING))
     assert not running.waiting and running.origin == 1062  # between the last queued sighting and the first generating
     assert running.remaining(now=1070) == pytest.approx(1062 + 45 - 1070)
-    assert running.delay(now=1062 + 45) == pytest.approx(1.4)  # dense around the run's typical end, not the create's
+    # Dense past the run's typical end, not the create's.
+    late = 1062 + 60 + running.delay(now=1062 + 60)
+    assert running.delay(now=late) == pytest.approx(1.2)
 
 
 def test_the_run_time_is_learned_from_generations_whose_start_was_seen(store):
@@ -160,7 +163,9 @@ def test_planning_again_at_the_start_finds_a_queued_job_sooner_and_no_dearer(que
     """Virtual time (bench/learning.py's replay of the poller's plans): a 45 s model behind a queue."""
     from bench.learning import replay_queued
 
-    replanned_delay, replanned_fetches = replay_queued(queued, 45, 45)
-    blind_delay, blind_fetches = replay_queued(queued, 45, 45, replan=False)
-    assert replanned_delay < 1.5 < blind_delay
-    assert replanned_fetches <= blind_fetches + 3
+    # Runs of 40-50 s: one run alone would measure where it happens to fall between two polls.
+    runs = [40 + i / 2 for i in range(21)]
+    replanned = [replay_queued(queued, run, 45) for run in runs]
+    blind = [replay_queued(queued, run, 45, replan=False) for run in runs]
+    assert statistics.median(d for d, _ in replanned) < 1.5 < statistics.median(d for d, _ in blind)
+    assert sum(f for _, f in replanned) <= sum(f for _, f in blind) + 3 * len(runs)
