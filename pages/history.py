@@ -15,6 +15,11 @@ if not rows:
 # Signed in: yours, unless the sidebar shows the team's (scope None: everyone's, as with sign-in off).
 scope = services.owner_scope()
 everything = history.filter_frame(history.frame(rows, link_prefix=history_table.VIDEO_LINK_PREFIX), owner=scope)
+if everything.empty:  # signed in, nothing of one's own yet, and the team has some
+    made = f"{len(rows):,} generation" + ("s" if len(rows) != 1 else "")
+    st.info(f"Nothing of yours yet. The team has made {made}: turn on "
+            "**Show the team's generations** in the sidebar to see them.", icon=":material/group:")
+    st.stop()
 chosen = history_table.filters(everything)
 frame = history.filter_frame(everything, **chosen)
 shown = frame["id"].tolist()

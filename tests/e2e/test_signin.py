@@ -85,6 +85,13 @@ def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, e
     generate(ana, "Ana's lighthouse at dusk")
     sign_in(ben, team_app.url, BEN)
     assert ben.locator("[data-testid='stVideo']").count() == 0  # Ana's card is not on Ben's Generate page
+    # Nothing of his own yet: History says so and where the team's are, with no empty table.
+    ben.get_by_test_id("stSidebarNavItems").get_by_role("link", name="History").click()
+    wait_for_app(ben)
+    ben.get_by_text("Nothing of yours yet. The team has made 1 generation").wait_for()
+    assert ben.locator("[data-testid='stDataFrame']").count() == 0
+    ben.get_by_test_id("stSidebarNavItems").get_by_role("link", name="Generate").click()
+    wait_for_app(ben)
     generate(ben, "Ben's harbour at dawn")
 
     # What each made with their pasted key is theirs; neither key is on either page.
