@@ -158,10 +158,12 @@ def run(quick: bool, work: Path) -> Section:
     ]
     for workers, times in sweeps.items():
         seconds = median(times)
-        label = "default" if workers == DEFAULT_WORKERS else "smaller pool"
+        # The target is the default pool's; the smaller pools show why it is the default.
+        default = workers == DEFAULT_WORKERS
         section.rows += [
-            Row("fanout", f"poller sweep, {workers} workers ({label})", seconds, "s", single, "single fetch",
-                ratio(seconds, single), "×single", f"≤ {TARGET_RATIO:g}× single", seconds <= TARGET_RATIO * single),
+            Row("fanout", f"poller sweep, {workers} workers ({'default' if default else 'smaller pool, info'})", seconds,
+                "s", single, "single fetch", ratio(seconds, single), "×single",
+                f"≤ {TARGET_RATIO:g}× single" if default else "", seconds <= TARGET_RATIO * single if default else None),
             Row("fanout", f"poller sweep, {workers} workers, vs serial", seconds, "s", serial, "serial sweep",
                 ratio(seconds, serial), "ours/serial"),
         ]
