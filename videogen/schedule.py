@@ -90,11 +90,12 @@ class Schedule:
         start = self.first_poll_age()
         if start - age > _EPSILON:  # not "age < start": a poll planned for `start` must not land a hair early forever
             return start - age
-        if age < self._late_origin() - _EPSILON:
+        late_origin = self._late_origin()
+        if age < late_origin - _EPSILON:
             return _to_grid(age, start, self.mid_step / self.time_scale)
         z = math.log(age / self.typical) / self.spread
         if z < self.tail_z:
-            return _to_grid(age, self._late_origin(), self.late_step / self.time_scale)
+            return _to_grid(age, late_origin, self.late_step / self.time_scale)
         if age > self.overdue_factor * self.typical:
             return self.typical
         in_tail = age - self.age_at(self.tail_z)
