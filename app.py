@@ -15,6 +15,10 @@ if services.sign_in_configured() and not st.user.is_logged_in:
     # Through st.navigation too: without it Streamlit would list the pages/ files in the sidebar.
     st.navigation([st.Page(sidebar.sign_in_page, title="Sign in", icon=":material/login:")], position="hidden").run()
     st.stop()
+if services.sign_in_configured() and not services.signed_in_user():
+    # Signed in, but the provider named no issuer and subject: no one to keep generations for.
+    st.navigation([st.Page(sidebar.no_identity_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+    st.stop()
 
 source = services.resolve_key()
 conn = services.connection(source)
@@ -27,7 +31,7 @@ if st.session_state.pop("go_to_generate", False) and page.url_path != generate.u
     st.switch_page(generate)
 
 sidebar.announce_finished(conn)
-banner = sidebar.render(conn, source)
+places = sidebar.render(conn, source)
 if conn.is_demo:
     st.info(
         "**Demo mode.** Generations run on a built-in simulator and cost nothing. "
@@ -35,6 +39,7 @@ if conn.is_demo:
         "or paste a key in the sidebar.",
         icon=":material/science:",
     )
-page.run()
-with banner:  # filled after the page ran: a refusal from this run's submission shows at once
-    sidebar.auth_banner(conn, source)
+try:
+    page.run()
+finally:  # also when a page stops early (st.stop): the sidebar is whole on every page
+    sidebar.finish(conn, source, places)

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import compare_player, generation_card
+from components import compare_player, generation_card, services
 from components.formatting import clock, credits, model_name, seconds
 from components.markdown import literal
 from videogen import variants
@@ -31,8 +31,8 @@ DIFFERS_COLOR = "rgba(255, 189, 69, 0.25)"
 FRAME_RATE = 24
 
 
-def _playable(record: Record) -> bool:
-    return record.status is Status.COMPLETED and record.video_file() is not None
+def _playable(record: Record, store: Store) -> bool:
+    return record.status is Status.COMPLETED and record.video_file(store.videos_dir) is not None
 
 
 def _ids_from_link() -> list[str]:
@@ -46,14 +46,21 @@ def chosen(store: Store) -> list[Record]:
     if unknown := [i for i in wanted if i not in found]:
         st.warning("Not in this history, so left out: " + literal(", ".join(unknown)),
                    icon=":material/link_off:")
-    if waiting := [found[i] for i in wanted if i in found and not _playable(found[i])]:
+    # Signed in, in one's own view: someone else's generations are named and left out, as History does.
+    scope = services.owner_scope()
+    if theirs := [i for i in wanted if i in found and scope is not None and found[i].owner != scope]:
+        st.info("Made by someone else, so left out: " + literal(", ".join(generation_card.short_id(i) for i in theirs))
+                + ". Turn on **Show the team's generations** in the sidebar to compare them.", icon=":material/group:")
+        found = {i: r for i, r in found.items() if i not in theirs}
+        wanted = [i for i in wanted if i not in theirs]
+    if waiting := [found[i] for i in wanted if i in found and not _playable(found[i], store)]:
         st.warning("No video to play yet, so left out: " + literal(", ".join(
             f"{generation_card.short_id(r.id)} ({r.status.value})" for r in waiting)), icon=":material/hourglass_top:")
-    usable = [i for i in wanted if i in found and _playable(found[i])]
+    usable = [i for i in wanted if i in found and _playable(found[i], store)]
     if len(usable) > MAX_SHOWN:
         st.info(f"Compare plays up to {MAX_SHOWN} at once: the first {MAX_SHOWN} of these {len(usable)} are shown. "
                 "Swap them below.", icon=":material/compare:")
-    finished = {r.id: r for r in store.records(limit=CHOICES) if _playable(r)}
+    finished = {r.id: r for r in store.records(limit=CHOICES, owner=scope) if _playable(r, store)}
     finished |= {i: found[i] for i in usable}
     # A new widget for each link: its default is the link's choice, and a pick below rewrites the link.
     ident = hashlib.sha256(json.dumps(usable[:MAX_SHOWN]).encode()).hexdigest()[:10]
@@ -71,15 +78,18 @@ def _option(record: Record) -> str:
     return f"{prompt[:50] + ('…' if len(prompt) > 50 else '')} · {model_name(record.model)} · {generation_card.short_id(record.id)}"
 
 
-def videos(records: list[Record]) -> None:
+def videos(records: list[Record], store: Store) -> None:
     """The clips side by side, each headed by its letter and what sets it apart; one control bar under them."""
     differing = variants.differences([r.request for r in records]) - {"prompt"}
     with st.container(key=SCOPE):
         for letter, column, record in zip(LETTERS, st.columns(len(records)), records, strict=False):
             with column:
                 apart = " · ".join(f"{name.replace('_', ' ')} {_show(record.request.get(name))}" for name in sorted(differing))
-                st.markdown(f"**{letter}** :gray[{literal(apart or model_name(record.model))}]")
-                st.video(str(record.video_file()))
+                st.markdown(f"**{letter}** :gray[{literal(' '.join((apart or model_name(record.model)).split()))}]")
+                if (video := record.video_file(store.videos_dir)) is not None:
+                    st.video(str(video))
+                else:  # deleted since it was chosen
+                    st.caption(":material/videocam_off: This video is no longer here.")
     compare_player.player(SCOPE, fps=FRAME_RATE)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.markdown import literal
 from videogen import catalog, media
 from videogen.catalog import Model, Param
 
@@ -246,9 +247,16 @@ def _show(value: Any) -> str:
 # -- drawing ---------------------------------------------------------------------
 
 
-def draw_fields(model: Model, *, advanced: bool) -> dict[str, Any]:
-    """Draw the non-media fields of one section (inside the form); returns error slots by parameter name."""
-    fields = [f for f in plan(model.id) if f.advanced == advanced and f.widget != "media"]
+def draw_fields(
+    model: Model, *, advanced: bool, only: Collection[str] | None = None, skip: Collection[str] = ()
+) -> dict[str, Any]:
+    """Draw the non-media fields of one section (inside the form); returns error slots by parameter name.
+
+    `only` and `skip` draw some of them apart: the ones the price follows sit outside the form, where
+    a change reruns the page.
+    """
+    fields = [f for f in plan(model.id) if f.advanced == advanced and f.widget != "media"
+              and (only is None or f.name in only) and f.name not in skip]
     slots: dict[str, Any] = {}
     pending_pair: list[Field] = []
 
@@ -359,7 +367,8 @@ def draw_media(model: Model, data_dir: Path, finished_videos: Callable[[], list[
             else:
                 values[field.name] = _link_input(field, finished_videos if field.param.media == "video" else None)
             if values[field.name].error:
-                st.error(values[field.name].error, icon=":material/error:")
+                # Names a file the person chose, or a link they typed: literal text, not markdown.
+                st.error(literal(values[field.name].error), icon=":material/error:")
             values[field.name].slot = st.empty()
     return values
 
@@ -402,16 +411,24 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
         )
     kept = [r for r in st.session_state.get(k + "__ref") or [] if media.is_reference(r)]
     links = [line.strip() for line in str(st.session_state.get(k) or "").splitlines() if line.strip()]
-    thumbs: list[Any] = []
+    # st.image reads a local file whenever its text names one, and serves it: a thumbnail is drawn only
+    # from bytes the app read from its own uploads, or from a link that passed the checks.
+    thumbs: list[bytes | str] = []
     if kept:
-        thumbs = [media.reference_path(r, data_dir) for r in kept]
-        thumbs = [p for p in thumbs if p.is_file()]
+        uploads = Path(data_dir) / media.UPLOADS_DIR
+        found = [media.own_file(media.reference_path(r, data_dir), uploads) for r in kept]
+        thumbs = [path.read_bytes() for path in found if path is not None]
     elif links:
-        thumbs = links
+        try:
+            links = [media.check_link(link, "image") for link in links]
+        except media.MediaError as exc:
+            result.error = str(exc)
+            links = []
+        thumbs = [link for link in links if media.browser_link(link, "image")]
     if thumbs:
         with st.container(horizontal=True, gap="small", vertical_alignment="center"):
             for thumb in thumbs[:4]:
-                st.image(str(thumb), width=120)
+                st.image(thumb, width=120)
             if kept and st.button("Remove", key=k + "__remove", icon=":material/close:"):
                 st.session_state.pop(k + "__ref", None)
                 st.rerun()

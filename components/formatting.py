@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from videogen import catalog
+from components.markdown import literal
+from videogen import catalog, spend
 from videogen.generation import Status
+from videogen.store import Record
 
 STATUS_LOOK = {
     Status.QUEUED: ("Queued", "gray", ":material/schedule:"),
@@ -37,7 +39,9 @@ def model_name(model_id: str) -> str:
 
 
 def parameters(request: dict) -> str:
-    """The model and the non-text parameters of a request on one line (the prompts are shown as plain text elsewhere)."""
+    """The model and the non-text parameters of a request on one line, escaped for markdown (the prompts are
+    shown as plain text elsewhere). Each value is literal: a free-text field (some models take the duration
+    as a string) or an old row's model id can hold a link, an image or a :color[directive]."""
     parts = [model_name(str(request.get("model", "")))]
     if request.get("aspect_ratio") is not None:
         parts.append(str(request["aspect_ratio"]))
@@ -49,8 +53,23 @@ def parameters(request: dict) -> str:
         parts.append(f"seed {request['seed']}")
     if isinstance(request.get("enhance_prompt"), bool):
         parts.append("enhance on" if request["enhance_prompt"] else "enhance off")
-    return " · ".join(parts)
+    # One line: a line break would end the header's :gray[...] early.
+    return " · ".join(literal(" ".join(part.split())) for part in parts)
 
 
 def credits(value: float | None) -> str:
-    return "–" if value is None else f"{value:,.0f} credits"
+    """Credits with their dollars beside them."""
+    return spend.money(value)
+
+
+def cost(record: Record) -> str:
+    """What a generation counts in spend, said as the API reported it; '' when it reported nothing."""
+    if record.status is Status.FAILED and record.credits_held:
+        return f"billed nothing (the hold of {spend.money(record.credits_held)} was rolled back)"
+    if record.status is Status.FAILED:
+        return "billed nothing"
+    if record.credits_used is not None:
+        return spend.money(record.credits_used)
+    if record.reserved_credits is not None:
+        return f"about {spend.money(record.reserved_credits)} (set aside; the API reported no cost)"
+    return ""

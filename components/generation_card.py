@@ -6,15 +6,19 @@ are shown with `st.text`, which never interprets markdown or HTML.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from functools import partial
+from pathlib import Path
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from components import code_snippets, prompt_form, services
-from components.formatting import STATUS_LOOK, clock, credits, parameters, seconds
-from videogen import catalog, reel, variants
+from components.formatting import STATUS_LOOK, clock, cost, parameters, seconds
+from components.markdown import literal
+from videogen import catalog, media, reel, variants
 from videogen.connection import Connection
 from videogen.generation import Status
 from videogen.runtimes import MIN_SAMPLES, Plan
@@ -32,7 +36,7 @@ def body(record: Record, plan: Plan, *, key: str = "card", conn: Connection | No
     """
     st.markdown(_header(record, plan))
     if record.parent_id:
-        st.caption(f":material/shuffle: A new seed for generation `{short_id(record.parent_id)}`")
+        st.caption(f":material/shuffle: A new seed for generation {services.as_code(short_id(record.parent_id))}")
     st.text(record.prompt)
     if record.note:
         st.caption(":material/sticky_note_2: Note")
@@ -61,14 +65,23 @@ def _header(record: Record, plan: Plan) -> str:
             # Until this history has seen the model finish a few times, the figure is the catalog's estimate.
             eta += f" (a guess until {MIN_SAMPLES} runs of this model finish here)"
         detail = [f"{seconds(now - record.created_at)} elapsed", eta]
+        if record.not_found_since is not None:
+            # The API has answered 404 for generations that completed later: a 404 alone is no loss.
+            detail.append(f"the server does not know this id yet (404 for {seconds(now - record.not_found_since)}); "
+                          "still checking")
     else:
         took = f"took {seconds(record.seconds_taken)}" if record.seconds_taken is not None else ""
-        detail = [p for p in (clock(record.created_at), took, credits(record.credits_used)) if p]
+        detail = [p for p in (clock(record.created_at), took, literal(cost(record))) if p]
     return f":{color}-badge[{icon} {label}] :gray[{' · '.join([*detail, parameters(record.request)])}]"
 
 
+def video_file(record: Record, conn: Connection | None = None) -> Path | None:
+    """The app's own copy of the video, inside the store's videos folder (st.video serves whatever file it is given)."""
+    return record.video_file(conn.store.videos_dir if conn else services.data_dir() / "videos")
+
+
 def _finished(record: Record, key: str, conn: Connection | None = None) -> None:
-    video = record.video_file()
+    video = video_file(record, conn)
     # Portrait clips would be very tall at full card width.
     width = 240 if record.request.get("aspect_ratio") == "9:16" else "stretch"
     if video is not None:
@@ -78,9 +91,10 @@ def _finished(record: Record, key: str, conn: Connection | None = None) -> None:
     elif record.video_error:
         st.error("The video could not be fetched.", icon=":material/videocam_off:")
         st.text(record.video_error)
-    elif is_allowed_video_url(record.video_url) and record.video_url.startswith("https://"):
-        # Not copied yet: the CDN link plays meanwhile. (A loopback link would not work in another machine's browser.)
-        st.video(record.video_url, width=width)
+    elif (link := media.browser_link(record.video_url, "video")) is not None:
+        # Not copied yet: the CDN link plays meanwhile, loaded by the browser. Only a checked https link:
+        # a loopback one would not work in another machine's browser, and a path would be read from disk.
+        st.video(link, width=width)
     else:
         st.caption(":material/downloading: Saving the video…")
     with st.container(horizontal=True, gap="small"):
@@ -88,7 +102,7 @@ def _finished(record: Record, key: str, conn: Connection | None = None) -> None:
             st.download_button(
                 "Download",
                 data=partial(video.read_bytes),
-                file_name=f"{record.id.split(':')[0]}.mp4",
+                file_name=download_name(record.id),
                 mime="video/mp4",
                 icon=":material/download:",
                 key=f"{key}-download-{record.id}",
@@ -101,11 +115,14 @@ def _finished(record: Record, key: str, conn: Connection | None = None) -> None:
 
 def actions(conn: Connection, record: Record, *, key: str) -> None:
     """Star, a new seed, and the request as code: for a card's button row and History's details."""
+    mine = services.may_change(record)
+    maker = services.as_code(services.owner_label(record.owner)) if record.owner else "the person who made it"
     st.button(
         "Starred" if record.starred else "Star", icon=":material/star:", key=f"{key}-star-{record.id}",
         type="primary" if record.starred else "secondary",
-        on_click=conn.store.set_starred, args=(record.id, not record.starred),
-        help="Starred generations can be shown alone in History.",
+        on_click=_star, args=(conn, record.id, not record.starred), disabled=not mine,
+        help="Starred generations can be shown alone in History." if mine
+        else f"Only {maker} can star it.",
     )
     if new_seed_request(record.request) is not None:
         st.button(
@@ -128,9 +145,21 @@ def new_seed_request(request: dict) -> dict | None:
     return {**request, "seed": seed}
 
 
+def _star(conn: Connection, generation_id: str, starred: bool) -> None:
+    # The store checks the maker too: a disabled button is only a button.
+    conn.store.set_starred(generation_id, starred, by=services.signed_in_user() or None)
+
+
 def _vary_seed(conn: Connection, record: Record) -> None:
     if (request := new_seed_request(record.request)) is not None:
         prompt_form.send(conn, request, parent_id=record.id)
+
+
+def download_name(generation_id: str) -> str:
+    """The name a browser saves a video as: the id's first part ("<uuid>" of "<uuid>:<model>"), in characters
+    every OS takes, and never with a leading "-" (real ids can start with one; a command line would read an option)."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", generation_id.split(":")[0]).strip("_.-")
+    return f"{readable or 'video'}.mp4"
 
 
 def short_id(generation_id: str) -> str:
@@ -176,7 +205,10 @@ def no_local_copy(record: Record) -> None:
 
 
 def _css_safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
+    """A widget key (and CSS class) unique per id: ids differ only in `:` and `/` ("a:b", "a/b"), so the
+    readable part alone would give two cards one key."""
+    readable = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in text)[:40]
+    return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
 
 def card_grid(conn: Connection) -> None:
@@ -252,8 +284,8 @@ def _place(conn: Connection, records: list[Record], running: dict[str, DeltaGene
 def batch_header(conn: Connection, batch: list[Record]) -> None:
     """What the batch varies, how far it is, and its actions: Compare and a demo reel of the finished ones."""
     varied = sorted(variants.differences([r.request for r in batch]) - {"prompt"})
-    ready = [r for r in batch if r.status is Status.COMPLETED and r.video_file() is not None]
-    what = ", ".join(f.replace("_", " ") for f in varied) or "nothing"
+    ready = [r for r in batch if r.status is Status.COMPLETED and video_file(r, conn) is not None]
+    what = literal(", ".join(f.replace("_", " ") for f in varied) or "nothing")
     with st.container(horizontal=True, vertical_alignment="center"):
         st.markdown(f"**:material/view_module: Batch of {len(batch)}** :gray[· varying {what} · {len(ready)} ready]")
         st.space("stretch")
@@ -263,10 +295,14 @@ def batch_header(conn: Connection, batch: list[Record]) -> None:
 
 def reel_download(conn: Connection, records: list[Record], *, key: str) -> None:
     """A zip of the finished videos with an offline index.html; built only when clicked, not on every run."""
+    about = "The videos with their prompts and settings, as a page that plays offline." if records else "Needs a finished video."
+    # Only what fits is sized here (file sizes, no reading): the zip itself is built on the click.
+    if records and (full := reel.plan(records, conn.store.data_dir)).left_out:
+        about += (f" One reel holds at most {full.limits.describe()}: {len(full.items)} of these fit, and the page "
+                  f"in the zip names the {len(full.left_out)} left out.")
     st.download_button(
         "Download demo reel", data=partial(reel.build, records, conn.store.data_dir), file_name=reel.file_name(),
-        mime="application/zip", icon=":material/movie:", on_click="ignore", key=key, disabled=not records,
-        help="The videos with their prompts and settings, as a page that plays offline." if records else "Needs a finished video.",
+        mime="application/zip", icon=":material/movie:", on_click="ignore", key=key, disabled=not records, help=about,
     )
 
 

@@ -16,7 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from components import generation_card, services
-from components.formatting import STATUS_LOOK, clock, credits, seconds
+from components.formatting import STATUS_LOOK, clock, cost, credits, seconds
+from components.markdown import literal
 from videogen import history, spend
 from videogen.connection import Connection
 from videogen.generation import Status
@@ -34,6 +35,7 @@ COLUMN_CONFIG = {
     "seed": st.column_config.NumberColumn("Seed", format="%d", width=70),
     "seconds_taken": st.column_config.NumberColumn("Took", format="%.0f s", width=50),
     "credits": st.column_config.NumberColumn("Credits", format="compact", width=60),
+    "usd": st.column_config.NumberColumn("$", format="dollar", width=55, help="Dollars: 2,000,000 credits to the dollar"),
     "video": st.column_config.LinkColumn("Video", display_text="Open", width=50),
     "owner": st.column_config.TextColumn("Made by", width=120),
 }
@@ -69,15 +71,16 @@ def spend_panel(df: pd.DataFrame) -> None:
     """Credits of the rows shown, per day and per model: a chart, a table, and a CSV."""
     totals = spend.totals(df)
     rows = f"these {len(df):,} generations" if len(df) != 1 else "this generation"
-    with st.expander(f":material/payments: Spend of {rows}: {totals['credits'].sum():,.0f} credits"):
+    with st.expander(f":material/payments: Spend of {rows}: {literal(spend.money(totals['credits'].sum()))}"):
         if totals.empty:
             st.caption("None of them has reported its credits yet.")
             return
         st.bar_chart(totals, x="day", y="credits", color="model", x_label="Day (UTC)", y_label="Credits", height=240)
         per_model = totals.groupby("model", as_index=False)[["credits", "generations"]].sum().sort_values("credits", ascending=False)
         # A plain table: the History table stays the page's one data grid (and the tests' one canvas to click).
-        st.table(per_model.rename(columns={"model": "Model", "credits": "Credits", "generations": "Generations"})
-                 .style.format({"Credits": "{:,.0f}"}).hide(axis="index"))
+        per_model = per_model.assign(usd=per_model["credits"] / spend.CREDITS_PER_USD)
+        st.table(per_model.rename(columns={"model": "Model", "credits": "Credits", "usd": "Dollars", "generations": "Generations"})
+                 .style.format({"Credits": "{:,.0f}", "Dollars": spend.dollars}).hide(axis="index"))
         st.download_button(
             "Export spend CSV", data=lambda: totals.to_csv(index=False).encode("utf-8"), file_name="video-spend.csv",
             mime="text/csv", icon=":material/table_view:", on_click="ignore", key="export-spend",
@@ -85,7 +88,9 @@ def spend_panel(df: pd.DataFrame) -> None:
 
 
 def _save_note(store: Store, generation_id: str) -> None:
-    store.set_note(generation_id, st.session_state.get(f"note-{generation_id}", "").strip())
+    # The store checks the maker too, as for a delete: a disabled field is only a field.
+    store.set_note(generation_id, st.session_state.get(f"note-{generation_id}", "").strip(),
+                   by=services.signed_in_user() or None)
 
 
 def exports(store: Store, ids: list[str]) -> None:
@@ -111,6 +116,9 @@ def table(
     """
     ids = df["id"].tolist()
     default_rows = [ids.index(i) for i in selected_ids if i in ids]
+    if owners:  # the identity stays the key (filters, exports); the column shows who that is
+        names = {owner: services.owner_label(owner) for owner in df["owner"].unique()}
+        df = df.assign(owner=df["owner"].map(names))
     # A new key whenever the rows may have moved, so the selection is re-applied by id. (Not when only the
     # selection changes: the table would be drawn anew under the pointer between two clicks.)
     ident = hashlib.sha256(json.dumps([version, ids[:1], len(ids), linked]).encode()).hexdigest()[:12]
@@ -131,7 +139,7 @@ def table(
 
 def selection_actions(conn: Connection, records: list[Record]) -> None:
     """For the selected rows: Compare (2 to 4 finished videos) and a demo reel of the finished ones."""
-    playable = [r for r in records if r.status is Status.COMPLETED and r.video_file() is not None]
+    playable = [r for r in records if r.status is Status.COMPLETED and generation_card.video_file(r, conn) is not None]
     with st.container(horizontal=True, vertical_alignment="center", key="history-selection"):
         st.caption(f"{len(records)} selected · {len(playable)} with a video")
         st.space("stretch")
@@ -145,7 +153,7 @@ def details(conn: Connection, record: Record) -> None:
         st.badge(label, icon=icon, color=color)
         video_col, info_col = st.columns([3, 2])
         with video_col:
-            video = record.video_file()
+            video = generation_card.video_file(record, conn)
             if video is not None:
                 st.video(str(video), width=320 if record.request.get("aspect_ratio") == "9:16" else "stretch")
             elif record.video_path:
@@ -158,13 +166,17 @@ def details(conn: Connection, record: Record) -> None:
         with info_col:
             st.text(record.prompt)
             st.caption(
-                f"Created {clock(record.created_at)} · took {seconds(record.seconds_taken)} · {credits(record.credits_used)}"
+                f"Created {clock(record.created_at)} · took {seconds(record.seconds_taken)} · {literal(cost(record) or credits(None))}"
             )
             if record.parent_id:
-                st.caption(f":material/shuffle: A new seed for generation `{generation_card.short_id(record.parent_id)}`")
+                st.caption(":material/shuffle: A new seed for generation "
+                           + services.as_code(generation_card.short_id(record.parent_id)))
+            mine = services.may_change(record)
+            maker = services.as_code(services.owner_label(record.owner)) if record.owner else "the person who made it"
             st.text_input(
                 "Note", value=record.note, key=f"note-{record.id}", placeholder="What to remember about this one",
-                on_change=_save_note, args=(conn.store, record.id),
+                on_change=_save_note, args=(conn.store, record.id), disabled=not mine,
+                help=None if mine else f"Only {maker} can change its note.",
             )
             st.caption("API id")
             st.code(record.id, language=None)
@@ -177,16 +189,15 @@ def details(conn: Connection, record: Record) -> None:
             )
             if video is not None:
                 st.download_button(
-                    "Download", data=partial(video.read_bytes), file_name=f"{record.id.split(':')[0]}.mp4",
+                    "Download", data=partial(video.read_bytes), file_name=generation_card.download_name(record.id),
                     mime="video/mp4", icon=":material/download:", on_click="ignore", key="detail-download",
                 )
             if record.status is Status.COMPLETED:
                 generation_card.actions(conn, record, key="detail")
             user = services.signed_in_user()
-            someone_elses = bool(user) and record.owner != user
             why_not = (
                 "Still running: it can be deleted once it finishes." if record.status.is_pending
-                else f"Only {record.owner or 'the person who made it'} can delete it." if someone_elses else None
+                else f"Only {maker} can delete it." if not mine else None
             )
             if st.button("Delete", icon=":material/delete:", key="detail-delete", disabled=bool(why_not), help=why_not):
                 confirm_delete(conn, record, user)

@@ -27,6 +27,7 @@ from videogen.errors import (
     AuthenticationError,
     InvalidRequestError,
     NetworkError,
+    NotSavedYetError,
     OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
@@ -75,13 +76,18 @@ def render(conn: Connection, model: catalog.Model) -> None:
     media_values = form_builder.draw_media(model, conn.store.data_dir, lambda: _finished_videos(conn))
     sweep = variants_form.settings(model)
     advanced = any(f.advanced and f.widget != "media" for f in form_builder.plan(model.id))
-    with st.form("generate", border=True, enter_to_submit=True):
-        slots = form_builder.draw_fields(model, advanced=False)
-        if advanced:
-            with st.expander("Advanced", icon=":material/tune:"):
-                slots |= form_builder.draw_fields(model, advanced=True)
-        submitted = st.form_submit_button("Generate", type="primary", icon=":material/movie:", key="generate")
-        st.caption(_cost_line(conn, model))
+    # A widget inside a form tells the server nothing until Generate is pressed: the fields the price
+    # follows sit just above the form, in the same box, so that changing one shows its price at once.
+    priced = _price_fields(conn, model)
+    with st.container(border=True):
+        slots = form_builder.draw_fields(model, advanced=False, only=priced) if priced else {}
+        with st.form("generate", border=False, enter_to_submit=True):
+            slots |= form_builder.draw_fields(model, advanced=False, skip=priced)
+            if advanced:
+                with st.expander("Advanced", icon=":material/tune:"):
+                    slots |= form_builder.draw_fields(model, advanced=True)
+            submitted = st.form_submit_button("Generate", type="primary", icon=":material/movie:", key="generate")
+            st.caption(_cost_line(conn, model))
 
     # Values a link gave that this model refuses: named beside their fields, as well as in the notice.
     for field, message in st.session_state.pop("field_problems", {}).items():
@@ -108,33 +114,44 @@ def render(conn: Connection, model: catalog.Model) -> None:
     variants_form.ask(conn)
 
 
+def _price_fields(conn: Connection, model: catalog.Model) -> set[str]:
+    """The up-front fields the price of this model's request follows: duration, resolution, and any the price list names."""
+    names = {"duration", "resolution", *(conn.prices.dimensions(model.id) if conn.prices else ())}
+    return {f.name for f in form_builder.plan(model.id) if f.name in names and not f.advanced and f.widget != "media"}
+
+
 def _cost_line(conn: Connection, model: catalog.Model) -> str:
-    """What the form's request should cost, from this history only; and the budget left, when there is one."""
+    """The price of the form's request by the server's price list, and where it came from; beside it, as a check,
+    what requests like it cost in this history; and the budget left, when there is one."""
+    names = {"duration", "resolution", *(conn.prices.dimensions(model.id) if conn.prices else ())}
     request = {"model": model.id, **{f.name: st.session_state.get(form_builder.key(f.name))
-                                     for f in form_builder.plan(model.id) if f.name in ("duration", "resolution")}}
+                                     for f in form_builder.plan(model.id) if f.name in names}}
+    price = conn.price(request)
+    if price is not None:
+        line = f":material/payments: {literal(price.explanation)}"
+    elif conn.prices is not None:
+        line = f":material/payments: {literal(conn.prices.no_price_reason(request))}"
+    else:
+        line = ":material/payments: no price known for this model"
     cost = spend.estimate(conn.store.costs(model.id, conn.server), request)
-    line = (f":material/payments: About {cost.credits:,.0f} credits (the median of {cost.samples} like it here)"
-            if cost else ":material/payments: Cost: no estimate yet (none like it has finished here)")
-    if (limit := services.budget_credits()) is not None:
-        left = limit - conn.store.credits_spent(conn.server, conn.account)
-        line += f" · {max(left, 0):,.0f} of {limit:,.0f} budget credits left"
+    line += (f" · this history: about {literal(spend.money(cost.credits))}, median of {cost.samples}"
+             if cost else " · this history: no estimate yet (none like it has finished here)")
+    budget = services.budget()
+    if budget.limit is not None:
+        left = max(budget.limit - conn.store.credits_spent(conn.server, conn.account), 0)
+        line += f" · {literal(spend.money(left))} of the budget's {literal(spend.money(budget.limit))} left"
+    if budget.is_set and price is None and cost is None and budget.unpriced_ceiling is None:
+        line += (" · with a budget set, a request of unknown price goes only while no other is running, so the "
+                 "budget can be passed by one generation at most")
     return line
 
 
-def _over_budget(conn: Connection, body: dict[str, Any]) -> str | None:
-    limit = services.budget_credits()
-    if limit is None:
-        return None
-    cost = spend.estimate(conn.store.costs(str(body["model"]), conn.server), body)
-    budget = spend.Budget(limit, conn.store.credits_spent(conn.server, conn.account))
-    return budget.refuses(cost.credits if cost else None)
-
-
 def _finished_videos(conn: Connection) -> list[tuple[str, str]]:
-    """(API video link, label) of this history's finished generations, for "use this video"."""
+    """(API video link, label) of this history's finished generations, for "use this video": only the
+    person's own when signed in, unless they switched to the team's view."""
     choices = [
         (r.video_url, f"{r.prompt[:48] or r.id} · {r.model}")
-        for r in conn.store.records(limit=200)
+        for r in conn.store.records(limit=200, owner=services.owner_scope())
         if r.status is Status.COMPLETED and r.video_url and is_allowed_video_url(r.video_url)
     ]
     st.session_state["gen_own_video_links"] = {link for link, _ in choices}
@@ -190,20 +207,29 @@ def _send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = Non
         return
     st.session_state.pop("submit_problem", None)
     st.session_state.pop("create_auth_problem", None)
-    if refusal := _over_budget(conn, body):
-        st.session_state["submit_problem"] = ("error", refusal, None)
-        return
     try:
-        record = conn.submit(body, parent_id=parent_id, owner=services.signed_in_user())
+        record = conn.submit(body, parent_id=parent_id, owner=services.signed_in_user(), budget=services.budget())
     except OutcomeUnknownError as exc:
         guard.sent(body)
         st.session_state["submit_problem"] = ("unknown", str(exc), body)
+    except NotSavedYetError as exc:
+        guard.sent(body)  # it exists and is paid for: a second click must not make another
+        st.session_state["submit_problem"] = ("unsaved", exc.message, None)
+    except spend.OverBudgetError as exc:
+        st.session_state["submit_problem"] = ("error", exc.message, None)
     except RateLimitError as exc:
         wait = f" Try again in {exc.retry_after:.0f} s." if exc.retry_after else " Wait a moment and try again."
         st.session_state["submit_problem"] = ("warning", "The API is busy (rate limit). Nothing was created." + wait, None)
     except NetworkError as exc:
         st.session_state["submit_problem"] = ("warning", f"{exc.message} Check the connection and try again.", None)
-    except (AuthenticationError, PermissionDeniedError) as exc:
+    except PermissionDeniedError as exc:
+        if exc.out_of_credits:
+            st.session_state["create_auth_problem"] = exc
+            st.session_state["submit_problem"] = ("error", "The API refused the request. Nothing was created.", None)
+        else:  # this request's refusal (the API has refused one model while another worked): no banner for the key
+            st.session_state["submit_problem"] = (
+                "error", f"The API refused this request (403): {exc.message.rstrip('.')}. Nothing was created.", None)
+    except AuthenticationError as exc:
         st.session_state["create_auth_problem"] = exc
         st.session_state["submit_problem"] = ("error", "The API refused the request. Nothing was created.", None)
     except InvalidRequestError as exc:
@@ -237,6 +263,8 @@ def _submit_problem(conn: Connection) -> None:
         if dismiss.button("Dismiss", key="dismiss-unknown"):
             st.session_state.pop("submit_problem", None)
             st.rerun()
+    elif kind == "unsaved":
+        st.warning(literal(message), icon=":material/save:")
     elif kind == "warning":
         st.warning(literal(message), icon=":material/hourglass_top:")
     else:

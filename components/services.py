@@ -20,7 +20,9 @@ from videogen.client import api_key_from_env, base_url_from_env
 from videogen.connection import Connection, account_of, connect
 from videogen.database import DatabaseError
 from videogen.database import database_url as database_url_from_env
-from videogen.store import data_dir_from_env
+from videogen.generation import CREDITS_PER_USD
+from videogen.spend import Budget
+from videogen.store import Record, data_dir_from_env
 
 SESSION_KEY = "session_api_key"
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
@@ -53,15 +55,79 @@ def sign_in_configured() -> bool:
 
 
 def signed_in_user() -> str:
-    """Who is signed in: the provider's e-mail for them, else its subject id; '' with sign-in off."""
+    """Who is signed in, as the key their generations are kept under: `<issuer>#<subject>`; '' with sign-in off.
+
+    The provider's issuer and subject, never the e-mail claim: a subject is unique and never reassigned
+    within its issuer, where an address can be typed unverified, or change hands. '' too when the provider
+    named neither (app.py then shows nothing of the history).
+    """
     if not sign_in_configured() or not st.user.is_logged_in:
         return ""
-    return str(st.user.get("email") or st.user.get("sub") or "")
+    return identity(st.user.get("iss"), st.user.get("sub"))
+
+
+def identity(issuer: object, subject: object) -> str:
+    """The owner recorded for a person: `<issuer>#<subject>`, or '' when either is missing."""
+    if not isinstance(issuer, str) or not isinstance(subject, str) or not issuer.strip() or not subject.strip():
+        return ""
+    return f"{issuer}#{subject}"  # as the provider sent them: a subject is opaque and compared exactly
+
+
+MAX_PEOPLE = 10_000  # names remembered per process; past that the map starts again
+
+
+def signed_in_name() -> str:
+    """How the signed-in person reads on the page, never a key: the e-mail, marked "(unverified)" unless the
+    provider says it verified it; without an e-mail, their name, else their subject. '' with sign-in off."""
+    user = signed_in_user()
+    if not user:
+        return ""
+    email = str(st.user.get("email") or "").strip()
+    if email:
+        name = email if _verified(st.user.get("email_verified")) else f"{email} (unverified)"
+    else:
+        name = str(st.user.get("name") or st.user.get("sub") or "").strip()
+    people = _people()
+    if people.get(user) != name:
+        if len(people) >= MAX_PEOPLE:
+            people.clear()
+        people[user] = name
+    return name
+
+
+
+def _verified(claim: object) -> bool:
+    # Most providers send a boolean; some (Cognito among them) send the string "true".
+    return claim is True or (isinstance(claim, str) and claim.strip().lower() == "true")
+
+
+@st.cache_resource(show_spinner=False)
+def _people() -> dict[str, str]:
+    """identity -> name, for everyone signed in to this process since it started: how their generations'
+    maker reads to the rest of the team. Not kept in the store: another process, or a restart, shows the
+    identity itself until that person signs in there."""
+    return {}
+
+
+def owner_label(owner: str) -> str:
+    """How a generation's maker reads: as they last read here when signed in, else their identity;
+    '' for a generation from before sign-in."""
+    if not owner:
+        return ""
+    if owner == signed_in_user():
+        return signed_in_name()
+    return _people().get(owner, owner)
+
+
+def may_change(record: Record) -> bool:
+    """Whether this person may star, annotate or delete `record`: with sign-in on, only its maker."""
+    user = signed_in_user()
+    return not user or record.owner == user
 
 
 def as_code(user: str) -> str:
-    """A person's id as a markdown code span: as plain text, an e-mail address would become a mailto link."""
-    return "`{}`".format(user.replace("`", "'"))
+    """A person's name or id as a markdown code span: as plain text, an e-mail address would become a mailto link."""
+    return "`{}`".format(" ".join(user.replace("`", "'").split()))
 
 
 def owner_scope() -> str | None:
@@ -104,26 +170,44 @@ def _seconds_from_env(name: str, default: float | None) -> float | None:
         return default
 
 
-BUDGET_KEY = "budget_credits"  # the sidebar's field, for this session
-BUDGET_SETTING = "PLAYGROUND_BUDGET_CREDITS"
+BUDGET_KEY = "budget_usd"  # the sidebar's field, in dollars, for this session
+
+
+def _amount(stem: str) -> float | None:
+    """A sum of money set as <stem>_USD or <stem>_CREDITS (environment, then secrets.toml), in credits."""
+    for suffix, scale in (("_CREDITS", 1.0), ("_USD", float(CREDITS_PER_USD))):
+        text = os.environ.get(stem + suffix, "").strip() or _secret(stem + suffix)
+        if text:
+            try:
+                return max(0.0, float(text)) * scale
+            except ValueError:
+                continue
+    return None
 
 
 def configured_budget() -> float | None:
-    """PLAYGROUND_BUDGET_CREDITS from the environment or secrets.toml; None when unset or not a number."""
-    text = os.environ.get(BUDGET_SETTING, "").strip() or _secret(BUDGET_SETTING)
-    try:
-        return max(0.0, float(text)) if text else None
-    except ValueError:
-        return None
+    """PLAYGROUND_BUDGET_USD or PLAYGROUND_BUDGET_CREDITS: the key's budget, in credits; None when unset."""
+    return _amount("PLAYGROUND_BUDGET")
 
 
 def budget_credits() -> float | None:
-    """The budget in credits: the configured one, else the sidebar's figure for this session; None: no budget."""
+    """The key's budget in credits: the configured one, else the sidebar's for this session; None: no budget."""
     configured = configured_budget()
     if configured is not None:
         return configured
     value = st.session_state.get(BUDGET_KEY)
-    return float(value) if value else None
+    return float(value) * CREDITS_PER_USD if value else None
+
+
+def budget() -> Budget:
+    """Every limit a request must fit: the key's budget, each signed-in person's own
+    (PLAYGROUND_PERSON_BUDGET_USD / _CREDITS), and what to count a request of unknown price at
+    (PLAYGROUND_UNPRICED_CEILING_USD / _CREDITS)."""
+    return Budget(
+        limit=budget_credits(),
+        per_person=_amount("PLAYGROUND_PERSON_BUDGET") if signed_in_user() else None,
+        unpriced_ceiling=_amount("PLAYGROUND_UNPRICED_CEILING"),
+    )
 
 
 def demo_seconds() -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -10,40 +11,63 @@ from streamlit.delta_generator import DeltaGenerator
 
 from components import services
 from components.formatting import seconds
-from components.markdown import excerpt
+from components.markdown import excerpt, literal
+from videogen import spend
 from videogen.connection import Connection
-from videogen.errors import ApiError, AuthenticationError
+from videogen.errors import ApiError, AuthenticationError, PermissionDeniedError
 from videogen.generation import Status
 
 TICK_SECONDS = 2.0
 SHOWN_PENDING = 5
 
 
-def render(conn: Connection, source: services.KeySource) -> DeltaGenerator:
-    """Draw the sidebar; return the place for the key banner, which is filled after the page has run."""
+@dataclass(frozen=True)
+class Places:
+    """Parts of the sidebar filled after the page has run, so that what this run sent shows at once."""
+
+    banner: DeltaGenerator
+    budget: DeltaGenerator
+    pending: DeltaGenerator
+
+
+def render(conn: Connection, source: services.KeySource) -> Places:
+    """Draw the sidebar; return the places `finish` fills once the page has run."""
     with st.sidebar:
         st.markdown("### :material/movie_filter: Video Playground")
         _account()
         _connection_status(conn, source)
         banner = st.container()
         _key_field(source)
-        _budget(conn)
+        budget = st.container()
         st.divider()
+        pending = st.container()
+    return Places(banner, budget, pending)
+
+
+def finish(conn: Connection, source: services.KeySource, places: Places) -> None:
+    """The key banner, the spend against the budget and what is running, as this run left them: a submission's
+    refusal, its cost and the new generation show without waiting for another run."""
+    with places.banner:
+        auth_banner(conn, source)
+    with places.budget:
+        _budget(conn)
+    with places.pending:
         _live_pending(conn)
-    return banner
 
 
 def _account() -> None:
     """With sign-in on: who is signed in, the switch to the team's generations, and Sign out."""
-    user = services.signed_in_user()
-    if not user:
+    name = services.signed_in_name()
+    if not name:
         return
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.caption(f":material/account_circle: {services.as_code(user)}", help="Signed in")
+        st.caption(f":material/account_circle: {services.as_code(name)}",
+                   help="Signed in. An address the provider has not verified is marked so: it is shown, never trusted.")
         st.space("stretch")
         st.button("Sign out", key="sign-out", type="tertiary", on_click=st.logout)
     st.toggle("Show the team's generations", key=services.TEAM_VIEW_KEY,
-              help="Off: only yours, on Generate and in History. Only the person who made a generation can delete it.")
+              help="Off: only yours, on Generate, in History and in Compare. Only the person who made a generation "
+                   "can star, annotate or delete it.")
 
 
 def sign_in_page() -> None:
@@ -53,6 +77,15 @@ def sign_in_page() -> None:
         st.markdown("## :material/movie_filter: Video Playground")
         st.write("Sign in to make videos and to see your team's history.")
         st.button("Sign in", type="primary", icon=":material/login:", key="sign-in", on_click=st.login)
+
+
+def no_identity_page() -> None:
+    """Signed in with a provider that gave no issuer and subject: shown instead of anything of the history."""
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle, st.container(border=True):
+        st.error("The sign-in provider did not say who you are (its answer has no issuer and subject), "
+                 "so this app cannot keep your generations apart from anyone else's.", icon=":material/person_off:")
+        st.button("Sign out", key="sign-out", on_click=st.logout)
 
 
 def _connection_status(conn: Connection, source: services.KeySource) -> None:
@@ -70,15 +103,25 @@ def _budget(conn: Connection) -> None:
     """Spend with this key, against the budget: the configured one, or one set here for this session."""
     if services.configured_budget() is None:
         st.number_input(
-            "Budget (credits)", min_value=0, step=100_000, value=None, key=services.BUDGET_KEY, placeholder="No budget",
-            help="For this session. A request whose estimated cost is more than what is left is refused. "
-                 "PLAYGROUND_BUDGET_CREDITS sets one for everybody.",
+            "Budget ($)", min_value=0.0, step=5.0, format="%.2f", value=None, key=services.BUDGET_KEY,
+            placeholder="No budget",
+            help="For this session. Each request's price is set aside when it is sent; one that does not fit what "
+                 "is left is refused. PLAYGROUND_BUDGET_USD sets one for everybody.",
         )
-    spent = conn.store.credits_spent(conn.server, conn.account)
+    user = services.signed_in_user()
+    spending = conn.store.spending(conn.server, conn.account)
     if (limit := services.budget_credits()) is not None:
-        st.progress(min(spent / limit, 1.0) if limit else 1.0, text=f"{spent:,.0f} of {limit:,.0f} credits spent")
+        st.progress(min(spending.total / limit, 1.0) if limit else 1.0,
+                    text=literal(f"{spend.money(spending.total)} of {spend.money(limit)} spent"))
     else:
-        st.caption(f":material/payments: {spent:,.0f} credits spent with this key.")
+        st.caption(f":material/payments: {literal(spend.money(spending.total))} spent with this key.")
+    if spending.reserved:
+        st.caption(literal(f"Of that, {spend.money(spending.reserved)} is set aside for generations that reported "
+                           "no cost yet."))
+    if user and (own := services.budget().per_person) is not None:
+        mine = conn.store.spending(conn.server, conn.account, user)
+        st.progress(min(mine.total / own, 1.0) if own else 1.0,
+                    text=literal(f"Yours: {spend.money(mine.total)} of {spend.money(own)}"))
 
 
 def _key_field(source: services.KeySource) -> None:
@@ -151,7 +194,7 @@ def announce_finished(conn: Connection) -> None:
 
 
 def auth_banner(conn: Connection, source: services.KeySource) -> None:
-    """One clear banner when the server refuses the key or the account is out of credits."""
+    """One clear banner when the server refuses the key or the account is out of credits (polling waits for both)."""
     problem: ApiError | None = conn.poller.auth_problem or st.session_state.get("create_auth_problem")
     if problem is None:
         return
@@ -161,11 +204,17 @@ def auth_banner(conn: Connection, source: services.KeySource) -> None:
             "Polling is paused until the key works; nothing is lost.",
             icon=":material/key_off:",
         )
-    else:
+    elif isinstance(problem, PermissionDeniedError) and problem.out_of_credits:
         st.error(
-            "**The API says this account cannot generate (403)**, usually because its credits are used up. "
+            "**The API says this account cannot generate (403): its credits are used up.** "
             "Top up at aimlapi.com; running generations are checked again automatically.",
             icon=":material/account_balance_wallet:",
+        )
+    else:
+        # A 403 that says nothing of credits is the server's refusal of that request, in its own words.
+        st.error(
+            f"**The API refused the request (403).** {literal(problem.message)}",
+            icon=":material/block:",
         )
 
 

@@ -20,7 +20,7 @@ from components import model_picker, services
 from components.markdown import literal
 from videogen import catalog, spend, variants
 from videogen.connection import Connection
-from videogen.errors import ApiError, OutcomeUnknownError, RateLimitError
+from videogen.errors import ApiError, NotSavedYetError, OutcomeUnknownError, RateLimitError
 from videogen.store import Record
 
 DIMENSION_KEY = "variants_dimension"
@@ -101,15 +101,9 @@ def plan(body: dict[str, Any], sweep: Sweep) -> BatchPlan | str:
 
 
 def _estimate(conn: Connection, bodies: list[dict]) -> tuple[float, int]:
-    """Estimated credits of the bodies that have an estimate, and how many have none."""
-    total, unknown = 0.0, 0
-    for body in bodies:
-        cost = spend.estimate(conn.store.costs(str(body["model"]), conn.server), body)
-        if cost:
-            total += cost.credits
-        else:
-            unknown += 1
-    return total, unknown
+    """Expected credits of the bodies whose cost is known, and how many have none."""
+    costs = [conn.expected_credits(body) for body in bodies]
+    return sum(c for c in costs if c is not None), sum(c is None for c in costs)
 
 
 def ask(conn: Connection) -> None:
@@ -139,10 +133,10 @@ def _confirm(conn: Connection) -> None:
             st.markdown(f":material/block: {literal(item.label)}: not sent. {literal(item.problem or '')}")
     total, unknown = _estimate(conn, [v.body for v in batch.sendable])
     if unknown == count:
-        st.caption(":material/payments: Cost: no estimate yet (none like these has finished here).")
+        st.caption(":material/payments: Cost: no estimate yet.")
     else:
         missing = f"; {unknown} of them have no estimate yet" if unknown else ""
-        st.caption(f":material/payments: About {total:,.0f} credits in all, from this history's medians{missing}.")
+        st.caption(f":material/payments: About {spend.money(total)} in all{missing}.")
     refusal = _over_budget(conn, total if unknown < count else None, count)
     if refusal:
         st.error(refusal, icon=":material/account_balance_wallet:")
@@ -157,11 +151,18 @@ def _confirm(conn: Connection) -> None:
 
 
 def _over_budget(conn: Connection, cost: float | None, count: int) -> str | None:
-    limit = services.budget_credits()
-    if limit is None:
+    """Whether the whole batch fits, as a warning before sending; each item is still reserved as it is sent."""
+    budget = services.budget()
+    if not budget.is_set:
         return None
-    budget = spend.Budget(limit, conn.store.credits_spent(conn.server, conn.account))
-    return budget.refuses(cost, what=f"These {count} generations")
+    owner = services.signed_in_user()
+    try:
+        budget.check(cost, conn.store.spending(conn.server, conn.account),
+                     conn.store.spending(conn.server, conn.account, owner) if owner else None,
+                     what=f"These {count} generations")
+    except spend.OverBudgetError as exc:
+        return exc.message
+    return None
 
 
 def send(conn: Connection) -> None:
@@ -169,7 +170,8 @@ def send(conn: Connection) -> None:
     batch: BatchPlan | None = st.session_state.pop(PLAN_KEY, None)
     if batch is None or not batch.sendable:
         return
-    outcomes = conn.submit_batch([v.body for v in batch.sendable], batch_id=batch.batch_id, owner=services.signed_in_user())
+    outcomes = conn.submit_batch([v.body for v in batch.sendable], batch_id=batch.batch_id, owner=services.signed_in_user(),
+                                 budget=services.budget())
     # Only session bookkeeping between the creates and here: every created item is already in the store.
     created = [o for o in outcomes if isinstance(o, Record)]
     st.session_state.setdefault("my_generations", []).extend(r.id for r in created)
@@ -183,7 +185,7 @@ def result(conn: Connection) -> None:
     if not outcome:
         return
     batch, pairs = outcome
-    created = sum(isinstance(o, Record) for _, o in pairs)
+    created = sum(isinstance(o, Record | NotSavedYetError) for _, o in pairs)
     failed = [(item, o) for item, o in pairs if isinstance(o, ApiError)]
     if not failed:
         st.toast(f"Submitted {created} generations as one batch. They appear below as they finish.", icon=":material/send:")
@@ -195,6 +197,8 @@ def result(conn: Connection) -> None:
         if isinstance(error, OutcomeUnknownError):
             lines.append(f"- {literal(item.label)}: we could not confirm whether it started; if it did, it is charged "
                          "and may not appear here.")
+        elif isinstance(error, NotSavedYetError):
+            lines.append(f"- {literal(item.label)}: {literal(error.message)}")
         else:
             wait = f" (try again in {error.retry_after:.0f} s)" if isinstance(error, RateLimitError) and error.retry_after else ""
             lines.append(f"- {literal(item.label)}: not created. {literal(error.message)}{wait}")

@@ -13,5 +13,5 @@ if len(records) < compare_view.MIN_SHOWN:
         icon=":material/compare:",
     )
     st.stop()
-compare_view.videos(records)
+compare_view.videos(records, conn.store)
 compare_view.parameter_table(records)

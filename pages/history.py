@@ -35,7 +35,7 @@ if wanted and (linked_record := conn.store.get(wanted)) is None:
     st.warning("That link points to a generation that is not in this history.", icon=":material/link_off:")
     wanted = None
 elif wanted and scope is not None and linked_record.owner != scope:
-    who = services.as_code(linked_record.owner) if linked_record.owner else "someone before sign-in"
+    who = services.as_code(services.owner_label(linked_record.owner)) if linked_record.owner else "someone before sign-in"
     st.info(f"That link is to a generation made by {who}: turn on "
             "**Show the team's generations** in the sidebar to see it.", icon=":material/group:")
     wanted = None

@@ -8,7 +8,9 @@ endpoint, the JSON-Schema rules of every parameter (type, enum, default, bounds,
 required) with the vendor's description as help text, and facts read from those
 descriptions under `x-` keys (media kind, Base64 accepted, size, formats and
 dimension limits). Each model also gets a readable name, a kind and a typical
-run time. The output is committed; the app never reads the vendor files.
+run time, and where the vendor's model list (GET /v1/models) names it otherwise,
+the names it goes by there (`vendor_ids`). The output is committed; the app
+never reads the vendor files.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 CURRENT_ENDPOINT = "/v2/video/generations"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from videogen.catalog import to_json_schema  # noqa: E402 (after the path is set)
+from videogen.catalog import Model, to_json_schema  # noqa: E402 (after the path is set)
 
 CATALOG_OUT = ROOT / "videogen" / "catalog.json"
 FETCH_SCHEMA_OUT = ROOT / "tests" / "fixtures" / "fetch-response.schema.json"
@@ -42,8 +44,8 @@ OVERRIDES: dict[str, dict] = {
     # top-level field says so.
     "runway/act_two": {"kind": "video-to-video"},
     "veo2": {
-        # Measured against the live API when the project began (40 to 60 s).
-        "typical_seconds": 45,
+        # The model list (GET /v1/models) names it by these; the create endpoint by "veo2".
+        "vendor_ids": ["google/veo-2.0-generate-001", "veo-2.0-generate-001"],
         "properties": {
             # The schema lists the enum but no default; the API renders 16:9.
             "aspect_ratio": {"default": "16:9"},
@@ -105,7 +107,24 @@ def model_kind(model_id: str, schema: dict) -> str:
     return "text-to-video"
 
 
-# Run times are not published. This project's estimate by tier, used until the
+# Run times the vendor measured, as the console output on its own docs pages shows them, as
+# {clip seconds: run seconds} for the catalog ids each names; `None` for a figure given without a
+# clip length, which holds for every length. Where the vendor's figures grow with the clip (kling
+# master, hailuo), they are kept by length and the schedule scales them (Model.typical_for).
+# tests/test_api_practice.py lists the ids each figure reaches.
+MEASURED_RUN_TIMES: tuple[tuple[re.Pattern, dict[int | None, int]], ...] = (
+    # 40-50 s for a 5 s clip; also measured against the live API when the project began (40 to 60 s).
+    (re.compile(r"veo2(/image-to-video)?"), {None: 45}),
+    (re.compile(r"google/veo3|google/veo-3\.0-i2v"), {None: 120}),  # about 2 min
+    (re.compile(r"openai/sora-2-(t2v|i2v)"), {None: 70}),  # 50-90 s
+    # 4-7 min. The turbo variants are named apart, and nothing says they take as long.
+    (re.compile(r"klingai/video-v3-(standard|pro|omni-720p|omni-1080p)-(text|image)-to-video"), {None: 330}),
+    (re.compile(r"klingai/v2(\.1)?-master-(text|image)-to-video"), {5: 330, 10: 750}),  # 5-6 min; 11-14 min
+    (re.compile(r"alibaba/wan-2-7-(t2v|i2v|r2v)"), {None: 510}),  # about 8.5 min
+    (re.compile(r"minimax/hailuo-02"), {10: 510}),  # 8-9 min for a 10 s clip
+)
+
+# Other models' run times are not published. This project's estimate by tier, used until the
 # history has seen a model finish (see videogen/runtimes.py).
 FAST_TIER = re.compile(r"fast|flash|turbo|lite|draft|distill|mini")
 SLOW_TIER = re.compile(r"pro|master|1080p|ultra")
@@ -117,6 +136,21 @@ def typical_seconds(model_id: str) -> int:
     if SLOW_TIER.search(model_id):
         return 120
     return 60
+
+
+def run_times(model_id: str, schema: dict) -> dict:
+    """`typical_seconds` (at the clip length a request without one gets) and, where measured by
+    length, `typical_by_duration`; the tier's estimate for a model the vendor has not measured."""
+    measured = next((figures for pattern, figures in MEASURED_RUN_TIMES if pattern.fullmatch(model_id)), None)
+    if measured is None:
+        return {"typical_seconds": typical_seconds(model_id)}
+    if None in measured:
+        return {"typical_seconds": measured[None]}
+    duration = schema["properties"].get("duration", {})
+    clip = duration.get("default") or min(duration.get("enum") or measured)  # the shortest, when none is the default
+    by_length = sorted(measured.items())
+    model = Model(id=model_id, endpoint="", vendor="", params=(), typical_by_duration=tuple(by_length))
+    return {"typical_seconds": round(model.typical_for(clip)), "typical_by_duration": {str(k): v for k, v in by_length}}
 
 
 _KIND_IN_ID = re.compile(r"(?:^|[-/])(?:text|image|video)-to-video(?=$|[-/])|(?:^|[-/])(?:t2v|i2v|v2v)(?=$|[-/])")
@@ -246,7 +280,7 @@ def build_catalog(spec_dir: Path) -> dict:
     for model_id, entry in models.items():
         entry["name"] = readable_name(model_id)
         entry["kind"] = model_kind(model_id, entry["schema"])
-        entry["typical_seconds"] = typical_seconds(model_id)
+        entry.update(run_times(model_id, entry["schema"]))
     apply_overrides(models)
     return {"models": dict(sorted(models.items()))}
 

@@ -7,10 +7,12 @@ so each test runs the script again after the store has moved on.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from components import services
@@ -189,7 +191,7 @@ def test_a_submission_creates_one_generation_and_shows_a_card(app, sim, data_dir
         "negative_prompt": "blur", "enhance_prompt": True,
     }
     assert PROMPT in texts(at)
-    assert any("9:16 · 7 s · seed 42" in m.value for m in at.markdown)
+    assert any("9:16 · 7 s · seed 42" in m.value.replace("\\", "") for m in at.markdown)  # shown escaped, as literal text
 
 
 def test_the_same_submission_twice_in_a_row_creates_one_generation(app, sim):
@@ -491,3 +493,233 @@ def test_a_star_and_a_note_are_kept_filtered_and_exported(app, data_dir):
     assert shown_ids(at) == ["a:veo2"]
     exported = json.loads(history.to_json(store.find(["a:veo2"])))
     assert exported[0]["starred"] is True and exported[0]["note"] == "Best fox so far; try 9:16"
+
+
+# -- hostile input: what reaches st.image and st.video -------------------------------------------
+
+I2V = "kling-video/v1.6/standard/image-to-video"
+
+
+def image_urls(at: AppTest) -> list[str]:
+    """The address of every image the page was given (st.image), local files served by Streamlit included."""
+    return [url for element in at.get("image") for url in element.value]
+
+
+@pytest.mark.parametrize("typed", ["/etc/passwd", "{data}/history.sqlite3", "{secret}", "../../x.png", "file:///etc/hosts",
+                                   "file://{secret}"])
+def test_a_file_path_typed_as_an_image_link_is_never_drawn_and_is_named(app, sim, data_dir, tmp_path, typed):
+    """st.image reads and serves a local file when its text names one: a secret PNG would be shown."""
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (64, 64), (250, 0, 0)).save(secret)
+    app.query_params["model"] = I2V
+    at = run(app)
+    at.text_input(key="gen_image_url").input(typed.format(data=data_dir, secret=secret))
+    at = run(at)
+    assert image_urls(at) == []
+    assert any("That is a file path, not a link" in e.value.replace("\\", "") for e in at.error)
+    at.text_area(key="gen_prompt").input(PROMPT)
+    at.button(key="generate").click()
+    at = run(at)
+    assert image_urls(at) == [] and sim.count("create") == 0
+
+
+def test_a_checked_link_is_drawn_by_the_browser_and_an_upload_from_its_own_bytes(app, sim, data_dir):
+    from videogen import catalog, media
+
+    app.query_params["model"] = I2V
+    at = run(app)
+    at.text_input(key="gen_image_url").input("https://cdn.example.com/cat.png")
+    at = run(at)
+    assert image_urls(at) == ["https://cdn.example.com/cat.png"]  # handed to the browser as it is
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 360), (20, 120, 200)).save(picture, "PNG")
+    upload = media.save_image(picture.getvalue(), catalog.get(I2V).param("image_url"), data_dir)
+    at.session_state["gen_image_url__ref"] = [upload.reference]
+    at = run(at)
+    (served,) = image_urls(at)
+    assert served.startswith("/mock/media/")  # the app's own bytes, served by Streamlit
+    # A reference is a name in uploads/ and nothing else: a forged one draws nothing.
+    at.session_state["gen_image_url__ref"] = ["upload:../../../etc/passwd.png", "/etc/passwd"]
+    at.text_input(key="gen_image_url").input("")
+    at = run(at)
+    assert image_urls(at) == []
+
+
+def finished_on_card(data_dir, gen_id: str, *, video_url: str | None, video_path=None):
+    from videogen.connection import account_of
+    from videogen.generation import Generation
+
+    s = Store(data_dir)
+    s.add(Generation(gen_id, Status.QUEUED), request={"model": "veo2", "prompt": f"card {gen_id}"}, server="elsewhere",
+          account=account_of("x"))
+    s.apply(Generation(gen_id, Status.COMPLETED, video_url=video_url), count_poll=False)
+    if video_path is not None:
+        s.set_video_path(gen_id, video_path)
+    return s
+
+
+@pytest.mark.parametrize("video_url, video_path, plays", [
+    ("https://cdn.example.com/v.mp4", None, "https://cdn.example.com/v.mp4"),  # not copied yet: the CDN link
+    ("/etc/passwd", None, None),
+    ("file:///etc/passwd", None, None),
+    ("http://cdn.example.com/v.mp4", None, None),
+    ("https://cdn.example.com/v.mp4", "/etc/passwd", None),  # a row naming a file outside the data folder
+])
+def test_a_card_plays_only_a_checked_https_link_or_the_apps_own_copy(app, data_dir, video_url, video_path, plays):
+    finished_on_card(data_dir, "v:veo2", video_url=video_url, video_path=video_path)
+    at = run(app)
+    at.session_state["my_generations"] = ["v:veo2"]
+    at = run(at)
+    assert "card v:veo2" in texts(at)
+    assert [v.proto.url for v in at.get("video")] == ([plays] if plays else [])
+    if video_path:
+        assert any("No copy of this video on this server" in w.value for w in at.warning)
+
+
+def test_parameter_values_in_a_cards_header_are_literal(app, data_dir):
+    from videogen.connection import account_of
+    from videogen.generation import Generation
+
+    hostile = {"model": "[m](https://evil.example)", "prompt": "p", "duration": "5 ![x](https://evil.example/x.png)",
+               "aspect_ratio": ":red[16:9]", "seed": "<b>7</b>\n\n# big"}
+    Store(data_dir).add(Generation("h:veo2", Status.FAILED, error="no"), request=hostile, server="elsewhere",
+                        account=account_of("x"))
+    at = run(app)
+    at.session_state["my_generations"] = ["h:veo2"]
+    at = run(at)
+    (header,) = [m.value for m in at.markdown if "-badge[" in m.value and ":gray[" in m.value]
+    parameters = header.split(":gray[", 1)[1]
+    assert "\\[m\\]\\(https\\:" in parameters and "\\!\\[x\\]" in parameters and "\\:red\\[16\\:9\\]" in parameters
+    assert "\\<b\\>7\\<\\/b\\>" in parameters and "\n" not in header  # one line: the header's :gray[...] stays whole
+    assert "5 ![x](https://evil.example/x.png) s" in header.replace("\\", "")
+
+
+def test_every_text_column_of_the_csv_is_inert_and_the_json_stays_exact(data_dir):
+    import csv
+
+    from videogen.generation import Generation
+
+    s = Store(data_dir)
+    s.add(Generation("-G3b3vVKdoC42fMNeK1T5", Status.QUEUED), request={"model": "veo2", "prompt": "=1+1"}, server="x",
+          owner="@evil#+1")
+    s.apply(Generation("-G3b3vVKdoC42fMNeK1T5", Status.COMPLETED, video_url="=HYPERLINK(\"https://evil\")"), count_poll=False)
+    s.set_note("-G3b3vVKdoC42fMNeK1T5", "'quoted")
+    s.add(Generation("+child", Status.FAILED, error="-2+3"), request={"model": "veo2", "prompt": "\tTab"}, server="x",
+          parent_id="-G3b3vVKdoC42fMNeK1T5")
+    rows = list(csv.DictReader(io.StringIO(history.to_csv(s.records()).decode())))
+    cells = [value for row in rows for name, value in row.items() if name != "request"]
+    assert not [c for c in cells if c and c[0] in "=+-@\t\r"], cells
+    parent = next(r for r in rows if r["id"] == "'-G3b3vVKdoC42fMNeK1T5")
+    assert (parent["prompt"], parent["video_url"], parent["owner"], parent["note"]) == (
+        "'=1+1", "'=HYPERLINK(\"https://evil\")", "'@evil#+1", "''quoted")
+    child = next(r for r in rows if r["id"] == "'+child")
+    assert (child["parent_id"], child["error"], child["prompt"]) == ("'-G3b3vVKdoC42fMNeK1T5", "'-2+3", "'\tTab")
+    # Taking the one quote off gives the value back; the JSON export holds it as it is.
+    exported = {r["id"]: r for r in json.loads(history.to_json(s.records()))}
+    assert {i[1:] for i in (parent["id"], child["id"])} == set(exported)
+    assert exported["-G3b3vVKdoC42fMNeK1T5"]["note"] == parent["note"][1:] == "'quoted"
+
+
+# -- sign-in: who someone is, and what is theirs ----------------------------------------------------
+
+ISSUER = "https://id.example.com"
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "playground",
+        "client_secret": "s" * 16, "server_metadata_url": f"{ISSUER}/.well-known/openid-configuration"}
+
+
+def signed_in(at: AppTest, claims: dict) -> AppTest:
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, **claims}
+    return at
+
+
+def person(sub: str, email: str | None = None, verified: bool | None = None) -> dict:
+    claims = {"iss": ISSUER, "sub": sub}
+    if email:
+        claims["email"] = email
+    if verified is not None:
+        claims["email_verified"] = verified
+    return claims
+
+
+def sidebar_text(at: AppTest) -> str:
+    return " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_signed_in_the_owner_is_the_issuer_and_subject_and_the_email_is_only_shown(app, sim, data_dir):
+    at = submit(run(signed_in(app, person("ana-5f1c", "ana@example.com"))))
+    (record,) = store(data_dir).records()
+    assert record.owner == f"{ISSUER}#ana-5f1c"
+    assert "`ana@example.com (unverified)`" in sidebar_text(at)  # no email_verified claim: shown marked
+    at.user = {"is_logged_in": True, **person("ana-5f1c", "ana@example.com", verified=True)}
+    at = run(at)
+    assert "`ana@example.com`" in sidebar_text(at) and "unverified" not in sidebar_text(at)
+
+
+def test_a_provider_that_names_no_subject_gets_nothing_of_the_history(app, sim, data_dir):
+    seed_history(data_dir)
+    at = run(signed_in(app, {"email": "ana@example.com", "email_verified": True}))
+    assert any("did not say who you are" in e.value for e in at.error)
+    assert not at.dataframe and not at.get("video") and not [t for t in at.title if t.value in ("Generate", "History")]
+
+
+def owned_history(data_dir) -> Store:
+    """Two finished generations of Ana's, one of Ben's, each with its video in the data folder."""
+    from videogen.connection import account_of
+    from videogen.generation import Generation
+
+    s = Store(data_dir)
+    for i, (gen_id, sub) in enumerate([("ana-1", "ana-5f1c"), ("ana-2", "ana-5f1c"), ("ben-1", "ben-93a0")]):
+        s.add(Generation(gen_id, Status.QUEUED), request={"model": "veo2", "prompt": f"{gen_id} at sea", "seed": i},
+              server="elsewhere", account=account_of("x"), created_at=1000 + i, owner=f"{ISSUER}#{sub}")
+        s.apply(Generation(gen_id, Status.COMPLETED, video_url=f"https://cdn.example.com/{gen_id}.mp4"), count_poll=False)
+        video = s.videos_dir / f"{gen_id}.mp4"
+        video.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64)
+        s.set_video_path(gen_id, video)
+    return s
+
+
+def test_an_unverified_email_is_never_an_identity(app, data_dir):
+    owned_history(data_dir)
+    run(signed_in(AppTest.from_file(str(APP), default_timeout=30), person("ana-5f1c", "ana@example.com", True)))
+    # Someone else whose provider lets them type Ana's address: shown as typed, marked, and owning nothing.
+    mallory = signed_in(app, person("mallory-1", "ana@example.com"))
+    mallory.switch_page("pages/history.py")
+    at = run(mallory)
+    assert "`ana@example.com (unverified)`" in sidebar_text(at)
+    assert any("Nothing of yours yet" in i.value for i in at.info)
+    at.toggle(key=services.TEAM_VIEW_KEY).set_value(True)
+    at.query_params["gen"] = "ana-1"
+    at = run(at)
+    made_by = dict(zip(at.dataframe[0].value["id"], at.dataframe[0].value["owner"], strict=True))
+    assert made_by["ana-1"] == "ana@example.com"  # Ana's name as she signed in, not the identity
+    assert at.button(key="detail-delete").disabled and at.button(key="detail-star-ana-1").disabled
+    assert at.text_input(key="note-ana-1").disabled
+    assert "Only `ana@example.com` can delete it." == at.button(key="detail-delete").help
+
+
+def test_compare_and_the_video_picker_keep_to_ones_own_until_the_team_view(app, data_dir):
+    owned_history(data_dir)
+    ben = signed_in(app, person("ben-93a0", "ben@example.com", True))
+    ben.switch_page("pages/compare.py")
+    ben.query_params["ids"] = "ana-1,ben-1"
+    at = run(ben)
+    assert any("Made by someone else, so left out: ana-1" in i.value.replace("\\", "") for i in at.info)
+    (picker,) = at.multiselect
+    assert picker.value == ["ben-1"] and len(picker.options) == 1
+    at.toggle(key=services.TEAM_VIEW_KEY).set_value(True)
+    at.query_params["ids"] = "ana-1,ben-1"
+    at = run(at)
+    assert len(at.multiselect[0].options) == 3 and at.multiselect[0].value == ["ana-1", "ben-1"]
+    assert len(at.get("video")) == 2
+
+    video_model = "alibaba/happyhorse-1-0"  # takes a video as input: offers "Use a finished generation"
+    at.toggle(key=services.TEAM_VIEW_KEY).set_value(False)
+    at.switch_page("pages/generate.py")
+    at.query_params.clear()
+    at.query_params["model"] = video_model
+    at = run(at)
+    assert [o for o in at.selectbox(key="gen_video_url__pick").options] == ["ben-1 at sea · veo2"]
+    at.toggle(key=services.TEAM_VIEW_KEY).set_value(True)
+    at = run(at)
+    assert len(at.selectbox(key="gen_video_url__pick").options) == 3

@@ -49,13 +49,13 @@ def test_a_batch_over_the_budget_is_refused_with_both_figures(app, sim, data_dir
     store = Store(data_dir)
     body = catalog.validate("veo2", {"prompt": PROMPT}).body
     server = sim.url.rstrip("/")
-    for i in range(2):  # two finished generations like it here: an estimate of 1,000 credits each
+    for i in range(2):  # two finished generations like it here; the price list's figure wins over their median
         store.add(Generation(f"past-{i}", Status.QUEUED), request=body, server=server, account=account_of("someone"))
         store.apply(Generation(f"past-{i}", Status.COMPLETED, credits_used=1000.0), count_poll=False)
-    monkeypatch.setenv("PLAYGROUND_BUDGET_CREDITS", "2500")
-    at = submit(sweep(run(app), "seed"), PROMPT)  # 4 seeds by default: about 4,000 credits
+    monkeypatch.setenv("PLAYGROUND_BUDGET_USD", "5")
+    at = submit(sweep(run(app), "seed"), PROMPT)  # 4 seeds by default: 4 × $1.95 by the price list
     errors = " ".join(e.value for e in at.error)
-    assert "4,000" in errors and "2,500" in errors
+    assert "15,600,000 credits ($7.80)" in errors and "10,000,000 credits ($5.00)" in errors
     assert at.button(key="confirm-batch").disabled
     assert sim.count("create") == 0
 
@@ -70,7 +70,7 @@ def test_sweep_choices_follow_the_model():
 
 
 @pytest.fixture
-def finished(data_dir, tmp_path):
+def finished(data_dir):
     """Three finished generations with saved videos, differing only by seed, and one still running."""
     store = Store(data_dir)
     for i, seed in enumerate((11, 22, 33)):
@@ -78,7 +78,7 @@ def finished(data_dir, tmp_path):
         body = catalog.validate("veo2", {"prompt": "A lantern on a lake", "seed": seed}).body
         store.add(Generation(gen_id, Status.QUEUED), request=body, server="elsewhere", created_at=1000 + i)
         store.apply(Generation(gen_id, Status.COMPLETED, video_url="https://cdn.example.com/x.mp4"), count_poll=False)
-        video = tmp_path / f"{i}.mp4"
+        video = store.videos_dir / f"{i}.mp4"  # the page plays only files in its own videos folder
         video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
         store.set_video_path(gen_id, video)
     store.add(Generation("running:veo2", Status.GENERATING), request=body, server="elsewhere")

@@ -32,11 +32,12 @@ def test_create_then_fetch_until_completed(sim, client):
     created = client.create(VEO2)
     assert created.id.endswith(":veo2")
     assert created.status is Status.QUEUED
+    assert created.credits_used == 3_900_000  # the cost ($1.95) comes on the create answer, as the real API sends it
     done = finish(client, created.id)
     assert done.status is Status.COMPLETED
     assert done.video_url.startswith(sim.url + "/videos/")
     assert "?sig=" in done.video_url  # signed-URL shape: a query string must survive
-    assert done.credits_used == 120_000
+    assert done.credits_used is None  # and a completed fetch carries none
     sent = sim.jobs[created.id].body
     assert sent == {**VEO2, "enhance_prompt": True}
 
@@ -71,8 +72,9 @@ def test_ids_with_colons_are_url_encoded(sim, client):
 
 def test_alternative_spellings(sim, client):
     sim.spelling = "alternative"
-    created = client.create(VEO2)  # answers only {"generation_id": ...} with 201
+    created = client.create(VEO2)  # answers only {"generation_id": ..., "meta": ...} with 201
     assert created.status is Status.QUEUED and created.id
+    assert created.credits_used == 3_900_000  # from meta.usage.tokens_used, the older spelling
     seen = set()
 
     def done():
@@ -83,7 +85,6 @@ def test_alternative_spellings(sim, client):
     assert wait_until(done, interval=0.05)
     final = client.fetch(created.id)
     assert final.status is Status.COMPLETED and final.remote_status == "complete"
-    assert final.credits_used == 120_000  # from meta.usage.tokens_used
     assert seen <= {"waiting", "active", "complete"} and "complete" in seen
 
 

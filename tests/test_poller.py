@@ -19,7 +19,8 @@ BODY = {"model": "veo2", "prompt": "a paper boat on a river", "duration": 5, "as
 
 
 def make_poller(store, client, **kw):
-    options = dict(server=SERVER, schedule_for=fast_schedule, backoff_base=0.1, backoff_cap=0.5, idle_interval=0.1, lost_after=2)
+    options = dict(server=SERVER, schedule_for=fast_schedule, backoff_base=0.1, backoff_cap=0.5, idle_interval=0.1,
+                   not_found_window=0.5)
     options.update(kw)
     return Poller(store, client, **options)
 
@@ -48,7 +49,7 @@ def test_many_generations_complete_and_videos_are_saved(sim, client, store, poll
     for record in store.find(ids):
         assert record.status is Status.COMPLETED
         assert record.video_path and record.video_path.startswith(str(store.videos_dir))
-        assert record.poll_count >= 1 and record.credits_used == 120_000
+        assert record.poll_count >= 1 and record.credits_used == 3_900_000
     info = probe(store.find(ids[:1])[0].video_path)
     assert (info.width, info.height) == (1280, 720) and info.duration == pytest.approx(5, abs=0.1)
 
@@ -81,21 +82,30 @@ def test_a_restart_mid_generation_resumes(sim, client, tmp_path):
     assert all(r.status is Status.COMPLETED and r.video_path for r in second_store.find(ids))
 
 
-def test_a_404_marks_the_generation_lost_and_polling_stops(sim, client, store, poller):
+def test_404s_that_last_the_window_mark_the_generation_lost_and_polling_stops(sim, client, store, poller):
     gen_id = submit(client, store)
     sim.forget(gen_id)
     assert wait_until(lambda: store.get(gen_id).status is Status.LOST)
-    assert store.get(gen_id).error == LOST_MESSAGE
+    record = store.get(gen_id)
+    assert record.error == LOST_MESSAGE
+    assert record.completed_at - record.not_found_since >= poller.lost_window(record)
     count = sim.count("fetch", generation_id=gen_id)
     time.sleep(1.0)
     assert sim.count("fetch", generation_id=gen_id) == count
 
 
-def test_one_404_is_not_enough_to_give_up(sim, client, store, poller):
-    gen_id = submit(client, store)
-    sim.faults.inject("fetch", Fault.http(404))
-    assert wait_until(lambda: all_done(store))
+def test_one_404_is_not_enough_to_give_up(sim, client, store):
+    """Nor a few in a row: only 404s lasting the window count (a count of 3 would have given up here)."""
+    poller = make_poller(store, client, not_found_window=60).start()
+    try:
+        gen_id = submit(client, store)
+        sim.faults.inject("fetch", Fault.http(404), times=4)
+        assert wait_until(lambda: all_done(store))
+    finally:
+        poller.stop()
     assert store.get(gen_id).status is Status.COMPLETED
+    assert sum(r.status == 404 for r in sim.requests if r.generation_id == gen_id) == 4
+    assert store.get(gen_id).not_found_since is None  # the fetch that found it again cleared the run of 404s
 
 
 def test_retry_after_is_respected(sim, store):

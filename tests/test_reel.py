@@ -135,3 +135,45 @@ def test_a_video_deleted_from_disk_after_the_choice_is_reported_missing(store):
     (store.data_dir / "videos" / "gen_gone.mp4").unlink()
     plan = reel.plan([record], store.data_dir)
     assert not plan.items and [r.id for r in plan.missing] == ["gen:gone"]
+
+
+def test_a_reel_holds_what_its_limit_allows_and_names_the_rest(store):
+    records = [finished(store, f"gen:{n}", {"model": "veo2", "prompt": f"clip {n}"}, MP4_HEAD + bytes([n]) * 100)
+               for n in range(5)]
+    by_count = reel.plan(records, store.data_dir, limits=reel.Limits(videos=3))
+    assert [i.record.id for i in by_count.items] == ["gen:0", "gen:1", "gen:2"]
+    assert [r.id for r in by_count.left_out] == ["gen:3", "gen:4"] and not by_count.missing
+    size = len(MP4_HEAD) + 100
+    by_bytes = reel.plan(records, store.data_dir, limits=reel.Limits(bytes=2 * size + size // 2))
+    assert len(by_bytes.items) == 2 and len(by_bytes.left_out) == 3
+
+    data = reel.build(records, store.data_dir, made_at=MADE_AT, limits=reel.Limits(videos=3))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert len([n for n in archive.namelist() if "/videos/" in n]) == 3
+        page = archive.read(next(n for n in archive.namelist() if n.endswith("index.html"))).decode()
+    text = " ".join(parse(page).text)
+    assert "Left out: the reel is full" in text and "at most 3 videos" in text
+    assert "gen:3" in text and "clip 4" in text
+    assert "3 videos ·" in text
+
+
+def test_a_reel_is_written_to_a_file_and_its_temporary_file_leaves_nothing_behind(store, tmp_path):
+    assert reel.MAX_VIDEOS == reel.Limits().videos and reel.MAX_BYTES == reel.Limits().bytes
+    record = finished(store, "gen:f", {"model": "veo2", "prompt": "p"}, MP4_HEAD)
+    before = set(store.data_dir.rglob("*"))
+    with (tmp_path / "reel.zip").open("wb") as target:
+        written = reel.write([record], store.data_dir, target, made_at=MADE_AT)
+    assert [i.record.id for i in written.items] == ["gen:f"]
+    assert zipfile.ZipFile(tmp_path / "reel.zip").read("demo-reel-20261130-1405/videos/01-gen-f.mp4") == MP4_HEAD
+    assert zipfile.is_zipfile(io.BytesIO(reel.build([record], store.data_dir, made_at=MADE_AT)))
+    assert set(store.data_dir.rglob("*")) == before  # its temporary file is gone, and was never among the videos
+
+
+def test_a_row_naming_a_file_outside_the_data_folder_puts_nothing_of_it_in_the_reel(store, tmp_path):
+    secret = tmp_path / "secret.mp4"
+    secret.write_bytes(MP4_HEAD + b"not yours")
+    record = finished(store, "gen:s", {"model": "veo2", "prompt": "p"}, None)
+    store.set_video_path("gen:s", secret)
+    plan = reel.plan([store.get("gen:s")], store.data_dir)
+    assert not plan.items and [r.id for r in plan.missing] == [record.id]
+    assert b"not yours" not in reel.build([store.get("gen:s")], store.data_dir, made_at=MADE_AT)

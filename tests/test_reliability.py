@@ -18,7 +18,8 @@ BODY = {"model": "veo2", "prompt": "reliability", "duration": 5, "aspect_ratio":
 
 
 def start_poller(store, client, **kw):
-    options = dict(server=SERVER, schedule_for=fast_schedule, backoff_base=0.2, backoff_cap=1.0, idle_interval=0.1, lost_after=3)
+    options = dict(server=SERVER, schedule_for=fast_schedule, backoff_base=0.2, backoff_cap=1.0, idle_interval=0.1,
+                   not_found_window=0.5)
     return Poller(store, client, **{**options, **kw}).start()
 
 
@@ -61,7 +62,8 @@ def test_a_burst_of_429s_slows_polling_and_everything_completes(sim, store, retr
 
 
 def test_the_simulator_restarts_and_forgets_a_generation(rendered_videos, tmp_path):
-    """A server restart that loses state: the generation ends as lost, with a message, and polling stops."""
+    """A server restart that loses state: once its 404s outlast the window, the generation ends as lost,
+    with a message, and polling stops."""
     store = Store(tmp_path / "data")
     first = Simulator(job_seconds=30, videos_dir=rendered_videos).start()
     client = Client(TEST_KEY, base_url=first.url)
@@ -80,16 +82,18 @@ def test_the_simulator_restarts_and_forgets_a_generation(rendered_videos, tmp_pa
         second.stop()
     record = store.get(gen_id)
     assert record.error == LOST_MESSAGE and record.completed_at is not None
+    assert record.completed_at - record.not_found_since >= poller.lost_window(record)
 
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_a_refused_key_pauses_polling_once_for_everyone(sim, store, status):
+    """A 401, or a 403 that says the account is out of credits (any other 403 is one request's: test_api_practice)."""
     client = Client(TEST_KEY, base_url=sim.url)
     ids = submit(client, store, 8)
     if status == 401:
         sim.api_keys = {"not-the-test-key"}
     else:
-        sim.faults.inject("fetch", Fault.http(403), times=1000)
+        sim.faults.inject("fetch", Fault.out_of_credits(), times=1000)
     poller = start_poller(store, client, auth_pause=60)
     try:
         assert wait_until(lambda: poller.auth_problem is not None and poller.auth_problem.status == status)

@@ -302,3 +302,41 @@ def test_an_input_the_simulator_cannot_read_still_gets_a_clip(sim):
     _, answers = run_to_end(sim, {"model": "veo2/image-to-video", "prompt": "offline",
                                   "image_url": "https://example.com/not-reachable-from-here.png"})
     assert answers[-1]["status"] == "completed"
+
+
+def test_the_request_log_is_bounded_and_its_counts_stay_exact():
+    from videogen.simulator.server import RequestHistory, RequestLog
+
+    log = RequestHistory(keep=5, per_generation=3)
+    for n, gen_id in enumerate(["old1", "old2", "old3", "old4", "hot", "hot", "hot"]):
+        log.append(RequestLog("GET", "fetch", "/v2/video/generations", 200, float(n), gen_id))
+    log.append(RequestLog("POST", "create", "/v2/video/generations", 200, 7.0))
+    assert len(log) == 5 and [r.at for r in log] == [3.0, 4.0, 5.0, 6.0, 7.0] and log[-1].endpoint == "create"
+    assert log.count("fetch") == 7 and log.count("fetch", method="GET") == 7 and log.count("create") == 1
+    assert log.count("fetch", generation_id="hot") == 3  # among the ids seen last: counted on its own
+    assert log.count("fetch", generation_id="old1") == 0  # folded into the totals
+    log.clear()
+    assert len(log) == 0 and log.count("fetch") == 0
+
+
+def test_the_simulators_log_is_read_while_requests_arrive(sim):
+    """Iterating takes a copy: a test reading the log while the app polls never sees it change under it."""
+    import threading
+
+    from videogen.simulator.server import RequestLog
+
+    stop = threading.Event()
+
+    def hammer():
+        while not stop.is_set():
+            sim.requests.append(RequestLog("GET", "other", "/", 200, 0.0))
+
+    writer = threading.Thread(target=hammer)
+    writer.start()
+    try:
+        for _ in range(200):  # a deque iterated in place would raise "mutated during iteration" here
+            assert all(r.endpoint == "other" for r in sim.requests)
+    finally:
+        stop.set()
+        writer.join()
+    assert sim.count("other") > 0

@@ -159,6 +159,21 @@ def test_each_generation_keeps_who_made_it_and_only_they_delete_it(store):
     assert not store.delete("no-such-id")
 
 
+def test_only_the_maker_stars_or_annotates_and_the_store_checks_it(store):
+    ana, ben = "https://id.example.com#ana-5f1c", "https://id.example.com#ben-93a0"
+    store.add(queued("ana-1"), request=BODY, server="sim", owner=ana, created_at=1.0)
+    store.add(queued("ben-1"), request=BODY, server="sim", owner=ben, created_at=2.0)
+    assert not store.set_starred("ana-1", True, by=ben) and not store.set_note("ana-1", "mine now", by=ben)
+    assert (store.get("ana-1").starred, store.get("ana-1").note) == (False, "")
+    assert store.set_starred("ana-1", True, by=ana) and store.set_note("ana-1", "keep", by=ana)
+    assert (store.get("ana-1").starred, store.get("ana-1").note) == (True, "keep")
+    assert store.set_note("ben-1", "with sign-in off, anyone") and store.get("ben-1").note == "with sign-in off, anyone"
+    assert not store.set_starred("no-such-id", True)
+    # A person's own generations, newest first (Compare's and the media picker's choices).
+    assert [r.id for r in store.records(owner=ana)] == ["ana-1"]
+    assert [r.id for r in store.records(limit=1)] == ["ben-1"] and len(store.records()) == 2
+
+
 def test_run_times_and_batches(store):
     for i in range(3):
         store.add(queued(f"b{i}"), request={**BODY, "seed": i}, server="sim", created_at=200.0 + i * 1e-3, batch_id="B")

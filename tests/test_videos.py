@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import wait_until
 from videogen.simulator import Fault
-from videogen.videos import DownloadError, download_video, is_allowed_video_url, looks_like_video, video_filename
+from videogen.videos import DownloadError, DownloadLimits, download_video, is_allowed_video_url, looks_like_video, video_filename
 
 
 @pytest.mark.parametrize(
@@ -49,6 +49,12 @@ def test_video_magic():
     assert not looks_like_video(b"<!doctype html>")
 
 
+@pytest.fixture
+def partial(tmp_path_factory):
+    """Where downloads in progress go: outside the folder each test inspects, on the same file system."""
+    return tmp_path_factory.mktemp("partial")
+
+
 def finished_video_url(sim, client):
     gen = client.create({"model": "veo2", "prompt": "download me"})
     result = {}
@@ -56,32 +62,32 @@ def finished_video_url(sim, client):
     return gen.id, result["g"].video_url
 
 
-def test_download_saves_a_video(sim, client, tmp_path):
+def test_download_saves_a_video(sim, client, tmp_path, partial):
     gen_id, url = finished_video_url(sim, client)
-    path = download_video(url, tmp_path, gen_id)
+    path = download_video(url, tmp_path, gen_id, partial_dir=partial, allow_local=True)
     assert path.parent == tmp_path and looks_like_video(path.read_bytes()[:12])
-    assert not list(tmp_path.glob(".partial-*"))
+    assert not list(tmp_path.glob(".partial-*")) and not list(partial.iterdir())
     video_request = [r for r in sim.requests if r.endpoint == "video"][-1]
     assert "Authorization" not in video_request.headers  # the key never travels to the CDN
 
 
-def test_download_refuses_html(sim, client, tmp_path):
+def test_download_refuses_html(sim, client, tmp_path, partial):
     gen_id, url = finished_video_url(sim, client)
     sim.faults.inject("video", Fault.html())
     with pytest.raises(DownloadError, match="text/html") as info:
-        download_video(url, tmp_path, gen_id)
+        download_video(url, tmp_path, gen_id, partial_dir=partial, allow_local=True)
     assert info.value.permanent
     assert not list(tmp_path.iterdir())
 
 
-def test_download_is_size_capped(sim, client, tmp_path):
+def test_download_is_size_capped(sim, client, tmp_path, partial):
     gen_id, url = finished_video_url(sim, client)
     with pytest.raises(DownloadError, match="larger than") as info:
-        download_video(url, tmp_path, gen_id, max_bytes=1024)
+        download_video(url, tmp_path, gen_id, partial_dir=partial, allow_local=True, limits=DownloadLimits(max_bytes=1024))
     assert info.value.permanent and not list(tmp_path.iterdir())
 
 
-def test_download_refuses_a_disguised_file(sim, client, tmp_path):
+def test_download_refuses_a_disguised_file(sim, client, tmp_path, partial):
     """A video/mp4 content type is not enough: the bytes must be a video too."""
     gen_id, url = finished_video_url(sim, client)
     video = sim.videos_dir / url.split("/videos/")[1].split("?")[0]
@@ -89,29 +95,29 @@ def test_download_refuses_a_disguised_file(sim, client, tmp_path):
     try:
         video.write_bytes(b"<html>not a video</html>" * 10)
         with pytest.raises(DownloadError, match="did not serve a video"):
-            download_video(url, tmp_path, gen_id)
+            download_video(url, tmp_path, gen_id, partial_dir=partial, allow_local=True)
     finally:
         video.write_bytes(original)
 
 
-def test_download_failures_are_typed(sim, client, tmp_path):
+def test_download_failures_are_typed(sim, client, tmp_path, partial):
     gen_id, url = finished_video_url(sim, client)
     sim.faults.inject("video", Fault.http(404))
     with pytest.raises(DownloadError) as gone:
-        download_video(url, tmp_path, gen_id)
+        download_video(url, tmp_path, gen_id, partial_dir=partial, allow_local=True)
     assert gone.value.permanent
     sim.faults.inject("video", Fault.http(503))
     with pytest.raises(DownloadError) as busy:
-        download_video(url, tmp_path, gen_id)
+        download_video(url, tmp_path, gen_id, partial_dir=partial, allow_local=True)
     assert not busy.value.permanent
     with pytest.raises(DownloadError, match="not https"):
-        download_video(url.replace("http://127.0.0.1", "http://example.com"), tmp_path, gen_id)
+        download_video(url.replace("http://127.0.0.1", "http://example.com"), tmp_path, gen_id, partial_dir=partial, allow_local=True)
 
 
-def test_a_hostile_id_cannot_escape_the_folder(sim, client, tmp_path):
+def test_a_hostile_id_cannot_escape_the_folder(sim, client, tmp_path, partial):
     _, url = finished_video_url(sim, client)
     videos = tmp_path / "videos"
     videos.mkdir()
-    path = download_video(url, videos, "../../../escaped:veo2")
+    path = download_video(url, videos, "../../../escaped:veo2", partial_dir=partial, allow_local=True)
     assert path.parent == videos.resolve()
     assert list(tmp_path.iterdir()) == [videos]

@@ -17,6 +17,7 @@ drift from the vendor's.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -133,6 +134,36 @@ class Model:
     typical_seconds: float = DEFAULT_TYPICAL_SECONDS
     name: str = ""
     kind: str = "text-to-video"
+    #: Other names the vendor's model list may give it ("google/veo-2.0-generate-001" for veo2).
+    vendor_ids: tuple[str, ...] = ()
+    #: The vendor's measured run times by clip length, as (clip seconds, run seconds), where they
+    #: depend on it (kling v2.x master: 5-6 min for 5 s, 11-14 min for 10 s); empty when one figure holds.
+    typical_by_duration: tuple[tuple[float, float], ...] = ()
+
+    def typical_for(self, duration: Any = None) -> float:
+        """The typical run time for a clip of `duration` seconds (a number or its text; None: the default).
+
+        Between two measured lengths the figure follows a straight line; beyond them, or from a
+        single measurement, it grows in proportion to the clip's length, as rendering time does.
+        """
+        points = sorted(self.typical_by_duration)
+        try:
+            clip = float(duration)
+        except (TypeError, ValueError):
+            return self.typical_seconds
+        if not points or not math.isfinite(clip) or clip <= 0:
+            return self.typical_seconds
+        if clip <= points[0][0]:
+            return points[0][1] * clip / points[0][0]
+        for (short, short_run), (long, long_run) in zip(points, points[1:]):
+            if clip <= long:
+                return short_run + (long_run - short_run) * (clip - short) / (long - short)
+        return points[-1][1] * clip / points[-1][0]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name this model may go by in the vendor's model list, its own id first."""
+        return (self.id, *self.vendor_ids)
 
     @property
     def label(self) -> str:
@@ -220,6 +251,8 @@ def _model_from_json(model_id: str, entry: Mapping[str, Any]) -> Model:
         typical_seconds=float(entry.get("typical_seconds", DEFAULT_TYPICAL_SECONDS)),
         name=entry.get("name", model_id),
         kind=entry.get("kind", "text-to-video"),
+        vendor_ids=tuple(entry.get("vendor_ids", ())),
+        typical_by_duration=tuple((float(k), float(v)) for k, v in entry.get("typical_by_duration", {}).items()),
     )
 
 

@@ -5,7 +5,10 @@
     gen = client.fetch(gen.id)
 
 Retries belong to urllib3's `Retry`, mounted on the session. Fetches (GET) are
-retried on connection errors, 429 and 502/503/504. A create (POST) is only
+retried on connection errors, 429, 502/503/504 and Cloudflare's 520-527 (the
+API sits behind it: a slow fetch has been answered 524 with an HTML page). Any
+HTML error page is a gateway speaking, not the API: a server error, whatever
+its status. A create (POST) is only
 retried when the connection was never made; any failure after the body may have
 reached the server raises `OutcomeUnknownError` instead, because a repeat could
 start a second paid generation.
@@ -13,9 +16,11 @@ start a second paid generation.
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import json
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,6 +80,13 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+# Cloudflare's own error statuses, in front of the API: 524 is "the origin took too long to answer".
+GATEWAY_STATUSES = tuple(range(520, 528))
+#: What the vendor puts in `error.data.kind` when the account has no credits left (its spelling).
+OUT_OF_CREDITS_KINDS = ("err_insufficent_credits", "err_insufficient_credits")
+_OUT_OF_CREDITS_WORDS = re.compile(r"\b(?:run|ran) out of credits\b|\binsufficient (?:credits|balance|funds)\b", re.I)
+
+
 def key_hint(api_key: str | None) -> str:
     """What may be shown of a key: its last four characters."""
     return f"…{api_key[-4:]}" if api_key and len(api_key) >= 8 else "…"
@@ -116,7 +128,7 @@ def default_retry(total: int = 3, *, inline_wait_max: float = 5.0) -> Retry:
         backoff_factor=0.5,
         backoff_max=8,
         backoff_jitter=0.25,
-        status_forcelist=(429, 502, 503, 504),
+        status_forcelist=(429, 502, 503, 504, *GATEWAY_STATUSES),
         allowed_methods=frozenset({"GET"}),  # never POST: see module docstring
         respect_retry_after_header=True,
         raise_on_status=False,
@@ -198,7 +210,8 @@ class Client:
             raise OutcomeUnknownError(
                 "The request was sent but no answer came back in time. The generation may or may not have started."
             ) from None
-        if response.status_code >= 500:
+        if response.status_code >= 500 or (response.status_code >= 400 and _is_html(response)):
+            # A gateway's page says nothing of whether the API received the body and started the job.
             raise OutcomeUnknownError(
                 f"The server failed while handling the request ({_message_of(response)}). "
                 "The generation may or may not have started.",
@@ -207,7 +220,7 @@ class Client:
             )
         _raise_for_status(response)
         try:
-            return Generation.from_body(_json_object(response))
+            return Generation.from_body(_json_object(response), headers=response.headers)
         except (MalformedResponseError, ValueError):
             raise OutcomeUnknownError(
                 "The server accepted the request but its answer could not be read, so the generation id is unknown.",
@@ -257,8 +270,41 @@ def _json_object(response: requests.Response) -> dict:
     return body
 
 
+def _is_html(response: requests.Response) -> bool:
+    """An HTML page where the API speaks JSON: a proxy or CDN in front of it answered, not the API."""
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    return kind in ("text/html", "application/xhtml+xml") or response.content[:256].lstrip()[:1] == b"<"
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+def _page_title(response: requests.Response) -> str | None:
+    match = _TITLE.search(response.content[:65536])
+    if not match:
+        return None
+    return " ".join(html.unescape(match[1].decode("utf-8", "replace")).split())[:200] or None
+
+
+def _out_of_credits(response: requests.Response, message: str) -> bool:
+    """Whether a 403 says the account has no credits left, rather than refusing this one request."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        for holder in (error.get("data"), body.get("data"), error, body):
+            if isinstance(holder, dict) and str(holder.get("kind", "")).lower() in OUT_OF_CREDITS_KINDS:
+                return True
+    return bool(_OUT_OF_CREDITS_WORDS.search(message))
+
+
 def _message_of(response: requests.Response) -> str:
     """The server's own words, from any error body shape, or the status reason."""
+    if _is_html(response):
+        title = _page_title(response) or response.reason or "no title"
+        return f"an error page from the server's gateway: {title}"[:500]
     try:
         body = response.json()
     except ValueError:
@@ -295,12 +341,14 @@ def _raise_for_status(response: requests.Response) -> None:
         return
     kw = {"status": status, "request_id": _request_id(response)}
     message = _message_of(response)
+    if _is_html(response):
+        raise ServerError(message, **kw)
     if status == 400 or status == 422:
         raise InvalidRequestError(message, **kw)
     if status == 401:
         raise AuthenticationError(message, **kw)
     if status == 403:
-        raise PermissionDeniedError(message, **kw)
+        raise PermissionDeniedError(message, out_of_credits=_out_of_credits(response, message), **kw)
     if status == 404:
         raise NotFoundError(message, **kw)
     if status == 429:

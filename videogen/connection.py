@@ -19,15 +19,19 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from . import catalog, media
-from .client import Client, key_hint
-from .errors import ApiError, InvalidRequestError
+from . import catalog, media, spend
+from .client import Client, is_loopback_host, key_hint
+from .errors import ApiError, InvalidRequestError, NotSavedYetError, OutcomeUnknownError
+from .journal import Entry, Journal
 from .poller import Poller
+from .pricing import Price, PriceList
 from .runtimes import Plan, RunTimes
 from .schedule import Schedule
 from .simulator import Simulator
-from .store import Record, Store
+from .spend import Budget
+from .store import Record, Reservation, Spending, Store
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,8 @@ DEMO_KEY = "demo-key-local-simulator"
 # Creates of one batch in flight at once: a batch of 8 lands in about two creates' time, and stays
 # far below any rate limit a person's single key is likely to have.
 BATCH_CONCURRENCY = 4
+# Seconds connect() waits for the price list's first read (see pricing.py): it goes on in the background after.
+PRICES_FIRST_WAIT = 2.0
 
 
 def account_of(api_key: str) -> str:
@@ -53,9 +59,17 @@ class Connection:
     client: Client
     store: Store
     poller: Poller
+    journal: Journal | None = None
     simulator: Simulator | None = None
     #: How long a generation of a model usually takes here, and so when to poll it and what to promise.
     schedule_for: Callable[[str], Schedule] = Schedule.for_model
+    #: The server's price list, refreshed in the background (None: prices are not known here).
+    prices: PriceList | None = None
+
+    def price(self, body: Mapping[str, Any]) -> Price | None:
+        """What the request `body` costs by the server's price list; None when the list does not say."""
+        return self.prices.price(body) if self.prices else None
+
     def plan(self, record: Record) -> Plan:
         """How long `record` should take from here, and whether that is only a guess: as the poller plans it."""
         return self.poller.plan(record)
@@ -74,11 +88,18 @@ class Connection:
         batch_id: str | None = None,
         created_at: float | None = None,
         owner: str = "",
+        budget: Budget | None = None,
     ) -> Record:
-        """Validate, create on the server, record. Raises the client's typed errors; records nothing then.
+        """Validate, check the budget, create on the server, record. Raises the client's typed errors.
 
         `parent_id` names the generation this one varies (a new seed for the same request);
         `batch_id` the variants batch it belongs to; `owner` who made it (with sign-in on).
+
+        With a `budget`, the request's expected cost is reserved before sending, in one transaction with
+        the check (OverBudgetError: nothing sent); the reservation passes to the row, is cancelled when the
+        server refuses the request, and stands when the outcome is unknown (the money may be spent).
+        A create the server accepted is written to the journal before the store is asked; when the store
+        cannot take it, NotSavedYetError names the id, and a later sweep records it.
 
         The model is `model`, else the body's own "model", else veo2. Uploads are
         recorded as references to their files and sent as data URLs (see media.py).
@@ -90,17 +111,57 @@ class Connection:
             sendable = media.expand(checked.body, self.store.data_dir)
         except media.MediaError as exc:
             raise InvalidRequestError(str(exc)) from exc
-        generation = self.client.create(sendable)
-        record = self.store.add(
-            generation, request=checked.body, server=self.server, account=self.account, parent_id=parent_id,
-            batch_id=batch_id, created_at=created_at, owner=owner,
+        reservation = self._reserve(checked.body, owner, budget) if budget is not None and budget.is_set else None
+        try:
+            generation = self.client.create(sendable)
+        except OutcomeUnknownError:
+            raise
+        except ApiError:
+            if reservation is not None:
+                self.store.cancel(reservation)
+            raise
+        assert self.journal is not None, "connect() gives every connection its journal"
+        entry = Entry.of(
+            generation, request=checked.body, server=self.server, account=self.account,
+            created_at=created_at if created_at is not None else time.time(), parent_id=parent_id, batch_id=batch_id,
+            owner=owner, reservation=reservation,
         )
+        try:
+            self.journal.write(entry)
+        except OSError:  # a full disk, say: the store may still take the row
+            log.exception("could not journal %s before recording it", generation.id)
+        try:
+            record = entry.save_to(self.store)
+        except Exception as exc:  # whatever the store's failure, the generation exists and is paid for
+            log.error("created %s but could not record it: %s", generation.id, exc)
+            raise NotSavedYetError(
+                f"Created as {generation.id}, not yet saved: the history cannot be written right now. It will "
+                "appear when the history is writable; do not submit it again.",
+                generation_id=generation.id,
+            ) from None
+        self.journal.done(generation.id)
         if batch_id is None:
             self.poller.wake()  # a batch wakes it once, when the whole batch is recorded
         return record
 
+    def expected_credits(self, body: Mapping[str, Any]) -> float | None:
+        """What `body` should cost here: by the server's price list, else this history's median of the same
+        model, duration and resolution; None when neither knows."""
+        if (price := self.price(body)) is not None:
+            return price.credits
+        estimate = spend.estimate(self.store.costs(str(body.get("model", "")), self.server), body)
+        return estimate.credits if estimate else None
+
+    def _reserve(self, body: Mapping[str, Any], owner: str, budget: Budget) -> Reservation:
+        credits = budget.assumed(self.expected_credits(body))
+
+        def check(key: Spending, person: Spending) -> None:
+            budget.check(credits, key, person if owner else None)
+
+        return self.store.reserve(self.server, self.account, owner, credits, check)
+
     def submit_batch(
-        self, bodies: Sequence[Mapping[str, Any]], *, batch_id: str, owner: str = ""
+        self, bodies: Sequence[Mapping[str, Any]], *, batch_id: str, owner: str = "", budget: Budget | None = None
     ) -> list[Record | ApiError]:
         """Create every body of a variants batch, a few at a time; the outcome of each, in order.
 
@@ -113,8 +174,9 @@ class Connection:
 
         def one(index: int) -> Record | ApiError:
             try:
-                return self.submit(bodies[index], batch_id=batch_id, created_at=confirmed + index * 1e-3, owner=owner)
-            except ApiError as exc:
+                return self.submit(bodies[index], batch_id=batch_id, created_at=confirmed + index * 1e-3, owner=owner,
+                                   budget=budget)
+            except ApiError as exc:  # NotSavedYetError and OverBudgetError too: each item's outcome is its own
                 return exc
 
         try:
@@ -139,6 +201,8 @@ class Connection:
             self._batch_pool.shutdown(wait=True)
         self.poller.stop()
         self.client.close()
+        if self.prices:
+            self.prices.stop()
         if self.simulator:
             self.simulator.stop()
 
@@ -170,12 +234,20 @@ def connect(
         mode, server, key, base_url = "demo", DEMO_SERVER, DEMO_KEY, simulator.url
         log.info("demo mode: embedded simulator on %s", simulator.url)
     client = Client(key, base_url=base_url, pool_size=poller_workers)  # a kept connection per worker
+    prices = PriceList(base_url, data_dir, server=server,
+                       source="demo price list" if simulator else "vendor price list").start()
+    # Long enough for a server that answers to fill the first page's prices; a slow one fills them later.
+    prices.wait_loaded(PRICES_FIRST_WAIT)
     account = account_of(key)
     typical = demo_job_seconds if simulator else typical_seconds
     schedule_for = (lambda model: Schedule.scaled(typical)) if typical else Schedule.for_model
     run_times = RunTimes(store, fallback=schedule_for)
+    created = Journal(data_dir)
+    created.replay(store)  # what a crash or an unwritable history left unrecorded
+    # Plain http and loopback video links are the simulator's, or a test server's on this machine; never the real API's.
+    allow_local = simulator is not None or is_loopback_host(urlsplit(base_url).hostname)
     poller = Poller(store, client, server=server, account=account, workers=poller_workers, schedule_for=schedule_for,
-                    run_times=run_times)
+                    run_times=run_times, journal=created, allow_local=allow_local)
     return Connection(
         mode=mode,
         base_url=base_url,
@@ -185,6 +257,8 @@ def connect(
         client=client,
         store=store,
         poller=poller.start(),
+        journal=created,
         simulator=simulator,
         schedule_for=schedule_for,
+        prices=prices,
     )

@@ -21,6 +21,10 @@ from typing import Any, Protocol
 SQLITE_NAME = "history.sqlite3"
 POOL_SIZE = 8  # connections per process; the poller's workers share them
 CONNECT_TIMEOUT_S = 10.0
+# How long a SQLite write waits for another process's lock. Writers of this process queue on a lock of
+# their own first, so only another process (a second app, the health check) is waited for. Past it a
+# create is journaled, not lost (videogen/journal.py), and the page says so instead of hanging.
+BUSY_TIMEOUT_S = 5.0
 
 
 class Database(Protocol):
@@ -32,6 +36,7 @@ class Database(Protocol):
 
     def connect(self) -> Any: ...
     def writing(self) -> Any: ...
+    def transaction(self, *, durable: bool = False, lock: str | None = None) -> Any: ...
     def tuples(self, sql: str, params: tuple = ()) -> list[tuple]: ...
     def json_field(self, column: str, key: str) -> str: ...
     def migrate(self, migrations: tuple[str, ...]) -> None: ...
@@ -47,9 +52,9 @@ def database_url(environ: Mapping[str, str] = os.environ) -> str:
     return environ.get("DATABASE_URL", "").strip()
 
 
-def open_database(data_dir: Path, url: str = "") -> Database:
+def open_database(data_dir: Path, url: str = "", *, busy_timeout: float = BUSY_TIMEOUT_S) -> Database:
     if not url:
-        return SQLite(data_dir / SQLITE_NAME)
+        return SQLite(data_dir / SQLITE_NAME, busy_timeout=busy_timeout)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgreSQL(url)
     raise DatabaseError("DATABASE_URL must start with postgresql:// (or be empty for SQLite in the data directory).")
@@ -62,8 +67,9 @@ def _statements(migration: str) -> list[str]:
 class SQLite:
     shared = False
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout  # how long a write waits for another process's lock before it fails
         self.description = f"SQLite {path}"
         self._local = threading.local()
         # SQLite takes one writer at a time and makes the others sleep and retry (1, 2, 5, 10 ms...).
@@ -78,7 +84,7 @@ class SQLite:
         # connection to a WAL database checkpoints it, ~1 ms on every call.
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._local.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db = self._local.db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA synchronous=NORMAL")
         yield db
@@ -87,6 +93,30 @@ class SQLite:
     def writing(self) -> Iterator[sqlite3.Connection]:
         with self._write_lock, self.connect() as db:
             yield db
+
+    @contextmanager
+    def transaction(self, *, durable: bool = False, lock: str | None = None) -> Iterator[sqlite3.Connection]:
+        """Several statements as one, taking the write lock at once, so a read-then-write inside cannot race.
+
+        `lock` names what the transaction decides on; SQLite has one writer at a time anyway, across processes.
+
+        `durable`: the commit is on disk before this returns. WAL with synchronous=NORMAL, the default
+        here, may lose the last commits to a power cut; a paid generation's row must not be among them.
+        """
+        with self.writing() as db:
+            if durable:
+                db.execute("PRAGMA synchronous=FULL")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            finally:
+                if durable:
+                    db.execute("PRAGMA synchronous=NORMAL")
 
     def tuples(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self.connect() as db:
@@ -153,6 +183,16 @@ class PostgreSQL:
             yield _Adapter(db)
 
     writing = connect  # the server orders concurrent writers itself
+
+    @contextmanager
+    def transaction(self, *, durable: bool = False, lock: str | None = None) -> Iterator[_Adapter]:
+        # PostgreSQL commits are durable by default (synchronous_commit on); `durable` asks nothing more.
+        # `lock`: transactions naming the same thing run one after another (a budget read, then a reservation),
+        # across every process on the database; others do not wait for them.
+        with self._pool.connection() as db, db.transaction():
+            if lock is not None:
+                db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
+            yield _Adapter(db)
 
     def tuples(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._pool.connection() as db, db.cursor(row_factory=None) as cursor:

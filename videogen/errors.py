@@ -33,7 +33,16 @@ class AuthenticationError(ApiError):
 
 
 class PermissionDeniedError(ApiError):
-    """403: usually the account is out of credits."""
+    """403: this request was refused, or, with `out_of_credits`, the whole account is.
+
+    The API has answered 403 for one model while another worked on the same key, so
+    only the vendor's out-of-credits answer (`error.data.kind`, or its words) speaks
+    for every request; any other 403 is this request's own refusal.
+    """
+
+    def __init__(self, message: str, *, out_of_credits: bool = False, **kw):
+        super().__init__(message, **kw)
+        self.out_of_credits = out_of_credits
 
 
 class NotFoundError(ApiError):
@@ -75,3 +84,15 @@ class OutcomeUnknownError(ApiError):
     or an unreadable 2xx on create. It is never retried automatically: the person
     decides whether to submit again.
     """
+
+
+class NotSavedYetError(ApiError):
+    """The server accepted the create, so it is paid for, but the history could not record it yet.
+
+    It is kept in the journal (videogen/journal.py) and appears in the history once the store takes writes
+    again; `generation_id` says which it is. Not an outcome to retry: the generation exists.
+    """
+
+    def __init__(self, message: str, *, generation_id: str, **kw):
+        super().__init__(message, **kw)
+        self.generation_id = generation_id

@@ -7,6 +7,7 @@ goes through `Generation.from_body`, so those variations are handled once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,7 +35,10 @@ class Status(StrEnum):
 
     @classmethod
     def from_api(cls, raw: Any) -> Status:
-        """Map any status spelling the vendor has used; an unknown one means still running."""
+        """Map any status spelling the vendor has used; an unknown one means still running.
+
+        The literal status "unknown" alongside an error is a failure; `Generation.from_body` sees both.
+        """
         text = str(raw or "").strip().lower()
         if text in ("completed", "complete", "succeeded", "success"):
             return cls.COMPLETED
@@ -58,23 +62,30 @@ class Generation:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_body(cls, body: Mapping[str, Any], *, fallback_id: str | None = None) -> Generation:
+    def from_body(
+        cls, body: Mapping[str, Any], *, fallback_id: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> Generation:
         """Build a record from a response body; raise ValueError when no id can be found.
 
-        A create may answer with only `{"generation_id": ...}`: that is a queued generation.
+        A create may answer with only `{"generation_id": ...}`: that is a queued generation. Its cost comes
+        in `meta.usage` or, failing that, in the `x-aimlapi-credits-used` / `x-aimlapi-usd-spent` headers.
         """
         gen_id = body.get("id") or body.get("generation_id") or fallback_id
         if not isinstance(gen_id, str) or not gen_id:
             raise ValueError("the response has no generation id")
         remote = body.get("status")
         status = Status.from_api(remote) if remote is not None else Status.QUEUED
+        if str(remote or "").strip().lower() == "unknown" and error_text(body.get("error")):
+            # The API answers a request it cannot serve (an empty or bad id) with 200, "unknown" and its reason:
+            # nothing will ever run, so it is a failure with that reason, not a generation still pending.
+            status = Status.FAILED
         return cls(
             id=gen_id,
             status=status,
             remote_status=str(remote or ""),
             video_url=_video_url(body),
             error=error_text(body.get("error")) if status is Status.FAILED or body.get("error") else None,
-            credits_used=_credits(body.get("meta")),
+            credits_used=_first(_credits(body.get("meta")), _header_credits(headers)),
             raw=dict(body),
         )
 
@@ -91,15 +102,40 @@ def _video_url(body: Mapping[str, Any]) -> str | None:
 
 
 def _credits(meta: Any) -> float | None:
+    """`meta.usage` in any of its spellings: credits_used (tokens_used until late 2025), or usd_spent alone."""
     usage = meta.get("usage") if isinstance(meta, Mapping) else None
     if not isinstance(usage, Mapping):
         return None
-    for key in ("credits_used", "tokens_used"):
-        if isinstance(usage.get(key), (int, float)):
-            return float(usage[key])
-    if isinstance(usage.get("usd_spent"), (int, float)):
-        return float(usage["usd_spent"]) * CREDITS_PER_USD
+    return _amount(usage.get("credits_used"), usage.get("tokens_used"), usage.get("usd_spent"))
+
+
+def _first(*values: float | None) -> float | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _header_credits(headers: Mapping[str, str] | None) -> float | None:
+    if not headers:
+        return None
+    return _amount(headers.get("x-aimlapi-credits-used"), None, headers.get("x-aimlapi-usd-spent"))
+
+
+def _amount(credits: Any, tokens: Any, usd: Any) -> float | None:
+    for value, scale in ((credits, 1), (tokens, 1), (usd, CREDITS_PER_USD)):
+        number = _number(value)
+        if number is not None:
+            return number * scale
     return None
+
+
+def _number(value: Any) -> float | None:
+    """A non-negative finite amount, from a number or a header's text; anything else is no figure at all."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
 
 
 def error_text(error: Any) -> str | None:

@@ -9,11 +9,13 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from .generation import CREDITS_PER_USD
 from .store import Record
 
 #: Display columns, in order. The id is kept (hidden in the UI) to map a selected row back to its record.
 COLUMNS = [
-    "starred", "created", "status", "model", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video",
+    "starred", "created", "status", "model", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "usd",
+    "video",
     "owner", "id",
 ]
 
@@ -35,6 +37,7 @@ def frame(rows: Sequence[tuple], *, link_prefix: str | None = None) -> pd.DataFr
     df["seed"] = _whole_numbers(df["seed"])
     df["seconds_taken"] = df["seconds_taken"].astype("Float64").round(1)
     df["credits"] = df["credits"].astype("Float64")
+    df["usd"] = df["credits"] / CREDITS_PER_USD
     df["video"] = _links(df, link_prefix) if link_prefix else None
     return df[COLUMNS]
 
@@ -98,6 +101,7 @@ def export_rows(records: Iterable[Record]) -> list[dict]:
             "prompt": r.prompt,
             "seconds_taken": None if r.seconds_taken is None else round(r.seconds_taken, 1),
             "credits_used": r.credits_used,
+            "usd": None if r.credits_used is None else r.credits_used / CREDITS_PER_USD,
             "error": r.error or r.video_error,
             "video_url": r.video_url,
             "starred": r.starred,
@@ -118,23 +122,26 @@ def to_csv(records: Iterable[Record]) -> bytes:
     rows = export_rows(records)
     for row in rows:
         row["request"] = json.dumps(row["request"], ensure_ascii=False, sort_keys=True)
-        for key in ("prompt", "error", "note"):
-            row[key] = _inert(row[key])
+        for key, value in row.items():
+            if isinstance(value, str):  # ids, links, owners and statuses come from servers and people too
+                row[key] = _inert(value)
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS).to_csv(index=False).encode("utf-8")
 
 
 EXPORT_COLUMNS = [
-    "id", "model", "created", "completed", "status", "prompt", "seconds_taken", "credits_used", "error", "video_url",
+    "id", "model", "created", "completed", "status", "prompt", "seconds_taken", "credits_used", "usd", "error", "video_url",
     "starred", "note", "parent_id", "owner", "request",
 ]
 
 
 def _inert(text: str | None) -> str | None:
-    """Spreadsheets run a cell that starts with = + - @ as a formula; a leading quote keeps a prompt text.
+    """Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return) as a formula; a leading
+    quote keeps it text. A cell that starts with a quote gets one too, so taking one leading quote off every
+    cell that has one always gives the exact value back (ids such as `-G3b3vVKdoC42fMNeK1T5` are real).
 
     The `request` column keeps the exact body: it is JSON and always starts with "{".
     """
-    if text and text[0] in "=+-@\t\r":
+    if text and text[0] in "=+-@\t\r'":
         return "'" + text
     return text
 

@@ -27,29 +27,37 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
-import requests
-
-from .client import Client
+from .client import Client, is_loopback_host
 from .errors import ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError
 from .generation import Status
-from .runtimes import Estimate, Plan, RunTimes, plan
+from .journal import Journal
+from .runtimes import Estimate, Plan, RunTimes, by_request, plan
 from .schedule import Schedule, error_backoff
 from .store import Record, Store
-from .videos import DownloadError, download_video
+from .videos import DownloadError, DownloadLimits, download_video, remove_stale_partials
 
 log = logging.getLogger(__name__)
 
 LOST_MESSAGE = (
-    "The server no longer knows this generation (404), so it cannot be fetched. "
+    "The server has not known this generation (404) for a long while, so it cannot be fetched. "
     "It may have expired, or it was made with another API key or server."
 )
+# A 404 is not proof that a generation is gone: the API has answered "Inference not found" for
+# generations that completed later. Only 404s lasting this long (and past the model's slow runs) are.
+NOT_FOUND_WINDOW = 15 * 60.0
+# How many of the model's slow runs (the schedule's ~98th percentile) the 404s must outlast as well.
+NOT_FOUND_SLOW_RUNS = 2.0
 NO_LINK_MESSAGE = "The server reported the video as finished but sent no link to it."
 # On a shared database: how long a claim on a generation lasts unless renewed. Sweeps run at least
 # every `idle_interval` and renew in the lease's second half, so only a stopped process lets one run out.
 LEASE_SECONDS = 15.0
 # How often a poller writes that it is alive (for `python -m videogen.health`).
 HEARTBEAT_SECONDS = 5.0
+# How often a sweep looks for downloads a killed process left in the partial folder: a directory scan, kept rare.
+PARTIAL_SWEEP_SECONDS = 60.0
 
 
 @dataclass
@@ -58,7 +66,6 @@ class _Track:
 
     due: float
     failures: int = 0
-    not_found: int = 0
     download_failures: int = 0
 
 
@@ -72,32 +79,48 @@ class Poller:
         account: str = "",
         workers: int = 256,
         downloads: int = 4,
-        schedule_for: Callable[[str], Schedule] = Schedule.for_model,
+        schedule_for: Callable[..., Schedule] = Schedule.for_model,
         run_times: RunTimes | None = None,
         backoff_base: float = 2.0,
         backoff_cap: float = 60.0,
         auth_pause: float = 60.0,
-        lost_after: int = 3,
+        not_found_window: float = NOT_FOUND_WINDOW,
         max_download_failures: int = 5,
         idle_interval: float = 1.0,
+        journal: Journal | None = None,
+        allow_local: bool | None = None,
+        download_limits: DownloadLimits | None = None,
+        partial_sweep_every: float = PARTIAL_SWEEP_SECONDS,
     ) -> None:
         self.store = store
         self.client = client
+        #: Accepted creates the store could not take yet: each sweep tries to record them.
+        self.journal = journal
+        # Plain http and loopback video links: only for the simulator or a test server on this machine.
+        # Unset, that is when the client's own API is on loopback; connect() says so explicitly.
+        if allow_local is None:
+            allow_local = is_loopback_host(urlsplit(str(getattr(client, "base_url", ""))).hostname)
+        self.allow_local = allow_local
+        self.download_limits = download_limits or DownloadLimits()
+        self.partial_sweep_every = partial_sweep_every
+        self._last_partial_sweep = float("-inf")
         self.server = server
         self.account = account
         self.schedule_for = schedule_for
+        self._schedule_for = by_request(schedule_for)
         # What this history has seen of each model replaces `schedule_for` once there is enough of it.
         self.run_times = run_times
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.auth_pause = auth_pause
-        self.lost_after = lost_after
+        #: The least time 404s must last before a generation counts as lost (see `lost_window`).
+        self.not_found_window = not_found_window
         self.max_download_failures = max_download_failures
         self.idle_interval = idle_interval
         self.workers = workers
         #: Who holds this poller's leases on a shared database: unique per process and per poller.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        #: The last 401/403 seen; polling pauses while it stands. None when all is well.
+        #: The last 401, or 403 saying the account is out of credits; polling pauses while it stands.
         self.auth_problem: ApiError | None = None
         self._paused_until = 0.0
         self._last_heartbeat = float("-inf")
@@ -108,8 +131,6 @@ class Poller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
-        # Videos come from a CDN: a plain session, so the API key never travels there.
-        self._downloads = requests.Session()
         # Hundreds of videos can finish in the same second. Copying them all at once would
         # starve the page of CPU (one interpreter lock for everything) for no gain in bandwidth.
         self._download_slots = threading.BoundedSemaphore(downloads)
@@ -132,7 +153,6 @@ class Poller:
             self._thread.join(timeout)
         if self._pool:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        self._downloads.close()
         self.store.release(self.owner)
 
     @property
@@ -158,8 +178,11 @@ class Poller:
     def sweep(self, now: float | None = None) -> float:
         """Start a poll for every generation that is due; return seconds until the next one is."""
         now = time.time() if now is None else now
+        self._sweep_partials()
         if now < self._paused_until:
             return min(self._paused_until - now, self.idle_interval)
+        if self.journal is not None and self.journal.has_entries():
+            self.journal.replay(self.store)
         if now - self._last_heartbeat >= HEARTBEAT_SECONDS:  # first: a claim counts the pollers alive
             self.store.heartbeat(self.owner, self.server, now)
             self._last_heartbeat = now
@@ -195,8 +218,13 @@ class Poller:
         """When to poll `record` next: learned run times where there are some, and from the run's start once seen."""
         if self.run_times is not None:
             return self.run_times.plan(record)
-        schedule = self.schedule_for(record.model)
+        schedule = self._schedule_for(record.model, record.request)
         return plan(record, schedule, Estimate(schedule.typical, schedule.spread, samples=0, learned=False))
+
+    def lost_window(self, record: Record) -> float:
+        """How long 404s must go on before `record` counts as lost: the window, or the model's slow runs if longer."""
+        schedule = self.plan(record).schedule
+        return max(self.not_found_window, NOT_FOUND_SLOW_RUNS * schedule.age_at(schedule.tail_z))
 
     def _reschedule(self, record: Record, *, delay: float) -> None:
         with self._lock:
@@ -219,17 +247,24 @@ class Poller:
                 delay = self._download(record, track)
             elif record.status.is_pending:
                 delay = self.plan(record).delay(time.time())
-        except (AuthenticationError, PermissionDeniedError) as exc:
-            # Every other poll would fail the same way: pause all of them, once, instead of a storm.
-            self.auth_problem = exc
-            self._paused_until = time.time() + self.auth_pause
-            delay = self.auth_pause
+        except PermissionDeniedError as exc:
+            if exc.out_of_credits:
+                delay = self._pause(exc)
+            else:
+                # The API has refused one model while another worked on the same key: this one's refusal only.
+                self.store.count_poll(record.id)
+                log.info("poll of %s refused (403), backing off: %s", record.id, exc)
+                delay = self._backoff(track)
+        except AuthenticationError as exc:
+            delay = self._pause(exc)
         except NotFoundError:
-            track.not_found += 1
             self.store.count_poll(record.id)
-            if track.not_found >= self.lost_after:
+            now = time.time()
+            noted = self.store.note_not_found(record.id, now) or record
+            since = noted.not_found_since if noted.not_found_since is not None else now
+            if now - since >= self.lost_window(noted):
                 self.store.mark_lost(record.id, LOST_MESSAGE)
-                log.warning("generation %s is lost (404 x%d)", record.id, track.not_found)
+                log.warning("generation %s is lost (404 for %.0f s)", record.id, now - since)
             delay = self._backoff(track)
         except RateLimitError as exc:
             self.store.count_poll(record.id)
@@ -246,7 +281,7 @@ class Poller:
 
     def _fetch(self, record: Record, track: _Track) -> Record:
         generation = self.client.fetch(record.id, model=record.model)
-        track.failures = track.not_found = 0
+        track.failures = 0
         self.auth_problem = None
         updated = self.store.apply(generation) or record
         if updated.status is Status.COMPLETED and not updated.video_url and not updated.video_error:
@@ -256,8 +291,7 @@ class Poller:
 
     def _download(self, record: Record, track: _Track) -> float:
         try:
-            with self._download_slots:
-                path = download_video(record.video_url or "", self.store.videos_dir, record.id, session=self._downloads)
+            path = self._download_fresh(record)
         except DownloadError as exc:
             track.download_failures += 1
             if exc.permanent or track.download_failures >= self.max_download_failures:
@@ -266,6 +300,64 @@ class Poller:
             return self._backoff(track)
         self.store.set_video_path(record.id, path)
         return self.idle_interval
+
+    def _download_fresh(self, record: Record) -> Path:
+        """Copy the video; when the CDN refuses the link (signed links expire), ask the API once for a fresh one."""
+        try:
+            return self._copy_video(record.video_url or "", record.id)
+        except DownloadError as exc:
+            if not exc.link_refused:
+                raise
+            refused = exc
+        fresh = self._fresh_link(record, refused)
+        try:
+            return self._copy_video(fresh, record.id)
+        except DownloadError as exc:
+            if not exc.link_refused:
+                raise
+            raise DownloadError(f"{exc} A fresh link from the server was refused as well.", permanent=True) from None
+
+    def _copy_video(self, url: str, generation_id: str) -> Path:
+        # The CDN is another host: nothing of the API client (its key) goes with the download.
+        with self._download_slots:
+            return download_video(url, self.store.videos_dir, generation_id, partial_dir=self.store.partial_dir,
+                                  allow_local=self.allow_local, limits=self.download_limits)
+
+    def _fresh_link(self, record: Record, refused: DownloadError) -> str:
+        try:
+            generation = self.client.fetch(record.id, model=record.model)
+        except (AuthenticationError, PermissionDeniedError):
+            raise  # the key's trouble, not this video's: polling pauses as for any fetch
+        except NotFoundError:
+            raise DownloadError(f"{refused} The server no longer knows the generation, so no fresh link could be had.",
+                                permanent=True) from None
+        except ApiError as exc:
+            raise DownloadError(f"{refused} A fresh link could not be fetched yet ({exc}).", permanent=False) from None
+        updated = self.store.apply(generation)
+        url = (updated.video_url if updated else None) or generation.video_url
+        if not url:
+            raise DownloadError(f"{refused} The server sent no fresh link.", permanent=True)
+        return url
+
+    def _sweep_partials(self) -> None:
+        """Delete downloads that no process can still be writing (one killed mid-download), at most once a minute."""
+        now = time.monotonic()
+        if now - self._last_partial_sweep < self.partial_sweep_every:
+            return
+        self._last_partial_sweep = now
+        try:
+            removed = remove_stale_partials(self.store.partial_dir, older_than=self.download_limits.stale_after)
+        except OSError:
+            log.exception("could not clear stale partial downloads")
+            return
+        if removed:
+            log.info("removed %d partial download(s) left by a stopped process", removed)
+
+    def _pause(self, exc: ApiError) -> float:
+        # Every other poll would fail the same way: pause all of them, once, instead of a storm.
+        self.auth_problem = exc
+        self._paused_until = time.time() + self.auth_pause
+        return self.auth_pause
 
     def _backoff(self, track: _Track, retry_after: float | None = None) -> float:
         track.failures += 1

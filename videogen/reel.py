@@ -5,26 +5,44 @@ generations, the uploaded `inputs/`. The page is static: inline CSS, no script,
 no address on the network, so it opens from `file://` on a laptop with no
 connection. Every text in it is HTML-escaped and shown as written: a prompt is
 a string someone typed, never markup.
+
+A reel is written to a temporary file as it is built, and holds at most
+`MAX_VIDEOS` videos and `MAX_BYTES` of files: it is built on the server and
+handed to the browser whole. What did not fit is named on its page.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import json
+import tempfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from . import catalog, media
+from . import catalog, media, spend
 from .generation import Status
 from .store import Record
 
 # The prompt has its own block and the model its own line; every other field goes in the table.
 _SHOWN_APART = ("prompt", "model")
+
+MAX_VIDEOS = 50
+MAX_BYTES = 512 * 1024 * 1024  # videos and inputs together; a single video may be up to 500 MB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one reel may hold."""
+
+    videos: int = MAX_VIDEOS
+    bytes: int = MAX_BYTES
+
+    def describe(self) -> str:
+        return f"{self.videos} videos and {self.bytes / 2**20:,.0f} MB"
 
 
 @dataclass(frozen=True)
@@ -41,34 +59,62 @@ class Item:
 class Reel:
     items: list[Item]
     missing: list[Record]  # chosen, but with no local video to include
+    left_out: list[Record] = field(default_factory=list)  # with a video, but past what one reel may hold
+    limits: Limits = field(default_factory=Limits)
 
 
-def plan(records: Iterable[Record], data_dir: Path) -> Reel:
-    """Which of the chosen generations go in (a finished one with its local copy) and which cannot."""
+def plan(records: Iterable[Record], data_dir: Path, *, limits: Limits | None = None) -> Reel:
+    """Which of the chosen generations go in (a finished one with its local copy, while the reel has room),
+    and which cannot. Only files in the data folder's videos/ and uploads/ are taken, whatever a row names."""
+    limits = limits or Limits()
     items: list[Item] = []
     missing: list[Record] = []
+    left_out: list[Record] = []
+    total = 0
+    counted: set[str] = set()  # inputs already counted: one upload may feed several generations
     for record in records:
-        video = record.video_file() if record.status is Status.COMPLETED else None
+        video = record.video_file(Path(data_dir) / "videos") if record.status is Status.COMPLETED else None
         if video is None:
             missing.append(record)
             continue
-        number = len(items) + 1
         inputs = {}
         for reference in media.references(record.request):
-            path = media.reference_path(reference, data_dir)
-            if path.is_file():
+            path = media.own_file(media.reference_path(reference, data_dir), Path(data_dir) / media.UPLOADS_DIR)
+            if path is not None:
                 inputs[reference] = (path, f"inputs/{path.name}")
+        try:
+            size = video.stat().st_size + sum(p.stat().st_size for p, name in inputs.values() if name not in counted)
+        except OSError:  # deleted since it was found
+            missing.append(record)
+            continue
+        if len(items) >= limits.videos or total + size > limits.bytes:
+            left_out.append(record)
+            continue
+        total += size
+        counted.update(name for _, name in inputs.values())
+        number = len(items) + 1
         items.append(Item(record, video, f"videos/{number:02d}-{_slug(record.id)}{video.suffix or '.mp4'}", inputs))
-    return Reel(items, missing)
+    return Reel(items, missing, left_out, limits)
 
 
-def build(records: Iterable[Record], data_dir: Path, *, made_at: datetime | None = None) -> bytes:
-    """The zip's bytes. Videos are stored as they are: MP4 is compressed already."""
+def build(records: Iterable[Record], data_dir: Path, *, made_at: datetime | None = None, limits: Limits | None = None) -> bytes:
+    """The zip's bytes, for a download. It is written to a temporary file in the data folder as it is built,
+    so the only copy in memory is the one handed over."""
+    with tempfile.TemporaryFile(dir=data_dir, prefix=".reel-") as spool:
+        write(records, data_dir, spool, made_at=made_at, limits=limits)
+        spool.seek(0)
+        return spool.read()
+
+
+def write(
+    records: Iterable[Record], data_dir: Path, target: IO[bytes], *, made_at: datetime | None = None,
+    limits: Limits | None = None,
+) -> Reel:
+    """Write the zip to `target`; returns what went in. Videos are stored as they are: MP4 is compressed already."""
     made_at = made_at or datetime.now()
-    reel = plan(records, data_dir)
+    reel = plan(records, data_dir, limits=limits)
     folder = folder_name(made_at)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(target, "w") as archive:
         archive.writestr(f"{folder}/index.html", index_html(reel, made_at=made_at), compress_type=zipfile.ZIP_DEFLATED)
         written: set[str] = set()
         for item in reel.items:
@@ -77,7 +123,7 @@ def build(records: Iterable[Record], data_dir: Path, *, made_at: datetime | None
                 if name not in written:  # one upload may feed several generations
                     written.add(name)
                     archive.write(path, f"{folder}/{name}", compress_type=zipfile.ZIP_STORED)
-    return buffer.getvalue()
+    return reel
 
 
 def folder_name(made_at: datetime) -> str:
@@ -94,13 +140,21 @@ def index_html(reel: Reel, *, made_at: datetime) -> str:
     summary = f"{count} video{'s' if count != 1 else ''} · made {made_at:%d %b %Y, %H:%M}"
     credits = [i.record.credits_used for i in reel.items if i.record.credits_used is not None]
     if credits:
-        summary += f" · {sum(credits):,.0f} credits"
+        summary += f" · {spend.money(sum(credits))}"
     missing = ""
     if reel.missing:
         rows = "".join(
             f"<li><code>{_e(r.id)}</code> · {_e(r.status.value)}: {_e(_first_line(r.prompt))}</li>" for r in reel.missing
         )
         missing = f'<section class="missing"><h2>Not included</h2><p>These have no finished video here.</p><ul>{rows}</ul></section>'
+    if reel.left_out:
+        rows = "".join(
+            f"<li><code>{_e(r.id)}</code>: {_e(_first_line(r.prompt))}</li>" for r in reel.left_out
+        )
+        missing += (
+            f'<section class="missing"><h2>Left out: the reel is full</h2><p>One reel holds at most '
+            f"{_e(reel.limits.describe())}. These did not fit; download them in another reel.</p><ul>{rows}</ul></section>"
+        )
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -127,7 +181,7 @@ def _card(item: Item) -> str:
     portrait = " portrait" if request.get("aspect_ratio") == "9:16" else ""
     facts = [f"{record.seconds_taken:.0f} s to make" if record.seconds_taken is not None else ""]
     if record.credits_used is not None:
-        facts.append(f"{record.credits_used:,.0f} credits")
+        facts.append(spend.money(record.credits_used))
     facts.append(datetime.fromtimestamp(record.created_at).strftime("%d %b %Y, %H:%M"))
     rows = "".join(
         f"<tr><th>{_e(name.replace('_', ' '))}</th><td>{_value(name, value, item)}</td></tr>"

@@ -17,11 +17,12 @@ would poll before the job could finish and stop polling densely before it did.
 
 from __future__ import annotations
 
+import inspect
 import math
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from .generation import Status
@@ -74,6 +75,22 @@ def duration_of(request: dict) -> str:
     """The key a run time is learned under: the requested duration as text ("" when the model takes none)."""
     value = request.get("duration")
     return "" if value is None else str(value).removesuffix(".0")
+
+
+def by_request(schedule_for: Callable[..., Schedule]) -> Callable[[str, Mapping], Schedule]:
+    """`schedule_for` as a function of the model and the request.
+
+    One that takes a `duration` (Schedule.for_model does) gets the request's, so a 10 s clip is
+    planned with the vendor's figure for 10 s; one of the model alone (a test's, the demo's set job
+    length) is called as it is.
+    """
+    try:
+        takes_duration = "duration" in inspect.signature(schedule_for).parameters
+    except (TypeError, ValueError):
+        takes_duration = False
+    if takes_duration:
+        return lambda model, request: schedule_for(model, duration=duration_of(request) or None)
+    return lambda model, request: schedule_for(model)
 
 
 @dataclass(frozen=True)
@@ -136,12 +153,14 @@ class RunTimes:
     Two of them: from create to finish, and from the start of the run to the
     finish (only from generations whose start a poll saw, see `Plan`).
     `fallback(model)` gives the schedule to use before anything is learned (the
-    catalog's figure, or an override such as the demo's job length).
+    catalog's figure, or an override such as the demo's job length); one that
+    takes a `duration` gets the request's (see `by_request`).
     """
 
-    def __init__(self, store, fallback: Callable[[str], Schedule] = Schedule.for_model) -> None:  # noqa: ANN001 (Store)
+    def __init__(self, store, fallback: Callable[..., Schedule] = Schedule.for_model) -> None:  # noqa: ANN001 (Store)
         self.store = store
         self.fallback = fallback
+        self._fallback = by_request(fallback)
         self._lock = threading.Lock()
         self._read_at = -math.inf
         self._learned: dict[tuple[str, str, str], Estimate] = {}
@@ -151,11 +170,11 @@ class RunTimes:
         learned = self._table().get(("total", model, duration_of(request)))
         if learned is not None:
             return learned
-        schedule = self.fallback(model)
+        schedule = self._fallback(model, request)
         return Estimate(typical=schedule.typical, spread=schedule.spread, samples=0, learned=False)
 
     def schedule(self, model: str, request: dict) -> Schedule:
-        fallback = self.fallback(model)
+        fallback = self._fallback(model, request)
         estimate = self.estimate(model, request)
         if not estimate.learned:
             return fallback

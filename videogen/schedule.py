@@ -57,9 +57,11 @@ class Schedule:
     time_scale: float = 1.0  # jobs run this many times faster than life (tests, bench): steps shrink to match
 
     @classmethod
-    def for_model(cls, model_id: str, *, time_scale: float = 1.0) -> Schedule:
+    def for_model(cls, model_id: str, *, duration: object = None, time_scale: float = 1.0) -> Schedule:
+        """The catalog's run time for the model, for a clip of `duration` seconds where the vendor's figures
+        depend on it (a 10 s kling master clip takes twice as long as a 5 s one)."""
         try:
-            typical = catalog.get(model_id).typical_seconds
+            typical = catalog.get(model_id).typical_for(duration)
         except catalog.UnknownModelError:
             typical = catalog.DEFAULT_TYPICAL_SECONDS
         return cls(typical=typical / time_scale, time_scale=time_scale)

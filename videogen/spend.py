@@ -1,9 +1,12 @@
 """What generations cost: totals, an estimate from this history, and a budget.
 
-Credits come from the API itself (`meta.usage.credits_used` of a finished
-generation). Nothing here invents a price: an estimate is the median of what
-this history's completed generations of the same model, duration and
-resolution cost on the same server, and where there are none it says so.
+Credits come from the API itself: the create answer's `meta.usage` (or its
+x-aimlapi-* headers), replaced by any later figure; a failed generation counts
+0 (its hold is rolled back). $1 is 2,000,000 credits. Nothing here invents a
+price: an estimate is the median of what this history's completed generations
+of the same model, duration and resolution cost on the same server, and where
+there are none it says so. A budget is checked and the request's price
+reserved in one transaction (`Store.reserve`), so two tabs cannot pass it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+from .errors import ApiError
+from .generation import CREDITS_PER_USD
+from .pricing import dollars
+from .store import Spending
+
+__all__ = ["CREDITS_PER_USD", "Budget", "Estimate", "OverBudgetError", "dollars", "estimate", "money", "totals", "usd"]
 
 
 @dataclass(frozen=True)
@@ -38,30 +48,72 @@ def estimate(costs: Iterable[tuple[Mapping[str, Any], float]], request: Mapping[
 
 
 def totals(df: pd.DataFrame) -> pd.DataFrame:
-    """Credits per day and model of the history table's rows (columns day, model, credits, generations)."""
+    """Credits per day and model of the history table's rows (columns day, model, credits, generations, usd)."""
     rows = df[df["credits"].notna()]
     if rows.empty:
         return pd.DataFrame({"day": pd.Series(dtype="object"), "model": pd.Series(dtype="object"),
-                             "credits": pd.Series(dtype="float"), "generations": pd.Series(dtype="int")})
+                             "credits": pd.Series(dtype="float"), "generations": pd.Series(dtype="int"),
+                             "usd": pd.Series(dtype="float")})
     days = rows["created"].dt.strftime("%Y-%m-%d")
     grouped = rows.assign(day=days).groupby(["day", "model"], as_index=False)
-    return grouped.agg(credits=("credits", "sum"), generations=("id", "count")).astype({"credits": float})
+    sums = grouped.agg(credits=("credits", "sum"), generations=("id", "count")).astype({"credits": float})
+    return sums.assign(usd=sums["credits"] / CREDITS_PER_USD)
+
+
+def usd(credits: float) -> float:
+    return credits / CREDITS_PER_USD
+
+
+def money(credits: float | None) -> str:
+    """Credits with their dollars beside them: "3,900,000 credits ($1.95)"."""
+    if credits is None:
+        return "–"
+    return f"{credits:,.0f} credits ({dollars(usd(credits))})"
+
+
+class OverBudgetError(ApiError):
+    """Refused here, before sending: the request would take a budget past its limit. Nothing was sent."""
 
 
 @dataclass(frozen=True)
 class Budget:
-    limit: float  # credits
-    spent: float
+    """The limits a request must fit, in credits. Each is None where it is not set.
+
+    `limit` is the key's (everything made with it), `per_person` each signed-in person's own. A request whose
+    price nobody knows is counted at `unpriced_ceiling` where a deployment sets one; otherwise it goes only
+    while nothing else of unknown price is pending, so the budget can be passed by one generation at most.
+    """
+
+    limit: float | None = None
+    per_person: float | None = None
+    unpriced_ceiling: float | None = None
 
     @property
-    def left(self) -> float:
-        return self.limit - self.spent
+    def is_set(self) -> bool:
+        return self.limit is not None or self.per_person is not None
 
-    def refuses(self, cost: float | None, *, what: str = "This request") -> str | None:
-        """Why `what`, estimated at `cost` credits (None: no estimate yet), may not be sent; None when it may."""
-        if self.left <= 0:
-            return f"The budget of {self.limit:,.0f} credits is spent ({self.spent:,.0f} used). Nothing was sent."
-        if cost is not None and cost > self.left:
-            return (f"{what} would cost about {cost:,.0f} credits and {self.left:,.0f} of the budget of "
-                    f"{self.limit:,.0f} are left. Nothing was sent.")
-        return None
+    def assumed(self, cost: float | None) -> float | None:
+        """What a request is counted at: its expected cost, else the deployment's ceiling, else unknown."""
+        return cost if cost is not None else self.unpriced_ceiling
+
+    def check(self, cost: float | None, key: Spending, person: Spending | None = None, *, what: str = "This request") -> None:
+        """Raise OverBudgetError when `what`, expected to cost `cost` credits (None: unknown), may not be sent."""
+        for limit, spending, whose in ((self.limit, key, "the budget"), (self.per_person, person, "your budget")):
+            if limit is None or spending is None:
+                continue
+            if refusal := _refusal(limit, spending, self.assumed(cost), whose, what):
+                raise OverBudgetError(refusal)
+
+
+def _refusal(limit: float, spending: Spending, cost: float | None, whose: str, what: str) -> str | None:
+    left = limit - spending.total
+    if left <= 0:
+        return f"{whose.capitalize()} of {money(limit)} is spent ({money(spending.total)} counted). Nothing was sent."
+    if cost is not None and cost > left:
+        return (f"{what} would cost about {money(cost)} and {money(left)} of {whose} of {money(limit)} are left. "
+                "Nothing was sent.")
+    if cost is None and spending.unpriced:
+        return (f"{what} has no known price, and another generation of unknown price is still running. With a "
+                f"budget set, one such request goes at a time, so {whose} can be passed by one generation at most. "
+                "Nothing was sent; try again when it has finished.")
+    return None

@@ -18,13 +18,15 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .database import Database, open_database
+from .database import BUSY_TIMEOUT_S, Database, open_database
 from .generation import Generation, Status
+from .media import own_file
 
 DEFAULT_DATA_DIR = "data"
 
@@ -91,6 +93,35 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE generations ADD COLUMN lease_until REAL;
     CREATE TABLE pollers (owner TEXT PRIMARY KEY, server TEXT NOT NULL, last_sweep REAL NOT NULL);
     """,
+    # 8: money as the API reports it, and 404s that are not yet proof of loss.
+    # credits_held is the create answer's figure (the hold); credits_used what counts: the hold until a
+    # later figure replaces it, 0 for a failed generation (the hold is rolled back). reserved_credits is
+    # the price the budget set aside at send time, for a create that reported none. A reservation is taken
+    # before the create, in one transaction with the budget check, and handed to the row once it exists.
+    # deleted_spend keeps what a deleted row had cost: deleting never lowers what was spent.
+    # not_found_since: when the current run of 404s for a pending generation began.
+    """
+    ALTER TABLE generations ADD COLUMN credits_held REAL;
+    ALTER TABLE generations ADD COLUMN reserved_credits REAL;
+    ALTER TABLE generations ADD COLUMN not_found_since REAL;
+    CREATE TABLE reservations (
+        id          TEXT PRIMARY KEY,
+        server      TEXT NOT NULL,
+        account     TEXT NOT NULL,
+        owner       TEXT NOT NULL,
+        credits     REAL,
+        created_at  REAL NOT NULL
+    );
+    CREATE TABLE deleted_spend (
+        id          TEXT PRIMARY KEY,
+        server      TEXT NOT NULL,
+        account     TEXT NOT NULL,
+        owner       TEXT NOT NULL,
+        model       TEXT NOT NULL,
+        created_at  REAL NOT NULL,
+        credits     REAL NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -98,6 +129,37 @@ _PENDING = tuple(s.value for s in Status if s.is_pending)
 # Still running, or finished with a video not yet copied (one parameter: the completed status).
 _UNFINISHED = f"""(status IN {_PENDING}
     OR (status = ? AND video_url IS NOT NULL AND video_path IS NULL AND video_error IS NULL))"""
+
+
+# A reservation whose create never came back with an id (its outcome unknown) still counts for a day:
+# the money may have been spent, and the row that would say so may never exist.
+RESERVATION_HOURS = 24
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Credits a budget set aside for one request at send time; `credits` None: nobody knows its price yet."""
+
+    id: str
+    credits: float | None
+
+
+@dataclass(frozen=True)
+class Spending:
+    """What a budget counts, in credits, for one key (and, with `owner`, one person)."""
+
+    reported: float  # what the API reported: holds and charges (0 for a failed generation), deleted rows included
+    reserved: float  # set aside at send time for generations that reported no cost, and creates in flight
+    unpriced: int  # running generations and creates in flight whose price nobody knows
+
+    @property
+    def total(self) -> float:
+        return self.reported + self.reserved
+
+
+def _charge(record: Record) -> float | None:
+    """What a row counts in spend: the API's figure, else its reservation."""
+    return record.credits_used if record.credits_used is not None else record.reserved_credits
 
 
 def data_dir_from_env(environ: Mapping[str, str] = os.environ) -> Path:
@@ -133,6 +195,9 @@ class Record:
     owner: str = ""  # who made it, with sign-in on
     lease_owner: str | None = None  # the process polling it (shared databases only)
     lease_until: float | None = None
+    credits_held: float | None = None  # what the create answer reported: the hold placed at create
+    reserved_credits: float | None = None  # the budget's reservation, when the create reported no cost
+    not_found_since: float | None = None  # the first of the 404s the server has answered since it last knew it
 
     @property
     def start_window(self) -> tuple[float, float] | None:
@@ -149,11 +214,11 @@ class Record:
     def seconds_taken(self) -> float | None:
         return None if self.completed_at is None else max(0.0, self.completed_at - self.created_at)
 
-    def video_file(self) -> Path | None:
-        """The app's own copy of the video, if it is on this machine's disk (another process's may not be)."""
-        if self.video_path and (path := Path(self.video_path)).is_file():
-            return path
-        return None
+    def video_file(self, videos_dir: Path) -> Path | None:
+        """The app's own copy of the video: a file inside `videos_dir` (the store's), never another path a row
+        names. Rows come from a database other processes write too, and what this returns is served and zipped.
+        None when there is no such file on this machine's disk (another process's may not be)."""
+        return own_file(self.video_path, videos_dir)
 
     @property
     def needs_download(self) -> bool:
@@ -169,11 +234,15 @@ class Record:
 
 
 class Store:
-    def __init__(self, data_dir: Path | str, *, database_url: str = "") -> None:
+    def __init__(self, data_dir: Path | str, *, database_url: str = "", busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.data_dir = Path(data_dir)
         self.videos_dir = self.data_dir / "videos"
         self.videos_dir.mkdir(parents=True, exist_ok=True)
-        self.db: Database = open_database(self.data_dir, database_url)
+        # Downloads in progress: apart from videos/, so a process killed mid-download leaves nothing
+        # where videos are counted, served or zipped. Same file system, so finishing is one os.replace.
+        self.partial_dir = self.data_dir / "partial"
+        self.partial_dir.mkdir(parents=True, exist_ok=True)
+        self.db: Database = open_database(self.data_dir, database_url, busy_timeout=busy_timeout)
         self.path: Path | None = getattr(self.db, "path", None)  # the SQLite file; None on PostgreSQL
         self.db.migrate(MIGRATIONS)
 
@@ -202,16 +271,23 @@ class Store:
         parent_id: str | None = None,
         batch_id: str | None = None,
         owner: str = "",
+        reservation: Reservation | None = None,
     ) -> Record:
-        """Record a generation the API just accepted. `request` is the exact body that was sent."""
+        """Record a generation the API just accepted. `request` is the exact body that was sent.
+
+        The create answer's cost is kept as the hold (`credits_held`) and counts as spent until a later
+        figure replaces it. `reservation`, the budget's hold for this request, passes to the row in the same
+        transaction, so the price is never counted twice nor dropped in between. The commit is durable: a
+        power cut just after a paid create must not take its row with it. Adding an id twice is harmless.
+        """
         now = time.time()
-        # Each write below is one statement, so autocommit makes each atomic on its own.
-        with self.db.writing() as db:
+        reserved = reservation.credits if reservation is not None and generation.credits_used is None else None
+        with self.db.transaction(durable=True) as db:
             db.execute(
                 """INSERT INTO generations
                    (id, model, request_json, status, remote_status, server, account, created_at, updated_at, parent_id,
-                    batch_id, owner)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    batch_id, owner, credits_held, credits_used, reserved_credits)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (id) DO NOTHING""",
                 (
                     generation.id,
@@ -226,8 +302,13 @@ class Store:
                     parent_id,
                     batch_id,
                     owner,
+                    generation.credits_used,
+                    generation.credits_used,
+                    reserved,
                 ),
             )
+            if reservation is not None:
+                db.execute("DELETE FROM reservations WHERE id = ?", (reservation.id,))
         if generation.status is not Status.QUEUED or generation.video_url:
             return self.apply(generation, count_poll=False)
         return self.get(generation.id)
@@ -243,7 +324,8 @@ class Store:
                       remote_status = ?,
                       video_url = COALESCE(?, video_url),
                       error = COALESCE(?, error),
-                      credits_used = COALESCE(?, credits_used),
+                      credits_used = CASE WHEN ? AND status IN {_PENDING} THEN 0 ELSE COALESCE(?, credits_used) END,
+                      not_found_since = NULL,
                       completed_at = CASE WHEN ? AND completed_at IS NULL THEN ? ELSE completed_at END,
                       queued_until = CASE WHEN ? AND status IN {_PENDING} THEN ? ELSE queued_until END,
                       started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,
@@ -255,6 +337,7 @@ class Store:
                     generation.remote_status,
                     generation.video_url,
                     generation.error,
+                    generation.status is Status.FAILED,  # billed nothing: the hold is rolled back
                     generation.credits_used,
                     final,
                     now,
@@ -269,15 +352,32 @@ class Store:
             ).fetchone()
         return Record.from_row(row) if row else None
 
-    def set_starred(self, generation_id: str, starred: bool) -> None:
-        self._update(generation_id, "starred = ?", (int(starred),))
+    def set_starred(self, generation_id: str, starred: bool, *, by: str | None = None) -> bool:
+        """Star or unstar; with `by`, only if that person made it, as for `delete`. True if the row changed."""
+        return self._update_owned(generation_id, "starred = ?", (int(starred),), by)
 
-    def set_note(self, generation_id: str, note: str) -> None:
-        self._update(generation_id, "note = ?", (note,))
+    def set_note(self, generation_id: str, note: str, *, by: str | None = None) -> bool:
+        """Keep a note; with `by`, only if that person made it, as for `delete`. True if the row changed."""
+        return self._update_owned(generation_id, "note = ?", (note,), by)
+
+    def _update_owned(self, generation_id: str, assignments: str, values: tuple, by: str | None) -> bool:
+        # The owner is checked in the same statement as the write: no window for the row to change hands.
+        owned, mine = ("", ()) if by is None else (" AND owner = ?", (by,))
+        with self.db.writing() as db:
+            row = db.execute(
+                f"UPDATE generations SET {assignments}, updated_at = ? WHERE id = ?{owned} RETURNING id",
+                (*values, time.time(), generation_id, *mine),
+            ).fetchone()
+        return row is not None
 
     def count_poll(self, generation_id: str) -> None:
         """A poll that brought no news (an error answer) still counts."""
         self._update(generation_id, "poll_count = poll_count + 1", (), touch=False)
+
+    def note_not_found(self, generation_id: str, at: float) -> Record | None:
+        """A poll was answered 404: keep when this run of 404s began (a successful fetch clears it)."""
+        self._update(generation_id, "not_found_since = COALESCE(not_found_since, ?)", (at,), touch=False)
+        return self.get(generation_id)
 
     def mark_lost(self, generation_id: str, message: str) -> None:
         self._update(
@@ -297,7 +397,13 @@ class Store:
         record = self.get(generation_id)
         if record is None or (by is not None and record.owner != by):
             return False
-        with self.db.writing() as db:
+        with self.db.transaction() as db:
+            if (charged := _charge(record)) is not None:
+                db.execute(
+                    """INSERT INTO deleted_spend (id, server, account, owner, model, created_at, credits)
+                       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING""",
+                    (record.id, record.server, record.account, record.owner, record.model, record.created_at, charged),
+                )
             db.execute("DELETE FROM generations WHERE id = ?", (generation_id,))
         if record.video_path:
             path = Path(record.video_path)
@@ -318,11 +424,12 @@ class Store:
             row = db.execute("SELECT * FROM generations WHERE id = ?", (generation_id,)).fetchone()
         return Record.from_row(row) if row else None
 
-    def records(self, *, limit: int | None = None) -> list[Record]:
-        """Every generation, newest first."""
-        sql = "SELECT * FROM generations ORDER BY created_at DESC"
+    def records(self, *, limit: int | None = None, owner: str | None = None) -> list[Record]:
+        """Every generation, newest first; with `owner`, only that person's."""
+        where, args = self._scope(None, None, owner)
+        sql = f"SELECT * FROM generations WHERE 1 = 1{where} ORDER BY created_at DESC"
         with self.db.connect() as db:
-            rows = db.execute(sql + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
+            rows = db.execute(sql + (" LIMIT ?" if limit else ""), (*args, limit) if limit else args).fetchall()
         return [Record.from_row(r) for r in rows]
 
     def find(self, ids: list[str]) -> list[Record]:
@@ -481,13 +588,55 @@ class Store:
             ).fetchall()
         return [(json.loads(request), credits) for request, credits in rows]
 
-    def credits_spent(self, server: str, account: str) -> float:
-        """Credits reported for every generation made on this server with this key."""
+    def credits_spent(self, server: str, account: str, owner: str | None = None) -> float:
+        """Credits counted for this server and key (and person): reported, reserved, and deleted rows' charges."""
         with self.db.connect() as db:
-            (total,) = db.execute(
-                "SELECT COALESCE(SUM(credits_used), 0) FROM generations WHERE server = ? AND account = ?", (server, account)
-            ).fetchone()
-        return float(total)
+            return self._spending(db, server, account, owner).total
+
+    def spending(self, server: str, account: str, owner: str | None = None) -> Spending:
+        with self.db.connect() as db:
+            return self._spending(db, server, account, owner)
+
+    def _spending(self, db: Any, server: str, account: str, owner: str | None, now: float | None = None) -> Spending:
+        scope, args = "server = ? AND account = ?", [server, account]
+        if owner is not None:
+            scope, args = scope + " AND owner = ?", [*args, owner]
+        reported, reserved, unpriced = db.execute(
+            f"""SELECT COALESCE(SUM(credits_used), 0),
+                       COALESCE(SUM(CASE WHEN credits_used IS NULL THEN reserved_credits ELSE 0 END), 0),
+                       COALESCE(SUM(CASE WHEN status IN {_PENDING} AND credits_used IS NULL
+                                          AND reserved_credits IS NULL THEN 1 ELSE 0 END), 0)
+                FROM generations WHERE {scope}""",
+            args,
+        ).fetchone()
+        since = (time.time() if now is None else now) - RESERVATION_HOURS * 3600
+        held, unknown = db.execute(
+            f"""SELECT COALESCE(SUM(credits), 0), COALESCE(SUM(CASE WHEN credits IS NULL THEN 1 ELSE 0 END), 0)
+                FROM reservations WHERE {scope} AND created_at >= ?""",
+            [*args, since],
+        ).fetchone()
+        (deleted,) = db.execute(f"SELECT COALESCE(SUM(credits), 0) FROM deleted_spend WHERE {scope}", args).fetchone()
+        return Spending(float(reported) + float(deleted), float(reserved) + float(held), int(unpriced) + int(unknown))
+
+    def reserve(
+        self, server: str, account: str, owner: str, credits: float | None, check: Callable[[Spending, Spending], None]
+    ) -> Reservation:
+        """Set `credits` aside for a request about to be sent, if `check` lets it go; in one transaction, so two
+        tabs or two processes deciding at once see each other's reservations. `check(key's spending, owner's
+        spending)` raises to refuse; nothing is reserved then."""
+        reservation = Reservation(uuid.uuid4().hex, credits)
+        with self.db.transaction(lock=f"budget:{server}:{account}") as db:
+            check(self._spending(db, server, account, None), self._spending(db, server, account, owner))
+            db.execute(
+                "INSERT INTO reservations (id, server, account, owner, credits, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (reservation.id, server, account, owner, credits, time.time()),
+            )
+        return reservation
+
+    def cancel(self, reservation: Reservation) -> None:
+        """The request was not sent, or the server refused it: nothing was spent."""
+        with self.db.writing() as db:
+            db.execute("DELETE FROM reservations WHERE id = ?", (reservation.id,))
 
     def version(self) -> tuple[int, float]:
         """Changes whenever any row changes: cheap enough to call on every UI tick."""

@@ -84,8 +84,9 @@ def test_a_refused_key_shows_one_banner_and_no_traceback(app_server, e2e_sim, pa
     if status == 401:
         e2e_sim.api_keys = {"a-different-key-entirely"}
     else:
-        e2e_sim.faults.inject("fetch", Fault.http(403), times=1000)
-        e2e_sim.faults.inject("create", Fault.http(403), times=1000)
+        # The vendor's out-of-credits 403: any other 403 is one request's refusal and pauses nothing.
+        e2e_sim.faults.inject("fetch", Fault.out_of_credits(), times=1000)
+        e2e_sim.faults.inject("create", Fault.out_of_credits(), times=1000)
     generate(page, "Made after")
     page.get_by_text(words, exact=False).first.wait_for(timeout=30_000)
     page.wait_for_timeout(3000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import tomllib
@@ -10,6 +11,7 @@ import psutil
 import pytest
 
 from tests.e2e.conftest import ROOT, AppServer, open_app, wait_for_app
+from tests.e2e.test_models import _simple
 from tests.e2e.test_playground import export_csv, generate, wait_for_videos
 from videogen.simulator import Fault, JobPlan
 
@@ -102,6 +104,64 @@ def test_hostile_prompts_and_server_messages_stay_literal_text(app_server, e2e_s
     assert page.locator("b:text('refused')").count() == 0
     # The toasts that announced them are text too.
     assert page.locator("[data-testid='stToast'] a, [data-testid='stToast'] img").count() == 0
+
+
+def shows_picture(body: bytes, picture) -> bool:
+    """Whether `body` is `picture`, re-encoded or not: Streamlit may convert an image before serving it."""
+    from PIL import Image, ImageChops, ImageStat, UnidentifiedImageError
+
+    try:
+        served = Image.open(io.BytesIO(body)).convert("RGB")
+    except (UnidentifiedImageError, OSError):
+        return False
+    if served.width * picture.height != served.height * picture.width:
+        return False
+    served = served.resize(picture.size)
+    return max(ImageStat.Stat(ImageChops.difference(served, picture)).mean) < 24
+
+
+def test_a_local_path_typed_as_an_image_link_is_never_served(app_server, page, tmp_path):
+    """st.image reads and serves a local file when its text names one. Every image, video and audio address
+    in the page is fetched as the browser would: none returns the files named, as they are or re-encoded."""
+    from PIL import Image, PngImagePlugin
+
+    marker = "SECRET-7d1e40c2-not-for-the-page"
+    picture = Image.new("RGB", (96, 64))  # flat quadrants: still recognisable after a JPEG re-encoding
+    for (x, y), color in zip([(0, 0), (48, 0), (0, 32), (48, 32)], [(230, 40, 40), (40, 200, 60), (40, 80, 230), (240, 220, 40)]):
+        picture.paste(color, (x, y, x + 48, y + 32))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("note", marker)
+    secret = tmp_path / "secret.png"
+    picture.save(secret, pnginfo=info)
+    database = app_server.data_dir / "history.sqlite3"
+    contents = (secret.read_bytes(), b"SQLite format 3\x00", b"root:x:0:0", marker.encode())
+
+    model = _simple("image-to-video", "image_url")
+    open_app(page, f"{app_server.url}/?model={model}")
+    field = page.locator(".st-key-media-image_url")
+    box = field.get_by_label("or an https link")
+    fetched = []
+    for typed in (str(secret), str(database), "/etc/passwd", f"file://{secret}",
+                  f"{secret.parent}/../{secret.parent.name}/secret.png"):
+        box.fill(typed)
+        box.press("Enter")
+        wait_for_app(page)
+        field.get_by_text("That is a file path, not a link").wait_for()
+        assert field.locator("[data-testid='stImage']").count() == 0
+        sources = page.eval_on_selector_all(
+            "img, video, audio, source", "els => els.map(e => e.currentSrc || e.src).filter(Boolean)")
+        for source in sources:
+            if source.startswith(app_server.url):  # what this server serves (the page's own media)
+                body = page.request.get(source).body()
+                fetched.append(source)
+                assert not any(content in body for content in contents), (typed, source)
+                assert not shows_picture(body, picture), (typed, source)
+    assert marker not in page.content()
+    # The same box still shows a real link: handed to the browser as it is, never read by the server.
+    box.fill("https://cdn.example.com/cat.png")
+    box.press("Enter")
+    wait_for_app(page)
+    assert field.locator("[data-testid='stImage'] img").get_attribute("src") == "https://cdn.example.com/cat.png"
 
 
 def test_the_app_listens_on_localhost_only(app_server):

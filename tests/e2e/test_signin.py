@@ -1,8 +1,10 @@
 """Sign-in in a real browser, against a real OpenID Connect provider on loopback (oidc-provider-mock).
 
 Two people sign in to one app and each pastes their own key in the sidebar.
-What each makes is theirs; each sees only their own generations by default,
-the team's with the sidebar switch, and neither can delete the other's.
+What each makes is theirs, kept under the provider's issuer and subject (never
+the e-mail, which is only shown, marked when the provider has not verified it);
+each sees only their own generations by default, the team's with the sidebar
+switch, and neither can delete the other's.
 Without [auth] nothing changes: every other end-to-end test runs so.
 """
 
@@ -12,6 +14,7 @@ import re
 import secrets
 
 import pytest
+import requests
 from oidc_provider_mock import run_server_in_thread
 
 from tests.e2e.conftest import E2E_JOB_SECONDS, AppServer, open_app, screenshot, wait_for_app
@@ -20,13 +23,19 @@ from videogen.store import Store
 pytestmark = pytest.mark.e2e
 
 ANA, BEN = "ana@example.com", "ben@example.com"
+# Subjects that are not the addresses: what the app keeps is the subject, whatever the e-mail says.
+SUBJECTS = {ANA: "ana-5f1c", BEN: "ben-93a0"}
 KEYS = {ANA: "sk-ana-0123456789abcdef", BEN: "sk-ben-fedcba9876543210"}
 
 
 @pytest.fixture
 def provider():
     with run_server_in_thread(port=0) as server:
-        yield f"http://localhost:{server.server_port}"
+        url = f"http://localhost:{server.server_port}"
+        # Ana's provider has verified her address; Ben's sends his without saying so.
+        for who, claims in ((ANA, {"email": ANA, "email_verified": True}), (BEN, {"email": BEN})):
+            requests.put(f"{url}/users/{SUBJECTS[who]}", json=claims, timeout=10).raise_for_status()
+        yield url
 
 
 @pytest.fixture
@@ -54,11 +63,11 @@ def sign_in(page, app_url: str, who: str) -> None:
     assert page.get_by_role("heading", name="History").count() == 0  # nothing before sign-in
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"localhost:\d+/oauth2/authorize"))
-    page.get_by_placeholder("sub").fill(who)
+    page.get_by_placeholder("sub").fill(SUBJECTS[who])
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(re.compile(re.escape(app_url)))
     wait_for_app(page)
-    page.locator("[data-testid='stSidebar']").get_by_text(who).wait_for()
+    page.locator("[data-testid='stSidebar']").get_by_text(who).wait_for()  # the e-mail is what is shown
     page.get_by_label("API key", exact=True).fill(KEYS[who])
     page.get_by_label("API key", exact=True).press("Enter")
     wait_for_app(page)
@@ -78,12 +87,15 @@ def history(page) -> str:
     return page.get_by_text(re.compile(r"^Showing \d+ of \d+ generations$")).inner_text()
 
 
-def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, e2e_sim, browser):
+def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, e2e_sim, provider, browser):
     ana = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     ben = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
     sign_in(ana, team_app.url, ANA)
     generate(ana, "Ana's lighthouse at dusk")
     sign_in(ben, team_app.url, BEN)
+    sidebar = ben.locator("[data-testid='stSidebar']")
+    sidebar.get_by_text(f"{BEN} (unverified)").first.wait_for()  # his provider did not say it checked it
+    assert ana.locator("[data-testid='stSidebar']").get_by_text("unverified").count() == 0
     assert ben.locator("[data-testid='stVideo']").count() == 0  # Ana's card is not on Ben's Generate page
     # Nothing of his own yet: History says so and where the team's are, with no empty table.
     ben.get_by_test_id("stSidebarNavItems").get_by_role("link", name="History").click()
@@ -94,9 +106,11 @@ def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, e
     wait_for_app(ben)
     generate(ben, "Ben's harbour at dawn")
 
-    # What each made with their pasted key is theirs; neither key is on either page.
+    # What each made with their pasted key is theirs, under the provider's issuer and subject; neither key
+    # is on either page.
     owners = {r.prompt: r.owner for r in Store(team_app.data_dir).records()}
-    assert owners == {"Ana's lighthouse at dusk": ANA, "Ben's harbour at dawn": BEN}
+    assert owners == {"Ana's lighthouse at dusk": f"{provider}#{SUBJECTS[ANA]}",
+                      "Ben's harbour at dawn": f"{provider}#{SUBJECTS[BEN]}"}
     assert {job.body["prompt"] for job in e2e_sim.jobs.values()} == set(owners)
     for page in (ana, ben):
         assert not any(key in page.content() for key in KEYS.values())
@@ -126,8 +140,8 @@ def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, e
     wait_for_app(ana)
     ana.get_by_role("button", name="Sign in").wait_for()
     # A link to someone else's generation, in your own view, says whose it is and how to see it.
-    (ana_id,) = [r.id for r in Store(team_app.data_dir).records() if r.owner == ANA]
+    (ana_id,) = [r.id for r in Store(team_app.data_dir).records() if r.owner == f"{provider}#{SUBJECTS[ANA]}"]
     open_app(ben, f"{team_app.url}/history?gen={ana_id}")
-    ben.get_by_text(f"That link is to a generation made by {ANA}").wait_for()
+    ben.get_by_text(f"That link is to a generation made by {ANA}").wait_for()  # her name, not her identity
     for page in (ana, ben):
         page.context.close()

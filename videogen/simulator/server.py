@@ -8,12 +8,14 @@ vendor-prefixed paths, Bearer auth, body validation against the catalog (400 in
 the vendor's error shape), and queued -> generating -> completed over a set
 time. Each finished job is a real H.264 MP4 served with Range support.
 Tests make it misbehave through `sim.faults` (see faults.py) and count what it
-received through `sim.requests`.
+received through `sim.requests`. `GET /v1/models` lists every catalog model with
+the simulator's prices (prices.py), with an ETag; `sim.listing` changes what it lists.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -25,26 +27,35 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, Literal
+from urllib.parse import parse_qs, quote, urlsplit
 
 from .. import catalog
-from . import inputs
+from ..generation import CREDITS_PER_USD
+from . import inputs, prices
 from .faults import Fault, FaultQueue, JobPlan
+from .prices import Listing, etag_matches
 from .render import MAX_DURATION, render_clip
 
 log = logging.getLogger(__name__)
 
 CURRENT_PATH = "/v2/video/generations"
 QUEUED_SHARE = 0.2  # the first fifth of a job's run time reads as "queued"
-CREDITS_PER_SECOND = 24_000  # vendor's example: 120,000 credits for a 5 s clip
 _VIDEO_PATH = re.compile(r"^/videos/([0-9a-f]{20})\.mp4$")
+# JobPlan.signed_link: the exact bytes a signed link's request must carry, escaped slash and plus included.
+_SIGNED_TARGET = re.compile(
+    r"/signed/(?P<key>[0-9a-f]{20})%2Fclip%7Ev1\.mp4\?X-Amz-Date=(?P<token>[0-9a-f]{16})&X-Amz-Expires=600"
+    r"&X-Amz-Signature=(?P<a>[0-9a-f]{16})%2B(?P<b>[0-9a-f]{16})"
+)
+_LINK_TOKEN = re.compile(r"[?&](?:sig|X-Amz-Date)=([0-9a-f]{16})(?:&|$)")
+_REDIRECT_PATH = re.compile(r"^/redirect/(\d+)$")
 
 
 @dataclass
@@ -87,12 +98,70 @@ class Job:
 @dataclass
 class RequestLog:
     method: str
-    endpoint: str  # create | fetch | video | other
+    endpoint: str  # create | fetch | video | redirect (a hop of Fault.redirects) | other
     path: str
     status: int
     at: float
     generation_id: str | None = None
     headers: dict = field(default_factory=dict, repr=False)
+
+
+class RequestHistory:
+    """The requests received: the latest `keep` in full, and how many of each kind since the last `clear()`.
+
+    A list would grow without end in a long-running demo simulator (each entry holds its headers). Counts
+    stay exact past the window: per generation for the `per_generation` ids seen last, in total for all.
+    Iterating takes a copy, so a test can read it while the app is still sending.
+    """
+
+    _OLDER = object()  # the key counts of ids folded out of the per-generation window are added to
+
+    def __init__(self, keep: int = 20_000, per_generation: int = 100_000) -> None:
+        self._recent: deque[RequestLog] = deque(maxlen=keep)
+        self._counts: dict[tuple, int] = {}
+        self._per_generation = per_generation
+        self._lock = threading.Lock()
+
+    def append(self, entry: RequestLog) -> None:
+        key = (entry.endpoint, entry.generation_id, entry.method)
+        with self._lock:
+            self._recent.append(entry)
+            self._counts[key] = self._counts.pop(key, 0) + 1  # moved to the end: the latest ids are kept apart
+            while len(self._counts) > self._per_generation:
+                (endpoint, _, method), count = _pop_first(self._counts)
+                older = (endpoint, self._OLDER, method)
+                self._counts[older] = self._counts.get(older, 0) + count
+
+    def clear(self) -> None:
+        with self._lock:
+            self._recent.clear()
+            self._counts.clear()
+
+    def count(self, endpoint: str, *, generation_id: str | None = None, method: str | None = None) -> int:
+        with self._lock:
+            return sum(
+                n for (kind, gen_id, verb), n in self._counts.items()
+                if kind == endpoint and (generation_id is None or gen_id == generation_id) and (method is None or verb == method)
+            )
+
+    def _snapshot(self) -> list[RequestLog]:
+        with self._lock:
+            return list(self._recent)
+
+    def __iter__(self) -> Iterator[RequestLog]:
+        return iter(self._snapshot())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._recent)
+
+    def __getitem__(self, index):
+        return self._snapshot()[index]
+
+
+def _pop_first(counts: dict[tuple, int]) -> tuple[tuple, int]:
+    key = next(iter(counts))
+    return key, counts.pop(key)
 
 
 class Simulator:
@@ -117,9 +186,21 @@ class Simulator:
         self.latency = latency
         self.faults = FaultQueue()
         self.spelling: str = "schema"  # or "alternative": the other spellings the vendor's docs show
+        # Creates answer 403 with the vendor's out-of-credits body (`error.data.kind` "err_insufficent_credits").
         self.credits_exhausted = False
+        # Creates and fetches of these models answer a plain 403 while every other model works, as the API
+        # has refused one model on a key that another worked on.
+        self.refused_models: set[str] = set()
+        # What GET /v1/models lists (see prices.py); tests change it, and fail it with faults.inject("models", ...).
+        self.listing = Listing()
+        # Where the cost is reported. The real API puts `meta.usage` on the create answer and none on a
+        # finished fetch (api-contract, "As the API answers in practice"); "fetch" is the published schema's
+        # reading, "both" and "none" the other cases a client must survive.
+        self.usage_on: Literal["create", "fetch", "both", "none"] = "create"
+        # Also (or only, with usage_on "none") report the cost in the x-aimlapi-* headers of the create answer.
+        self.usage_headers = False
         self.jobs: dict[str, Job] = {}
-        self.requests: list[RequestLog] = []
+        self.requests = RequestHistory()
         self._owns_state_dir = state_dir is None
         self.state_dir = Path(state_dir) if state_dir else Path(tempfile.mkdtemp(prefix="videogen-sim-"))
         # Rendered clips depend only on the request, so a test session can share one folder of them.
@@ -127,6 +208,11 @@ class Simulator:
         self.videos_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._renders: dict[str, Future] = {}
+        # Video links handed out: how many per job, and which have expired (token -> the status they answer).
+        self._link_secret = secrets.token_bytes(16)
+        self._links_issued: dict[str, int] = {}
+        self._expired_links: dict[str, int] = {}
+        self._links_lock = threading.Lock()
         self._render_pool = ThreadPoolExecutor(max_workers=render_workers, thread_name_prefix="sim-render")
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -175,14 +261,7 @@ class Simulator:
             self._save_jobs()
 
     def count(self, endpoint: str, *, generation_id: str | None = None, method: str | None = None) -> int:
-        with self._lock:
-            return sum(
-                1
-                for r in self.requests
-                if r.endpoint == endpoint
-                and (generation_id is None or r.generation_id == generation_id)
-                and (method is None or r.method == method)
-            )
+        return self.requests.count(endpoint, generation_id=generation_id, method=method)
 
     def wait_rendered(self, timeout: float = 30.0) -> None:
         """Block until every queued render has finished (tests use it to take render time out of timing)."""
@@ -268,6 +347,38 @@ class Simulator:
             source_kind=job.source["kind"] if job.source else "image",
         )
 
+    def charge(self, job: Job) -> int:
+        """What the job costs, in credits, as the create answer reports it: by the price list it publishes."""
+        return round(prices.usd_for(job.model, job.body) * CREDITS_PER_USD)
+
+    def usage(self, job: Job, *, alt: bool) -> dict:
+        credits = self.charge(job)
+        if alt:  # the older spelling
+            return {"tokens_used": credits}
+        return {"credits_used": credits, "usd_spent": round(credits / CREDITS_PER_USD, 6)}
+
+    def _video_link(self, job: Job, base_url: str) -> str:
+        """A fresh link to the job's video, as each fetch of the real API gives (JobPlan.signed_link, expired_links)."""
+        token = secrets.token_hex(8)
+        with self._links_lock:
+            issued = self._links_issued[job.id] = self._links_issued.get(job.id, 0) + 1
+            if issued <= job.plan.expired_links:
+                self._expired_links[token] = job.plan.expired_status
+        if not job.plan.signed_link:
+            return f"{base_url}/videos/{job.render_key}.mp4?sig={token}"
+        a, b = self._signature(job.render_key, token)
+        return f"{base_url}/signed/{job.render_key}%2Fclip%7Ev1.mp4?X-Amz-Date={token}&X-Amz-Expires=600&X-Amz-Signature={a}%2B{b}"
+
+    def _signature(self, key: str, token: str) -> tuple[str, str]:
+        digest = hmac.new(self._link_secret, f"{key}/{token}".encode(), hashlib.sha256).hexdigest()
+        return digest[:16], digest[16:32]
+
+    def link_expired(self, raw_target: str) -> int | None:
+        """The status an expired link answers, or None for a link that works."""
+        m = _LINK_TOKEN.search(raw_target)
+        with self._links_lock:
+            return self._expired_links.get(m.group(1)) if m else None
+
     def _job_body(self, job: Job, base_url: str) -> dict:
         """The fetch answer for a job, in the schema's spelling or the alternative one."""
         now = time.time()
@@ -280,12 +391,11 @@ class Simulator:
             if isinstance(job.plan.video_url, str):
                 body["video"] = {"url": job.plan.video_url}
             elif job.plan.video_url:
-                url = f"{base_url}/videos/{job.render_key}.mp4?sig={secrets.token_hex(8)}"
-                body["video"] = {"url": url}
+                body["video"] = {"url": self._video_link(job, base_url)}
             else:
                 body["video"] = None
-            credits = CREDITS_PER_SECOND * _seconds(job.body)
-            body["meta"] = {"usage": {"tokens_used" if alt else "credits_used": credits}}
+            if self.usage_on in ("fetch", "both"):
+                body["meta"] = {"usage": self.usage(job, alt=alt)}
             if alt:
                 body["duration"] = _seconds(job.body)
         elif status == "error":
@@ -404,8 +514,14 @@ class _Handler(BaseHTTPRequestHandler):
         video = _VIDEO_PATH.match(parts.path)
         if video and method in ("GET", "HEAD"):
             endpoint = "video"
+        elif parts.path.startswith("/signed/") and method in ("GET", "HEAD"):
+            endpoint = "video"
+        elif _REDIRECT_PATH.match(parts.path) and method in ("GET", "HEAD"):
+            endpoint = "redirect"
         elif _is_api_path(parts.path) and method in ("POST", "GET"):
             endpoint = "create" if method == "POST" else "fetch"
+        elif parts.path in MODELS_PATHS and method == "GET":
+            endpoint = "models"
         gen_id = parse_qs(parts.query).get("generation_id", [""])[0] if endpoint == "fetch" else ""
         self._log = RequestLog(method, endpoint, parts.path, 0, time.time(), gen_id or None, dict(self.headers))
         # Logged before answering: a test that counts right after its response must see this request.
@@ -414,12 +530,18 @@ class _Handler(BaseHTTPRequestHandler):
 
         if parts.path == "/health":
             self._send_json(200, {"status": "ok"})
+        elif endpoint == "video" and video is None:
+            self._serve_signed(method == "HEAD")
         elif endpoint == "video":
             self._serve_video(video.group(1), method == "HEAD")
+        elif endpoint == "redirect":
+            self._next_hop(int(_REDIRECT_PATH.match(parts.path).group(1)), parts.query)
         elif endpoint == "create":
             self._api(self._do_create, parts.path)
         elif endpoint == "fetch":
             self._api(self._do_fetch, gen_id)
+        elif endpoint == "models":
+            self._models(parts.query)
         else:
             self._error(404, f"Cannot {method} {parts.path}")
 
@@ -477,7 +599,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, "; ".join(f"{name}: {text}" for name, text in checked.errors.items()))
             return
         if self.sim.credits_exhausted:
-            self._error(403, "Insufficient credits: top up your balance to continue.")
+            self._out_of_credits()
+            return
+        if model.id in self.sim.refused_models:
+            self._error(403, REFUSED_MESSAGE)
             return
         job = self.sim._create(model.id, checked.body)
         self._log.generation_id = job.id
@@ -487,10 +612,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer_create(job)
 
     def _answer_create(self, job: Job) -> None:
-        if self.sim.spelling == "alternative":
-            self._send_json(201, {"generation_id": job.id})
-        else:
-            self._send_json(200, self.sim._job_body(job, self._base_url()))
+        alt = self.sim.spelling == "alternative"
+        body = {"generation_id": job.id} if alt else self.sim._job_body(job, self._base_url())
+        if self.sim.usage_on in ("create", "both"):
+            body["meta"] = {"usage": self.sim.usage(job, alt=alt)}
+        headers = {"x-inference-id": job.id}
+        if self.sim.usage_headers:
+            credits = self.sim.charge(job)
+            headers |= {"x-aimlapi-credits-used": str(credits), "x-aimlapi-usd-spent": f"{credits / CREDITS_PER_USD:g}"}
+        self._send_json(201 if alt else 200, body, headers)
 
     def _do_fetch(self, gen_id: str) -> None:
         if not gen_id:
@@ -501,16 +631,69 @@ class _Handler(BaseHTTPRequestHandler):
         if job is None:
             self._error(404, f"Generation {gen_id} not found")
             return
+        if job.model in self.sim.refused_models:
+            self._error(403, REFUSED_MESSAGE)
+            return
+        if job.plan.not_found_seconds is not None and time.time() < job.created_at + job.plan.not_found_seconds:
+            self._error(404, "Inference not found")
+            return
         self._send_json(200, self.sim._job_body(job, self._base_url()))
 
-    def _serve_video(self, key: str, head: bool) -> None:
-        fault = self.sim.faults.take("video")
+    def _models(self, query: str) -> None:
+        """The model list: no key needed (none is checked, as the vendor's is public)."""
+        fault = self.sim.faults.take("models")
         if fault is not None:
+            self._suffer(fault, self._do_models, query)
+        else:
+            self._do_models(query)
+
+    def _do_models(self, query: str) -> None:
+        asked = parse_qs(query)
+        include = {v.strip().lower() for value in asked.get("include", []) for v in value.split(",")}
+        pricing = bool(include & {"pricing", "all"}) or asked.get("details", [""])[0] in ("true", "1")
+        body, etag = self.sim.listing.answer(pricing=pricing)
+        if etag_matches(self.headers.get("If-None-Match"), etag):
+            self._send(304, b"", "application/json", {"ETag": etag})
+        else:
+            self._send(200, body, "application/json", {"ETag": etag})
+
+    def _serve_video(self, key: str, head: bool) -> None:
+        expired = self.sim.link_expired(self.path)
+        if expired is not None:
+            self._send_xml_error(expired, "AccessDenied", "Request has expired")
+            return
+        fault = self.sim.faults.take("video")
+        if fault is not None and fault.redirect_hops:
+            final = fault.redirect_to or f"{self._base_url()}{self.path}"
+            self._next_hop(fault.redirect_hops, f"to={quote(final, safe='')}")
+        elif fault is not None and fault.trickle:
+            self._send_video(key, head, rate=fault.trickle)
+        elif fault is not None:
             self._suffer(fault, self._send_video, key, head)
         else:
             self._send_video(key, head)
 
-    def _send_video(self, key: str, head: bool) -> None:
+    def _serve_signed(self, head: bool) -> None:
+        """A signed link answers only to its exact bytes, as S3 checks a signature over the path it received."""
+        m = _SIGNED_TARGET.fullmatch(self.path)
+        if m is None or (m["a"], m["b"]) != self.sim._signature(m["key"], m["token"]):
+            self._send_xml_error(403, "SignatureDoesNotMatch",
+                                 "The request signature we calculated does not match the signature you provided.")
+            return
+        self._serve_video(m["key"], head)
+
+    def _next_hop(self, hops: int, query: str) -> None:
+        """One hop of Fault.redirects: on to the next hop here, or at the last one to where the chain ends."""
+        final = parse_qs(query).get("to", [""])[0]
+        location = final if hops <= 1 else f"/redirect/{hops - 1}?to={quote(final, safe='')}"
+        self._send(302, b"", "text/plain", {"Location": location})
+
+    def _send_xml_error(self, status: int, code: str, message: str) -> None:
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+                f"<RequestId>{uuid.uuid4().hex[:16].upper()}</RequestId></Error>").encode()
+        self._send(status, body, "application/xml")
+
+    def _send_video(self, key: str, head: bool, rate: float | None = None) -> None:
         path = self.sim.videos_dir / f"{key}.mp4"
         if not path.is_file():
             self._error(404, "No such video")
@@ -531,7 +714,18 @@ class _Handler(BaseHTTPRequestHandler):
         with path.open("rb") as f:
             f.seek(start)
             data = f.read(end - start + 1)
-        self._send(status, b"" if head else data, "video/mp4", headers, length=len(data))
+        if rate is None or head:
+            self._send(status, b"" if head else data, "video/mp4", headers, length=len(data))
+            return
+        self._send(status, b"", "video/mp4", headers, length=len(data))
+        piece = max(1, int(rate / 20))  # twenty writes a second
+        for offset in range(0, len(data), piece):
+            try:
+                self.wfile.write(data[offset:offset + piece])
+            except OSError:  # the client gave up, as a downloader with a minimum rate should
+                self.close_connection = True
+                return
+            time.sleep(piece / rate)
 
     # -- responses -------------------------------------------------------
 
@@ -545,12 +739,32 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
         elif fault.bad_json:
             self._send(200, b'{"id": "truncated', "application/json")
+        elif fault.unknown_answer:
+            self._send_json(200, {"id": "", "status": "unknown",
+                                  "error": {"name": "Error", "message": "invalid params, task_id cannot by empty"}})
+        elif fault.credits_body:
+            self._out_of_credits()
+        elif fault.html_page and fault.status:
+            self._send(fault.status, _gateway_page(fault.status), "text/html; charset=UTF-8")
         elif fault.html_page:
             self._send(200, b"<!doctype html><html><body><h1>Sign in</h1></body></html>", "text/html; charset=utf-8")
         else:
             extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            reason = {429: "Too many requests, slow down.", 403: "Insufficient credits."}.get(fault.status, "Internal error")
+            reason = {429: "Too many requests, slow down.", 403: REFUSED_MESSAGE}.get(fault.status, "Internal error")
             self._error(fault.status or 500, reason, extra)
+
+    def _out_of_credits(self) -> None:
+        """The vendor's answer when the account has no credits left, as its docs show it (the typo is its own)."""
+        parts = urlsplit(self.path)
+        self._send_json(403, {
+            "title": "Forbidden",
+            "status": 403,
+            "message": OUT_OF_CREDITS_MESSAGE,
+            "instance": f"{parts.path}?{parts.query}",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "error": {"name": "ForbiddenException", "message": OUT_OF_CREDITS_MESSAGE,
+                      "data": {"kind": "err_insufficent_credits"}},
+        })
 
     def _error(self, status: int, message: str, headers: dict | None = None) -> None:
         """The vendor's error body. Its statusCode has been seen as a string, so send that in the alternative spelling."""
@@ -593,6 +807,20 @@ class _Handler(BaseHTTPRequestHandler):
         return f"http://{host}"
 
 
+OUT_OF_CREDITS_MESSAGE = "You've run out of credits. Please top up your balance to continue."
+# A plain refusal, which says nothing of credits: the API has answered one for one model while another worked.
+REFUSED_MESSAGE = "Forbidden resource"
+
+
+def _gateway_page(status: int) -> bytes:
+    """Cloudflare's error page in front of the API, in outline: its title names the status."""
+    what = {524: "A timeout occurred", 522: "Connection timed out", 520: "Web server is returning an unknown error"}
+    title = f"api.aimlapi.com | {status}: {what.get(status, 'Origin error')}"
+    return (f'<!DOCTYPE html><html lang="en-US"><head><title>{title}</title></head><body>'
+            f'<div id="cf-error-details"><h1>{what.get(status, "Origin error")}</h1>'
+            f'<span>Error code {status}</span><p>Cloudflare Ray ID: {secrets.token_hex(8)}</p></div></body></html>').encode()
+
+
 def _ratio(body: dict) -> str:
     """The body's aspect ratio where it is one ("16:9"); models that take none, or "auto", render 16:9."""
     value = str(body.get("aspect_ratio") or body.get("ratio") or "")
@@ -606,6 +834,10 @@ def _seconds(body: dict) -> int:
     except (TypeError, ValueError):
         seconds = 5
     return min(max(seconds, 1), MAX_DURATION)
+
+
+# The vendor serves the same list on all three.
+MODELS_PATHS = ("/v1/models", "/models", "/api/v1/models")
 
 
 def _is_api_path(path: str) -> bool:
