@@ -154,7 +154,8 @@ class LockedHistory:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        with store.db.connect() as db:
+        store.db.busy_timeout = 0.2  # connections opened from now on (a batch's threads)
+        with store.db.connect() as db:  # and this thread's, already open
             db.execute("PRAGMA busy_timeout = 200")
         self.holder = sqlite3.connect(store.path, isolation_level=None)
         self.holder.execute("BEGIN EXCLUSIVE")
