@@ -95,7 +95,6 @@ def signed_in_name() -> str:
     return name
 
 
-
 def _verified(claim: object) -> bool:
     # Most providers send a boolean; some (Cognito among them) send the string "true".
     return claim is True or (isinstance(claim, str) and claim.strip().lower() == "true")

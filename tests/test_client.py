@@ -323,3 +323,18 @@ def test_the_key_never_shows(sim, caplog):
         assert TEST_KEY not in text
     # The key only ever travels in the Authorization header.
     assert all(r.headers.get("Authorization") == f"Bearer {TEST_KEY}" for r in sim.requests if r.endpoint != "video")
+
+
+def test_an_answer_over_the_size_cap_is_not_read_into_memory(sim, client):
+    from videogen.client import MAX_ANSWER_BYTES
+    from videogen.errors import MalformedResponseError, OutcomeUnknownError
+
+    sim.faults.inject("fetch", Fault.oversized(8 * MAX_ANSWER_BYTES), times=4)  # past urllib3's retries too
+    with pytest.raises(MalformedResponseError, match="larger than 1024 KB"):
+        client.fetch("some-id")
+    sim.faults.inject("create", Fault.oversized(8 * MAX_ANSWER_BYTES))  # the job is made, its answer unreadable
+    with pytest.raises(OutcomeUnknownError, match="larger than 1024 KB"):
+        client.create(VEO2)
+    assert sim.count("create") == 1
+    # An answer of an ordinary size is read as before.
+    assert client.create(VEO2).status is Status.QUEUED

@@ -80,6 +80,7 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
+MAX_ANSWER_BYTES = 1024 * 1024
 # Cloudflare's own error statuses, in front of the API: 524 is "the origin took too long to answer".
 GATEWAY_STATUSES = tuple(range(520, 528))
 #: What the vendor puts in `error.data.kind` when the account has no credits left (its spelling).
@@ -203,12 +204,18 @@ class Client:
             raise InvalidRequestError(f"Not sent: {message}")
         url = self.base_url + self.path_for(checked.body["model"])
         try:
-            response = self._session.post(url, json=checked.body, timeout=self.timeout)
+            response = self._session.post(url, json=checked.body, timeout=self.timeout, stream=True)
+            _read_capped(response)
         except requests.RequestException as exc:
             if _never_connected(exc):
                 raise NetworkError(f"Could not reach {self.base_url}; nothing was sent.") from None
             raise OutcomeUnknownError(
                 "The request was sent but no answer came back in time. The generation may or may not have started."
+            ) from None
+        except _TooLarge:
+            raise OutcomeUnknownError(
+                f"The server's answer was larger than {MAX_ANSWER_BYTES // 1024} KB, so it was not read and the "
+                "generation id is unknown. The generation may or may not have started."
             ) from None
         if response.status_code >= 500 or (response.status_code >= 400 and _is_html(response)):
             # A gateway's page says nothing of whether the API received the body and started the job.
@@ -231,14 +238,39 @@ class Client:
         """Read a generation's current state. Retried by urllib3 on transient failures."""
         url = self.base_url + self.path_for(model)
         try:
-            response = self._session.get(url, params={"generation_id": generation_id}, timeout=self.timeout)
+            response = self._session.get(url, params={"generation_id": generation_id}, timeout=self.timeout,
+                                         stream=True)
+            _read_capped(response)
         except requests.RequestException as exc:
             raise NetworkError(f"No answer from {self.base_url}: {_short_reason(exc)}") from None
+        except _TooLarge:
+            raise MalformedResponseError(
+                f"The answer for {generation_id} was larger than {MAX_ANSWER_BYTES // 1024} KB; it was not read."
+            ) from None
         _raise_for_status(response)
         try:
             return Generation.from_body(_json_object(response), fallback_id=generation_id)
         except ValueError as exc:
             raise MalformedResponseError(f"Unreadable answer for {generation_id}: {exc}", status=response.status_code) from None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_capped(response: requests.Response) -> None:
+    """Read the body, MAX_ANSWER_BYTES at the most, so that `.content` and `.json()` work on what was read.
+
+    A generation's answer is a few hundred bytes; a server that sends megabytes (or never stops) must not
+    fill this process's memory, where every poll worker would be reading at once.
+    """
+    data = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        data += chunk
+        if len(data) > MAX_ANSWER_BYTES:
+            response.close()
+            raise _TooLarge
+    response._content = bytes(data)  # where requests itself keeps a body it has read
 
 
 def _never_connected(exc: requests.RequestException) -> bool:

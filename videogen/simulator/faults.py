@@ -35,11 +35,17 @@ class Fault:
     redirect_hops: int = 0
     redirect_to: str | None = None
     trickle: float | None = None
+    huge: int = 0  # answer 200 with a JSON body of this many bytes
 
     @property
     def only_delays(self) -> bool:
         return self.status is None and not (self.drop or self.bad_json or self.html_page or self.redirect_hops or self.trickle
-                                            or self.unknown_answer)
+                                            or self.unknown_answer or self.huge)
+
+    @classmethod
+    def oversized(cls, size: int) -> Fault:
+        """Answer 200 with a JSON object of `size` bytes: an answer no generation needs, to fill a client's memory."""
+        return cls(huge=size)
 
     @classmethod
     def http(cls, status: int, *, retry_after: float | str | None = None, acted: bool | None = None) -> Fault:

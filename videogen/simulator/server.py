@@ -739,6 +739,9 @@ class _Handler(BaseHTTPRequestHandler):
                 pass
         elif fault.bad_json:
             self._send(200, b'{"id": "truncated', "application/json")
+        elif fault.huge:
+            head, tail = b'{"id": "padded", "status": "queued", "padding": "', b'"}'
+            self._send(200, head + b"x" * max(0, fault.huge - len(head) - len(tail)) + tail, "application/json")
         elif fault.unknown_answer:
             self._send_json(200, {"id": "", "status": "unknown",
                                   "error": {"name": "Error", "message": "invalid params, task_id cannot by empty"}})
