@@ -1,5 +1,6 @@
 # make run    start the playground (demo mode unless an API key is set)
-# make test   every test: engine, simulator, pages, and the browser end-to-end suite
+# make test   the import contracts, then every test: engine, simulator, pages, and the browser end-to-end suite
+# make lint   ruff, and the import contracts (pyproject.toml's [tool.importlinter])
 # make bench  the benchmark; writes bench/results/latest.json
 #
 # Each target installs what it needs: the venv from PyPI, and through
@@ -13,6 +14,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
+# Its cache would be one more untracked folder, and a whole run takes under a second.
+LINT_IMPORTS := $(BIN)/lint-imports --no-cache
 
 .PHONY: run test bench simulator catalog lint clean screenshots browser curl postgres health
 
@@ -45,6 +48,7 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(REQUIRE) - postgresql "make $(or $(MAKECMDGOALS),test) (PostgreSQL tests)"
 
 test: $(DEV) browser curl postgres
+	$(LINT_IMPORTS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(DEV) browser postgres
@@ -63,6 +67,7 @@ catalog: $(BIN)/python
 
 lint: $(DEV)
 	$(BIN)/ruff check .
+	$(LINT_IMPORTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -191,7 +191,7 @@ def app_environment(**values: str | None) -> Iterator[None]:
             os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
 
 
-def timed_run(at) -> float:  # noqa: ANN001 (an AppTest)
+def timed_run(at) -> float:  # at: an AppTest
     """Seconds for one AppTest page run; an exception in the app fails the section instead of timing it."""
     started = time.perf_counter()
     at.run()

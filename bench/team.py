@@ -112,7 +112,7 @@ def _history_runs(data_dir: Path, database_url: str, runs: int) -> list[float]:
 
 
 def run(quick: bool, work: Path) -> Section:
-    from tests.postgres_server import PostgresServer
+    from devtools.postgres_server import PostgresServer
 
     n, repeats, runs = (60, 1, 2) if quick else (PENDING, REPEATS, RUNS)
     section = Section("team")

@@ -45,7 +45,7 @@ def store(tmp_path):
 @pytest.fixture(scope="session")
 def postgres():
     """One PostgreSQL server for the session (Debian's package; `make test` installs it)."""
-    from tests.postgres_server import PostgresServer
+    from devtools.postgres_server import PostgresServer
 
     with PostgresServer() as server:
         yield server

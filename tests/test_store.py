@@ -249,7 +249,7 @@ def test_postgres_migrations_run_once_when_processes_start_together(postgres_url
     def open_one():
         try:
             opened.append(Store(tmp_path / "data", database_url=postgres_url))
-        except BaseException as exc:  # noqa: BLE001 (reported below)
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=open_one) for _ in range(4)]

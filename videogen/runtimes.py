@@ -130,7 +130,7 @@ QUEUE_STEP_SHARE = 0.2
 QUEUE_STEP_RANGE = (2.0, 15.0)
 
 
-def plan(record, total: Schedule, total_estimate: Estimate, run: Estimate | None = None) -> Plan:  # noqa: ANN001 (Record)
+def plan(record, total: Schedule, total_estimate: Estimate, run: Estimate | None = None) -> Plan:  # record: a Record
     """The plan for `record`: from its create, or, once a poll saw it queued, from the start of its run.
 
     `total` is the schedule from create to finish; `run`, when learned, the
@@ -157,7 +157,7 @@ class RunTimes:
     takes a `duration` gets the request's (see `by_request`).
     """
 
-    def __init__(self, store, fallback: Callable[..., Schedule] = Schedule.for_model) -> None:  # noqa: ANN001 (Store)
+    def __init__(self, store, fallback: Callable[..., Schedule] = Schedule.for_model) -> None:  # store: a Store
         self.store = store
         self.fallback = fallback
         self._fallback = by_request(fallback)
@@ -180,7 +180,7 @@ class RunTimes:
             return fallback
         return replace(fallback, typical=estimate.typical, spread=estimate.spread)
 
-    def plan(self, record) -> Plan:  # noqa: ANN001 (Record)
+    def plan(self, record) -> Plan:  # record: a Record
         run = self._table().get(("run", record.model, duration_of(record.request)))
         return plan(record, self.schedule(record.model, record.request), self.estimate(record.model, record.request), run)
 

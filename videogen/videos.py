@@ -233,7 +233,7 @@ def download_video(
     *,
     partial_dir: Path,
     allow_local: bool = False,
-    limits: DownloadLimits = DownloadLimits(),  # noqa: B008 (frozen, shared safely)
+    limits: DownloadLimits = DownloadLimits(),  # frozen, so one shared default is safe
     resolve: Resolver | None = None,
     ca_certs: str | None = None,
 ) -> Path:
@@ -400,7 +400,7 @@ def _disk_error(exc: OSError) -> DownloadError:
 
 
 def _copy_body(
-    response: urllib3.BaseHTTPResponse, sock: socket.socket, out, length: int | None,  # noqa: ANN001 (a binary file)
+    response: urllib3.BaseHTTPResponse, sock: socket.socket, out, length: int | None,  # out: a binary file
     limits: DownloadLimits, started: float,
 ) -> None:
     written = 0

@@ -459,12 +459,12 @@ class _Server(ThreadingHTTPServer):
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
 
-    def process_request(self, request, client_address):  # noqa: ANN001 (socketserver's signature)
+    def process_request(self, request, client_address):  # socketserver's signature
         with self._open_lock:
             self._open.add(request)
         super().process_request(request, client_address)
 
-    def shutdown_request(self, request):  # noqa: ANN001
+    def shutdown_request(self, request):
         with self._open_lock:
             self._open.discard(request)
         super().shutdown_request(request)
