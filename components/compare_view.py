@@ -21,6 +21,7 @@ from components.markdown import literal
 from videogen import variants
 from videogen.generation import Status
 from videogen.store import Record, Store
+from videogen.text import shorten
 
 MIN_SHOWN, MAX_SHOWN = 2, 4
 SCOPE = "compare-videos"
@@ -74,8 +75,8 @@ def chosen(store: Store) -> list[Record]:
 
 
 def _option(record: Record) -> str:
-    prompt = " ".join(record.prompt.split())
-    return f"{prompt[:50] + ('…' if len(prompt) > 50 else '')} · {model_name(record.model)} · {generation_card.short_id(record.id)}"
+    prompt = shorten(" ".join(record.prompt.split()), 51)
+    return f"{prompt} · {model_name(record.model)} · {generation_card.short_id(record.id)}"
 
 
 def videos(records: list[Record], store: Store) -> None:

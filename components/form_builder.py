@@ -26,6 +26,7 @@ import streamlit as st
 from components.markdown import literal
 from videogen import catalog, media
 from videogen.catalog import Model, Param
+from videogen.text import shorten
 
 #: Up front after the required ones, in this order; everything else goes under Advanced.
 COMMON = ("prompt", "aspect_ratio", "duration", "resolution")
@@ -240,8 +241,7 @@ def _is_blank(value: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 24 else text[:21] + "…"
+    return shorten(str(value), 24)
 
 
 # -- drawing ---------------------------------------------------------------------

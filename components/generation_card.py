@@ -6,7 +6,6 @@ are shown with `st.text`, which never interprets markdown or HTML.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
 from functools import partial
@@ -21,6 +20,7 @@ from components.markdown import literal
 from videogen import catalog, media, reel, variants
 from videogen.connection import Connection
 from videogen.generation import Status
+from videogen.ids import unique_name
 from videogen.runtimes import MIN_SAMPLES, Plan
 from videogen.store import Record
 from videogen.videos import is_allowed_video_url
@@ -158,6 +158,8 @@ def _vary_seed(conn: Connection, record: Record) -> None:
 def download_name(generation_id: str) -> str:
     """The name a browser saves a video as: the id's first part ("<uuid>" of "<uuid>:<model>"), in characters
     every OS takes, and never with a leading "-" (real ids can start with one; a command line would read an option)."""
+    # Not `ids.unique_name`: this name is for a person's downloads folder, so it keeps the id as they would
+    # read it, without a hash, and the browser numbers two files of one name.
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", generation_id.split(":")[0]).strip("_.-")
     return f"{readable or 'video'}.mp4"
 
@@ -204,13 +206,6 @@ def no_local_copy(record: Record) -> None:
                        help="The API keeps its link for a limited time only.")
 
 
-def _css_safe(text: str) -> str:
-    """A widget key (and CSS class) unique per id: ids differ only in `:` and `/` ("a:b", "a/b"), so the
-    readable part alone would give two cards one key."""
-    readable = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "-" for c in text)[:40]
-    return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
-
-
 def card_grid(conn: Connection) -> None:
     """This tab's generations and everything still running, newest first, two to a row; a batch as one group.
 
@@ -238,7 +233,7 @@ def card_grid(conn: Connection) -> None:
         if batch_id is None:
             _place(conn, group, running)
             continue
-        with st.container(border=True, key=f"batch-{_css_safe(batch_id)}"):
+        with st.container(border=True, key=f"batch-{unique_name(batch_id)}"):
             if any(r.status.is_pending for r in group):
                 headers[batch_id] = st.empty()
             else:
@@ -273,7 +268,7 @@ def _groups(conn: Connection, records: list[Record]) -> list[tuple[str | None, l
 def _place(conn: Connection, records: list[Record], running: dict[str, DeltaGenerator]) -> None:
     for start in range(0, len(records), 2):
         for column, record in zip(st.columns(2), records[start : start + 2]):
-            place = column.container(border=True, key=f"card-{_css_safe(record.id)}")
+            place = column.container(border=True, key=f"card-{unique_name(record.id)}")
             if record.status.is_pending:
                 running[record.id] = place
             else:

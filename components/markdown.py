@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from videogen.text import shorten
+
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
@@ -19,5 +21,4 @@ def literal(text: str) -> str:
 
 def excerpt(text: str, limit: int = 60) -> str:
     """A one-line, escaped excerpt for toasts and labels."""
-    line = " ".join(text.split())
-    return literal(line if len(line) <= limit else line[: limit - 1] + "…")
+    return literal(shorten(" ".join(text.split()), limit))

@@ -33,7 +33,10 @@ from videogen.errors import (
     RateLimitError,
 )
 from videogen.generation import Status
+from videogen.text import shorten
 from videogen.videos import is_allowed_video_url
+
+GUARD_KEY = "duplicate_guard"  # this tab's DuplicateGuard, in session state
 
 
 def load_into_form(request: dict[str, Any]) -> None:
@@ -98,7 +101,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
         result = catalog.validate(model, params)
         errors = {**result.errors, **problems}
         if not errors and sweep is None:
-            _send(conn, result.body)
+            send(conn, result.body)
         elif not errors:
             batch = variants_form.plan(result.body, sweep)
             if isinstance(batch, str):
@@ -150,7 +153,7 @@ def _finished_videos(conn: Connection) -> list[tuple[str, str]]:
     """(API video link, label) of this history's finished generations, for "use this video": only the
     person's own when signed in, unless they switched to the team's view."""
     choices = [
-        (r.video_url, f"{r.prompt[:48] or r.id} · {r.model}")
+        (r.video_url, f"{shorten(r.prompt, 48) or r.id} · {r.model}")
         for r in conn.store.records(limit=200, owner=services.owner_scope())
         if r.status is Status.COMPLETED and r.video_url and is_allowed_video_url(r.video_url)
     ]
@@ -197,11 +200,7 @@ def _take_query_params(model: catalog.Model) -> None:
 
 def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None) -> None:
     """Submit `body` as the form does (once per click, every failure explained); also from a card's actions."""
-    _send(conn, body, parent_id=parent_id)
-
-
-def _send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None) -> None:
-    guard: DuplicateGuard = st.session_state.setdefault("duplicate_guard", DuplicateGuard())
+    guard: DuplicateGuard = st.session_state.setdefault(GUARD_KEY, DuplicateGuard())
     if guard.is_repeat(body):
         st.toast("Already submitted: that was the same request again.", icon=":material/content_copy:")
         return
@@ -244,6 +243,12 @@ def _send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = Non
         st.toast("Submitted. The video appears below when it is ready.", icon=":material/send:")
 
 
+def page_shown() -> None:
+    """Call at the end of a page run that was not cut short: what it sent is now on the screen."""
+    if (guard := st.session_state.get(GUARD_KEY)) is not None:
+        guard.shown()
+
+
 def _submit_problem(conn: Connection) -> None:
     problem = st.session_state.get("submit_problem")
     if not problem:
@@ -258,7 +263,7 @@ def _submit_problem(conn: Connection) -> None:
         )
         again, dismiss = st.columns([1, 4])
         if again.button("Submit again", key="submit-again", icon=":material/replay:"):
-            _send(conn, body)
+            send(conn, body)
             st.rerun()
         if dismiss.button("Dismiss", key="dismiss-unknown"):
             st.session_state.pop("submit_problem", None)

@@ -34,10 +34,6 @@ class Sweep:
     dimension: str
     values: list[Any] | int  # for seeds, how many
 
-    def describe(self) -> str:
-        count = self.values if isinstance(self.values, int) else len(self.values)
-        return f"{count} {DIMENSION_LABELS[self.dimension].lower()}"
-
 
 @dataclass(frozen=True)
 class BatchPlan:

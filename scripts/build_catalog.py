@@ -21,10 +21,9 @@ import re
 import sys
 from pathlib import Path
 
-CURRENT_ENDPOINT = "/v2/video/generations"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from videogen.catalog import Model, to_json_schema  # noqa: E402 (after the path is set)
+from videogen.catalog import CURRENT_ENDPOINT, Model, to_json_schema  # noqa: E402 (after the path is set)
 
 CATALOG_OUT = ROOT / "videogen" / "catalog.json"
 FETCH_SCHEMA_OUT = ROOT / "tests" / "fixtures" / "fetch-response.schema.json"
@@ -35,7 +34,6 @@ KEPT_KEYWORDS = (
     "type", "enum", "default", "minimum", "maximum", "minLength", "maxLength",
     "minItems", "maxItems", "format", "nullable", "deprecated", "required", "description",
 )
-KINDS = ("text-to-video", "image-to-video", "video-to-video")
 
 # Facts the OpenAPI files leave out but the vendor's contract states elsewhere
 # (see the project's README, "Where the catalog comes from").

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import minimal_body
 from videogen import catalog
 
 SPEC_FILES_WITH_CREATE_BODIES = 143  # distinct model ids in the vendor's video-model files
@@ -98,7 +99,7 @@ def test_openapi_nullable_becomes_a_null_type():
 
 def test_a_minimal_body_is_valid_for_every_model():
     for model in catalog.models().values():
-        body = catalog.minimal_body(model, image_url="https://example.com/a.png",
+        body = minimal_body(model, image_url="https://example.com/a.png",
                                     video_url="https://example.com/a.mp4", audio_url="https://example.com/a.mp3")
         result = catalog.validate(model, {k: v for k, v in body.items() if k != "model"})
         assert result.ok, (model.id, result.errors)

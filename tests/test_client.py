@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import TEST_KEY, wait_until
+from tests.helpers import client_from_env, minimal_body
 from videogen import catalog, errors
 from videogen.client import Client, api_key_from_env, base_url_from_env
 from videogen.generation import Status
@@ -56,7 +57,7 @@ def test_legacy_path_is_selectable(sim):
     ("openai/sora-2-t2v", "/v2/video/generations"),
 ])
 def test_each_model_is_created_and_fetched_on_its_catalog_endpoint(sim, client, model, path):
-    body = catalog.minimal_body(catalog.get(model), image_url="https://example.com/a.png",
+    body = minimal_body(catalog.get(model), image_url="https://example.com/a.png",
                                 video_url="https://example.com/a.mp4", audio_url="https://example.com/a.mp3")
     created = client.create(body)
     assert finish(client, created.id, model=model).status is Status.COMPLETED
@@ -292,7 +293,7 @@ def test_key_and_base_url_from_environment():
 def test_client_from_environment(sim, monkeypatch):
     monkeypatch.setenv("AIMLAPI_API_KEY", TEST_KEY)
     monkeypatch.setenv("AIMLAPI_BASE_URL", sim.url)
-    client = Client.from_env()
+    client = client_from_env()
     assert client.base_url == sim.url and client.key_hint == TEST_KEY[-4:].join(["…", ""])
     assert client.create(VEO2).id
 

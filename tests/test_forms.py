@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from components import form_builder
+from tests.helpers import minimal_body
 from tests.test_app import PROMPT, run, submit, texts
 from videogen import catalog
 
@@ -149,7 +150,7 @@ def test_an_http_link_is_refused_beside_the_field_and_nothing_is_sent(app, sim):
 def test_broken_json_is_refused_beside_the_field_and_nothing_is_sent(app, sim):
     model_id = next(m for m in ALL_MODELS if any(f.widget == "json" for f in form_builder.plan(m)))
     field = next(f for f in form_builder.plan(model_id) if f.widget == "json")
-    body = catalog.minimal_body(catalog.get(model_id), image_url="https://example.com/a.png",
+    body = minimal_body(catalog.get(model_id), image_url="https://example.com/a.png",
                                 video_url="https://example.com/a.mp4", audio_url="https://example.com/a.mp3")
     app.query_params.update({"model": model_id})
     at = run(app)

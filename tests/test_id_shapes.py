@@ -85,9 +85,10 @@ def test_each_shape_gets_a_history_link_that_reads_back_as_the_id(store, made):
 
 
 def test_keys_and_download_names_are_unique_and_safe():
-    from components.generation_card import _css_safe, download_name
+    from components.generation_card import download_name
+    from videogen.ids import unique_name  # the cards' and batches' widget keys
 
-    keys = {_css_safe(i) for i in IDS + ALIKE}
+    keys = {unique_name(i) for i in IDS + ALIKE}
     assert len(keys) == len(IDS) + len(ALIKE)
     assert all(k.replace("-", "").replace("_", "").isalnum() for k in keys)
     names = [download_name(i) for i in IDS]

@@ -8,12 +8,14 @@ import re
 import struct
 import warnings
 import zlib
+from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
 
 from videogen import media
 from videogen.catalog import Param
+from videogen.client import is_loopback_host
 
 IMAGE_PARAM = Param("image_url", {"type": "string", "x-media": "image", "x-base64": True})
 
@@ -111,7 +113,8 @@ def test_links_must_be_https(link, words):
 
 def test_a_good_link_is_trimmed():
     assert media.check_link("  https://cdn.example.com/v.mp4 \n", "video") == "https://cdn.example.com/v.mp4"
-    assert media.is_loopback_link("http://127.0.0.1:8765/videos/x.mp4") and not media.is_loopback_link("https://example.com")
+    assert is_loopback_host(urlsplit("http://127.0.0.1:8765/videos/x.mp4").hostname) and not is_loopback_host(
+        urlsplit("https://example.com").hostname)
 
 
 # -- hostile input: paths for links, huge canvases in tiny files -------------------------------

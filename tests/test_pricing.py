@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.conftest import FAST_JOB_SECONDS, TEST_KEY
+from tests.helpers import minimal_body
 from tests.test_app import run
 from videogen import catalog
 from videogen.connection import connect
@@ -135,7 +136,7 @@ def test_every_listed_price_is_what_the_simulator_charges(sim, data_dir):
     prices = loaded(sim, data_dir)
     quoted = 0
     for model in catalog.models().values():
-        body = catalog.validate(model, catalog.minimal_body(model, **LINKS) | {"model": model.id}).body
+        body = catalog.validate(model, minimal_body(model, **LINKS) | {"model": model.id}).body
         price = prices.price(body)
         if price is not None:
             assert price.usd == pytest.approx(usd_for(model.id, body)), model.id

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from tests.conftest import TEST_KEY, wait_until
+from tests.helpers import minimal_body
 from videogen.simulator import Fault, JobPlan, Simulator
 from videogen.simulator.render import probe
 
@@ -223,7 +224,7 @@ def test_every_catalog_model_accepts_its_minimal_body_on_its_own_endpoint(tmp_pa
     # Long jobs: only acceptance is checked here, and stop() cancels the queued renders.
     with Simulator(job_seconds=600, videos_dir=tmp_path) as sim:
         for model in catalog.models().values():
-            body = catalog.minimal_body(model, **LINKS)
+            body = minimal_body(model, **LINKS)
             created = api(sim, "POST", body, path=model.endpoint)
             assert created.status_code == 200, (model.id, created.text)
             fetched = api(sim, "GET", generation_id=created.json()["id"], path=model.endpoint)

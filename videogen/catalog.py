@@ -27,6 +27,8 @@ from typing import Any
 
 import jsonschema
 
+from .text import shorten
+
 CATALOG_PATH = Path(__file__).with_name("catalog.json")
 
 # Most models, veo2 among them, publish no prompt limit. This project's cap:
@@ -48,6 +50,9 @@ DEFAULT_MODEL = "veo2"
 
 #: The three kinds of model, in the order the picker offers them.
 KINDS = ("text-to-video", "image-to-video", "video-to-video")
+
+#: The endpoint the vendor documents for every video model now; older ones are kept as `legacy_endpoints`.
+CURRENT_ENDPOINT = "/v2/video/generations"
 
 
 @dataclass(frozen=True)
@@ -86,10 +91,6 @@ class Param:
     @property
     def description(self) -> str:
         return (self.rules.get("description") or "").strip()
-
-    @property
-    def nullable(self) -> bool:
-        return bool(self.rules.get("nullable"))
 
     @property
     def is_list(self) -> bool:
@@ -363,20 +364,6 @@ def _plain(model: Model, error: jsonschema.ValidationError) -> tuple[str, str]:
     return name, f"{where}: {error.message}."
 
 
-def minimal_body(model: Model, *, image_url: str, video_url: str, audio_url: str) -> dict[str, Any]:
-    """The smallest body the model's schema accepts: its required fields, filled from defaults or examples.
-
-    The tests send one for every model; the links stand in for the files a
-    model needs.
-    """
-    links = {"image": image_url, "video": video_url, "audio": audio_url}
-    body: dict[str, Any] = {"model": model.id}
-    for param in model.params:
-        if param.required:
-            body[param.name] = example(param.rules, links, media=param.media)
-    return body
-
-
 def example(rules: Mapping[str, Any], links: Mapping[str, str], *, media: str | None = None) -> Any:
     """A value these rules accept: the default, the first option, or the smallest of each required part."""
     if "default" in rules:
@@ -532,5 +519,4 @@ def _as_object(label: str, rules: Mapping[str, Any], value: Any) -> dict:
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return shorten(repr(value), 40)

@@ -53,7 +53,6 @@ from .errors import (
 from .generation import Generation, error_text
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
-CURRENT_PATH = "/v2/video/generations"
 KEY_ENV_VARS = ("AIMLAPI_API_KEY", "AIML_API_KEY")
 
 
@@ -70,6 +69,7 @@ def base_url_from_env(environ: Mapping[str, str] = os.environ) -> str:
 
 
 def is_loopback_host(host: str | None) -> bool:
+    """A host on this machine (`urlsplit(link).hostname`): the simulator's, or a test server's."""
     if not host:
         return False
     if host == "localhost":
@@ -122,6 +122,21 @@ class _Retry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
+def session_for(url: str) -> requests.Session:
+    """A session for the one host of `url`, with proxy and CA settings read from the environment once.
+
+    requests re-reads proxy settings from the environment on every request, a third of a fetch's CPU
+    time (make bench, fan-out). Nothing else comes from the environment: no .netrc credentials, on the
+    first request or a redirect.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = requests.utils.get_environ_proxies(url)
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.headers["User-Agent"] = "videogen-playground"
+    return session
+
+
 def default_retry(total: int = 3, *, inline_wait_max: float = 5.0) -> Retry:
     return _Retry(
         total=total,
@@ -162,22 +177,12 @@ class Client:
         self.legacy_paths = legacy_paths
         self.timeout = (connect_timeout, read_timeout)
         self._key = api_key.strip()
-        self._session = requests.Session()
-        # requests re-reads proxy settings from the environment on every request, a third of a
-        # fetch's CPU time (make bench, fan-out); read them once, for the one host this client talks to.
-        self._session.trust_env = False
-        self._session.proxies = requests.utils.get_environ_proxies(self.base_url)
-        self._session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        self._session = session_for(self.base_url)
         self._session.headers["Authorization"] = f"Bearer {self._key}"
-        self._session.headers["User-Agent"] = "videogen-playground"
         retry = default_retry(retries, inline_wait_max=max_inline_wait)
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
-
-    @classmethod
-    def from_env(cls, **kw: Any) -> Client:
-        return cls(api_key_from_env() or "", base_url=base_url_from_env(), **kw)
 
     @property
     def key_hint(self) -> str:
@@ -205,14 +210,14 @@ class Client:
         url = self.base_url + self.path_for(checked.body["model"])
         try:
             response = self._session.post(url, json=checked.body, timeout=self.timeout, stream=True)
-            _read_capped(response)
+            read_capped(response, MAX_ANSWER_BYTES)
         except requests.RequestException as exc:
             if _never_connected(exc):
                 raise NetworkError(f"Could not reach {self.base_url}; nothing was sent.") from None
             raise OutcomeUnknownError(
                 "The request was sent but no answer came back in time. The generation may or may not have started."
             ) from None
-        except _TooLarge:
+        except AnswerTooLargeError:
             raise OutcomeUnknownError(
                 f"The server's answer was larger than {MAX_ANSWER_BYTES // 1024} KB, so it was not read and the "
                 "generation id is unknown. The generation may or may not have started."
@@ -240,10 +245,10 @@ class Client:
         try:
             response = self._session.get(url, params={"generation_id": generation_id}, timeout=self.timeout,
                                          stream=True)
-            _read_capped(response)
+            read_capped(response, MAX_ANSWER_BYTES)
         except requests.RequestException as exc:
             raise NetworkError(f"No answer from {self.base_url}: {_short_reason(exc)}") from None
-        except _TooLarge:
+        except AnswerTooLargeError:
             raise MalformedResponseError(
                 f"The answer for {generation_id} was larger than {MAX_ANSWER_BYTES // 1024} KB; it was not read."
             ) from None
@@ -254,12 +259,12 @@ class Client:
             raise MalformedResponseError(f"Unreadable answer for {generation_id}: {exc}", status=response.status_code) from None
 
 
-class _TooLarge(Exception):
-    pass
+class AnswerTooLargeError(Exception):
+    """An answer past its cap; the rest of it was not read."""
 
 
-def _read_capped(response: requests.Response) -> None:
-    """Read the body, MAX_ANSWER_BYTES at the most, so that `.content` and `.json()` work on what was read.
+def read_capped(response: requests.Response, limit: int) -> bytes:
+    """Read a streamed body, `limit` bytes at the most, so that `.content` and `.json()` work on what was read.
 
     A generation's answer is a few hundred bytes; a server that sends megabytes (or never stops) must not
     fill this process's memory, where every poll worker would be reading at once.
@@ -267,10 +272,11 @@ def _read_capped(response: requests.Response) -> None:
     data = bytearray()
     for chunk in response.iter_content(64 * 1024):
         data += chunk
-        if len(data) > MAX_ANSWER_BYTES:
+        if len(data) > limit:
             response.close()
-            raise _TooLarge
+            raise AnswerTooLargeError(f"the answer is over the {limit:,} byte cap")
     response._content = bytes(data)  # where requests itself keeps a body it has read
+    return response._content
 
 
 def _never_connected(exc: requests.RequestException) -> bool:
@@ -308,6 +314,14 @@ def _is_html(response: requests.Response) -> bool:
     return kind in ("text/html", "application/xhtml+xml") or response.content[:256].lstrip()[:1] == b"<"
 
 
+def _json_or_none(response: requests.Response) -> Any:
+    """The body as JSON, or None when it is not JSON (an error page, an empty answer)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
@@ -320,10 +334,7 @@ def _page_title(response: requests.Response) -> str | None:
 
 def _out_of_credits(response: requests.Response, message: str) -> bool:
     """Whether a 403 says the account has no credits left, rather than refusing this one request."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = _json_or_none(response)
     if isinstance(body, dict):
         error = body.get("error") if isinstance(body.get("error"), dict) else {}
         for holder in (error.get("data"), body.get("data"), error, body):
@@ -337,10 +348,7 @@ def _message_of(response: requests.Response) -> str:
     if _is_html(response):
         title = _page_title(response) or response.reason or "no title"
         return f"an error page from the server's gateway: {title}"[:500]
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = _json_or_none(response)
     text = None
     if isinstance(body, dict):
         text = error_text(body.get("message")) or error_text(body.get("error")) or error_text(body.get("detail"))
@@ -350,10 +358,7 @@ def _message_of(response: requests.Response) -> str:
 
 
 def _request_id(response: requests.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
+    body = _json_or_none(response)
     return str(body["requestId"]) if isinstance(body, dict) and body.get("requestId") else None
 
 

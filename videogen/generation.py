@@ -40,13 +40,21 @@ class Status(StrEnum):
         The literal status "unknown" alongside an error is a failure; `Generation.from_body` sees both.
         """
         text = str(raw or "").strip().lower()
-        if text in ("completed", "complete", "succeeded", "success"):
+        if text in COMPLETED_SPELLINGS:
             return cls.COMPLETED
-        if text in ("error", "failed", "failure"):
+        if text in FAILED_SPELLINGS:
             return cls.FAILED
-        if text in ("queued", "waiting", "pending"):
+        if text in QUEUED_SPELLINGS:
             return cls.QUEUED
         return cls.GENERATING
+
+
+# Every spelling the vendor has used for each status (lower case). The snippets' poll loops stop on the
+# final ones, so a script run elsewhere ends where the app's own poller does.
+COMPLETED_SPELLINGS = ("completed", "complete", "succeeded", "success")
+FAILED_SPELLINGS = ("error", "failed", "failure")
+QUEUED_SPELLINGS = ("queued", "waiting", "pending")
+FINAL_SPELLINGS = COMPLETED_SPELLINGS + FAILED_SPELLINGS
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ class Journal:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, generation_id: str) -> Path:
-        # Ids hold ':' and '/', and could hold anything a server sends: name the file by a hash.
+        # Ids hold ':' and '/', and could hold anything a server sends: name the file by a hash. Not
+        # `ids.unique_name`: nobody reads these names, so they need no readable part.
         return self.folder / f"{hashlib.sha256(generation_id.encode()).hexdigest()[:32]}.json"
 
     def write(self, entry: Entry) -> None:

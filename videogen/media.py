@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import ipaddress
 import os
 import re
 import struct
@@ -291,17 +290,6 @@ def own_file(path: str | os.PathLike | None, folder: Path) -> Path | None:
     if resolved == root or not resolved.is_relative_to(root) or not resolved.is_file():
         return None
     return resolved
-
-
-def is_loopback_link(value: str) -> bool:
-    """A link on this machine (the demo simulator's videos): usable in demo mode only."""
-    host = urlsplit(value).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _mb(size: int) -> str:

@@ -243,7 +243,7 @@ class Poller:
         try:
             if record.status.is_pending:
                 record = self._fetch(record, track)
-            if record.status is Status.COMPLETED and not record.video_path and not record.video_error:
+            if record.needs_download:
                 delay = self._download(record, track)
             elif record.status.is_pending:
                 delay = self.plan(record).delay(time.time())

@@ -35,6 +35,7 @@ from typing import Any
 import requests
 
 from . import catalog
+from .client import AnswerTooLargeError, read_capped, session_for
 from .generation import CREDITS_PER_USD
 
 log = logging.getLogger(__name__)
@@ -310,10 +311,6 @@ class _Snapshot:
     stale: bool  # the last attempt to refresh it failed
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class PriceList:
     """The server's price list: loaded from the last stored copy, refreshed in the background.
 
@@ -353,13 +350,7 @@ class PriceList:
         self._etag: str | None = None
         self._answer: str | None = None
         self._fetched_at: float | None = None
-        self._session = requests.Session()
-        # Nothing from the environment: no .netrc credentials, on the first request or a redirect.
-        # Proxy and CA settings are read once, as the client does.
-        self._session.trust_env = False
-        self._session.proxies = requests.utils.get_environ_proxies(self.url)
-        self._session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        self._session.headers["User-Agent"] = "videogen-playground"
+        self._session = session_for(self.url)
         self._session.max_redirects = 3
         self._load_stored()
 
@@ -446,7 +437,7 @@ class PriceList:
         with self._refresh_lock:
             try:
                 return self._refresh()
-            except (requests.RequestException, ValueError, RecursionError, _TooLarge, OSError) as exc:
+            except (requests.RequestException, ValueError, RecursionError, AnswerTooLargeError, OSError) as exc:
                 log.warning("price list %s could not be refreshed: %s", self.url, exc)
                 self._mark_stale()
                 return False
@@ -466,7 +457,7 @@ class PriceList:
                 return True
             if response.status_code != 200:
                 raise ValueError(f"HTTP {response.status_code}")
-            answer = _read_capped(response, self.max_bytes)
+            answer = _read_text(response, self.max_bytes)
             etag = response.headers.get("ETag")
         now = self._clock()
         self._install(answer, etag=etag, fetched_at=now, checked_at=now)
@@ -529,14 +520,8 @@ def _snapshot_of(answer: Any, *, checked_at: float) -> _Snapshot:
     return _Snapshot(by_model, defaults, fields, checked_at, stale=False)
 
 
-def _read_capped(response: requests.Response, limit: int) -> str:
+def _read_text(response: requests.Response, limit: int) -> str:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise _TooLarge(f"the answer is {int(declared):,} bytes, over the {limit:,} cap")
-    chunks, total = [], 0
-    for chunk in response.iter_content(chunk_size=65536):
-        total += len(chunk)
-        if total > limit:
-            raise _TooLarge(f"the answer is over the {limit:,} byte cap")
-        chunks.append(chunk)
-    return b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+        raise AnswerTooLargeError(f"the answer is {int(declared):,} bytes, over the {limit:,} cap")
+    return read_capped(response, limit).decode(response.encoding or "utf-8", errors="replace")

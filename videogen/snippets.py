@@ -16,16 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog, media
+from .generation import FINAL_SPELLINGS
 
 KEY_VARIABLE = "AIMLAPI_API_KEY"
 POLL_SECONDS = 5
+_SHELL_FINAL = "|".join(FINAL_SPELLINGS)  # a `case` pattern
+_PYTHON_FINAL = "(" + ", ".join(f'"{s}"' for s in FINAL_SPELLINGS) + ")"  # a tuple literal
 
 
 def _endpoint(body: Mapping[str, Any]) -> str:
     try:
         return catalog.get(str(body.get("model"))).endpoint
     except catalog.UnknownModelError:
-        return "/v2/video/generations"
+        return catalog.CURRENT_ENDPOINT
 
 
 def _uploads(body: Mapping[str, Any], data_dir: Path) -> dict[str, Path]:
@@ -49,7 +52,7 @@ echo "generation $id"
 while :; do
   answer=$(curl -sS -G {url} -H "Authorization: Bearer ${KEY_VARIABLE}" --data-urlencode "generation_id=$id")
   case "$(echo "$answer" | field status)" in
-    completed|complete|error|failed) echo "$answer"; break ;;
+    {_SHELL_FINAL}) echo "$answer"; break ;;
   esac
   sleep {poll_seconds:g}
 done
@@ -105,7 +108,7 @@ while True:
     answer = requests.get(URL, params={{"generation_id": generation_id}}, headers=HEADERS, timeout=30)
     answer.raise_for_status()
     status = answer.json().get("status")
-    if status in ("completed", "complete", "error", "failed"):
+    if status in {_PYTHON_FINAL}:
         print(answer.json())
         break
     time.sleep({poll_seconds:g})

@@ -24,7 +24,6 @@ moved into the videos folder only when complete.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import ipaddress
 import os
@@ -45,6 +44,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util.ssl_match_hostname import CertificateError
 
 from .client import is_loopback_host
+from .ids import unique_name
 
 MAX_VIDEO_BYTES = 500 * 1024 * 1024
 CHUNK_BYTES = 256 * 1024
@@ -107,14 +107,8 @@ def is_allowed_video_url(url: str | None) -> bool:
 
 
 def video_filename(generation_id: str) -> str:
-    """A file name that is safe on every OS and unique per id.
-
-    Ids contain ':' and could contain anything a server sends, '../' included:
-    keep a readable, sanitised prefix and make it unique with a hash.
-    """
-    readable = re.sub(r"[^A-Za-z0-9_-]+", "_", generation_id).strip("_")[:48] or "video"
-    digest = hashlib.sha256(generation_id.encode()).hexdigest()[:12]
-    return f"{readable}-{digest}.mp4"
+    """The app's copy of a generation's video: a file name safe on every OS and unique per id."""
+    return unique_name(generation_id) + ".mp4"
 
 
 def looks_like_video(head: bytes) -> bool:

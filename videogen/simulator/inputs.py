@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import catalog
-from ..media import is_loopback_link
+from ..client import is_loopback_host
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def _fetch(source: Source, inputs_dir: Path, videos_dir: Path) -> Path | None:
         data = base64.b64decode(match["data"], validate=False)
         return _keep(data, _EXTENSIONS.get(match["mime"] or "", "bin"), inputs_dir)
     parts = urlsplit(source.value)
-    if parts.scheme not in ("http", "https") or not is_loopback_link(source.value):
+    if parts.scheme not in ("http", "https") or not is_loopback_host(parts.hostname):
         return None
     if own := _OWN_VIDEO.match(parts.path):
         path = videos_dir / f"{own[1]}.mp4"

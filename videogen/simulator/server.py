@@ -46,7 +46,6 @@ from .render import MAX_DURATION, render_clip
 
 log = logging.getLogger(__name__)
 
-CURRENT_PATH = "/v2/video/generations"
 QUEUED_SHARE = 0.2  # the first fifth of a job's run time reads as "queued"
 _VIDEO_PATH = re.compile(r"^/videos/([0-9a-f]{20})\.mp4$")
 # JobPlan.signed_link: the exact bytes a signed link's request must carry, escaped slash and plus included.
@@ -844,7 +843,7 @@ MODELS_PATHS = ("/v1/models", "/models", "/api/v1/models")
 
 
 def _is_api_path(path: str) -> bool:
-    return path == CURRENT_PATH or path.startswith("/v2/generate/video/")
+    return path == catalog.CURRENT_ENDPOINT or path.startswith("/v2/generate/video/")
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:
