@@ -6,7 +6,7 @@ valid, when to poll, how a status maps) in the videogen engine.
 
 import streamlit as st
 
-from components import services, sidebar
+from components import prompt_form, services, sidebar
 
 st.set_page_config(page_title="Video Playground", page_icon="🎬", layout="wide")
 
@@ -43,3 +43,5 @@ try:
     page.run()
 finally:  # also when a page stops early (st.stop): the sidebar is whole on every page
     sidebar.finish(conn, source, places)
+# Reached only by a run nothing cut short: a click that interrupted it was made before it showed.
+prompt_form.page_shown()
