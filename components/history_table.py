@@ -26,18 +26,18 @@ from videogen.store import Record, Store
 # Pixel widths chosen so every column fits beside the sidebar at 1280 px; the prompt cell shows the rest on hover.
 COLUMN_CONFIG = {
     "starred": st.column_config.CheckboxColumn("★", width=28, help="Starred"),
-    "created": st.column_config.DatetimeColumn("Created", format="MMM D, HH:mm", width=95),
+    "created": st.column_config.DatetimeColumn("Created", format="MMM D, HH:mm", width=90),
     "status": st.column_config.TextColumn("Status", width=75),
-    "model": st.column_config.TextColumn("Model", width=100),
-    "prompt": st.column_config.TextColumn("Prompt", width=125),
+    "model": st.column_config.TextColumn("Model", width=88),
+    "prompt": st.column_config.TextColumn("Prompt", width=118),
     "aspect_ratio": st.column_config.TextColumn("Ratio", width=50),
-    "duration": st.column_config.NumberColumn("Duration", format="%d s", width=60),
-    "seed": st.column_config.NumberColumn("Seed", format="%d", width=70),
+    "duration": st.column_config.NumberColumn("Duration", format="%d s", width=56),
+    "seed": st.column_config.NumberColumn("Seed", format="%d", width=58),
     "seconds_taken": st.column_config.NumberColumn("Took", format="%.0f s", width=50),
-    "credits": st.column_config.NumberColumn("Credits", format="compact", width=60),
-    "usd": st.column_config.NumberColumn("$", format="dollar", width=55, help="Dollars: 2,000,000 credits to the dollar"),
+    "credits": st.column_config.NumberColumn("Credits", format="compact", width=54),
+    "usd": st.column_config.NumberColumn("$", format="dollar", width=50, help="Dollars: 2,000,000 credits to the dollar"),
     "video": st.column_config.LinkColumn("Video", display_text="Open", width=50),
-    "owner": st.column_config.TextColumn("Made by", width=120),
+    "owner": st.column_config.TextColumn("Made by", width=110),
 }
 VISIBLE = [c for c in history.COLUMNS if c not in ("id", "owner")]
 # The team's view: who made each, in the room of the seed and the time taken (both still in the details).

@@ -254,3 +254,18 @@ def test_two_processes_reserving_at_once_never_pass_the_budget(backend, tmp_path
     assert stores[0].spending("s", "acct").reserved == 5 * CHARGE
     for store in stores:
         store.close()
+
+
+def test_a_sweep_leaves_an_entry_to_the_submit_that_is_saving_it(sim, conn):
+    # The create answered; its entry is on disk and its row about to be written by the submitting thread.
+    from videogen.generation import Generation
+    from videogen.journal import Entry
+
+    entry = Entry.of(Generation("in-flight:veo2", Status.QUEUED), request=VEO, server=conn.server,
+                     account=conn.account, created_at=1.0)
+    conn.journal.write(entry)
+    assert not conn.journal.has_entries() and conn.journal.entries() == []  # not the sweep's to replay
+    conn.journal.keep(entry.id)  # the store refused it: now it is
+    assert [e.id for e in conn.journal.entries()] == ["in-flight:veo2"]
+    assert [r.id for r in conn.journal.replay(conn.store)] == ["in-flight:veo2"]
+    assert not conn.journal.has_entries()

@@ -133,6 +133,7 @@ class Connection:
         try:
             record = entry.save_to(self.store)
         except Exception as exc:  # whatever the store's failure, the generation exists and is paid for
+            self.journal.keep(generation.id)
             log.error("created %s but could not record it: %s", generation.id, exc)
             raise NotSavedYetError(
                 f"Created as {generation.id}, not yet saved: the history cannot be written right now. It will "

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -73,6 +74,10 @@ class Journal:
     def __init__(self, data_dir: Path) -> None:
         self.folder = Path(data_dir) / JOURNAL_DIR
         self.folder.mkdir(parents=True, exist_ok=True)
+        # Entries this process wrote and is saving right now: a sweep leaves them to their writer, which
+        # either removes them (saved) or hands them over (`keep`) when the store refused.
+        self._saving: set[str] = set()
+        self._lock = threading.Lock()
 
     def _path(self, generation_id: str) -> Path:
         # Ids hold ':' and '/', and could hold anything a server sends: name the file by a hash. Not
@@ -80,8 +85,11 @@ class Journal:
         return self.folder / f"{hashlib.sha256(generation_id.encode()).hexdigest()[:32]}.json"
 
     def write(self, entry: Entry) -> None:
-        """On disk before this returns: written aside, flushed, renamed into place, the folder flushed."""
+        """On disk before this returns: written aside, flushed, renamed into place, the folder flushed.
+        The caller saves it next, then calls `done` (saved) or `keep` (the store refused it)."""
         path = self._path(entry.id)
+        with self._lock:
+            self._saving.add(path.name)
         tmp = path.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8") as f:
             json.dump(asdict(entry), f, ensure_ascii=False)
@@ -95,22 +103,40 @@ class Journal:
             os.close(folder)
 
     def done(self, generation_id: str) -> None:
-        self._path(generation_id).unlink(missing_ok=True)
+        path = self._path(generation_id)
+        path.unlink(missing_ok=True)
+        with self._lock:
+            self._saving.discard(path.name)
+
+    def keep(self, generation_id: str) -> None:
+        """The store could not take it: from now on the sweeps save it."""
+        with self._lock:
+            self._saving.discard(self._path(generation_id).name)
 
     def entries(self) -> list[Entry]:
+        """The entries left to replay, without those this process is saving at this moment."""
+        with self._lock:
+            saving = set(self._saving)
         found = []
         for path in sorted(self.folder.glob("*.json")):
+            if path.name in saving:
+                continue
             try:
                 found.append(Entry(**json.loads(path.read_text(encoding="utf-8"))))
+            except FileNotFoundError:  # saved and removed since the listing, by another process sharing the folder
+                continue
             except (OSError, ValueError, TypeError):
                 # Written aside and renamed, an entry is whole or absent; one that is not was not ours to read.
                 log.error("unreadable journal entry %s left in place", path)
         return found
 
     def has_entries(self) -> bool:
-        """Cheap enough for every sweep: one look at a folder that is nearly always empty."""
+        """Whether anything is left to replay. Cheap enough for every sweep: one look at a folder that is
+        nearly always empty."""
+        with self._lock:
+            saving = set(self._saving)
         with os.scandir(self.folder) as items:
-            return any(item.name.endswith(".json") for item in items)
+            return any(item.name.endswith(".json") and item.name not in saving for item in items)
 
     def replay(self, store: Store) -> list[Record]:
         """Save every entry the store can take now; stop at the first it cannot (it is still unwritable)."""
