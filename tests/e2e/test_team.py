@@ -70,12 +70,14 @@ def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(
 ):
     with Simulator(job_seconds=job_seconds, videos_dir=rendered_videos) as sim:
         # One process alone: the baseline.
+        # The processes are up and polling before the 200 are made: the jobs' clocks start at their
+        # create, and a busy machine can take longer to start two apps than the first jobs take to run.
         url = postgres.new_database()
-        ids = pend(sim, url, tmp_path / "one")
         one = app(sim, url, tmp_path / "one")
         page = browser.new_page()
         try:
             open_app(page, one.url)  # the first session starts the process's poller
+            ids = pend(sim, url, tmp_path / "one")
             store = Store(tmp_path / "one", database_url=url)
             assert wait_until(lambda: all_saved(store, ids), timeout=120)
             store.close()
@@ -87,11 +89,11 @@ def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(
         url = postgres.new_database()
         sim.requests.clear()
         shared = tmp_path / "team"
-        ids = pend(sim, url, shared)
         first, second = app(sim, url, shared), app(sim, url, shared)
         try:
             open_app(page, first.url)
             open_app(page, second.url)
+            ids = pend(sim, url, shared)
             store = Store(shared, database_url=url)
 
             def pids_holding() -> set[str]:
