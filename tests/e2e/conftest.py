@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.conftest import TEST_KEY
 from videogen.simulator import Simulator
@@ -132,6 +133,23 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     """
     page.wait_for_timeout(150)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+def tick_history_row(page, row: int, *, selected: int) -> None:
+    """Tick row `row` (0 is the newest) of History's table and wait until the page shows `selected` rows chosen.
+
+    The table is drawn on a canvas, so the click goes to the checkbox's position. The grid keeps an
+    accessible copy of its rows in the DOM: waiting for it means the click cannot land before the grid
+    can take it, and its aria-selected confirms the click was taken before the page's answer is awaited.
+    """
+    table = page.locator("[data-testid='stDataFrame']")
+    line = table.locator("[role=row]").nth(row + 1)  # the first is the header
+    line.wait_for(state="attached")
+    wait_for_app(page)
+    table.click(position={"x": 12, "y": 55 + 35 * row})
+    expect(line).to_have_attribute("aria-selected", "true")
+    expect(page.locator(".st-key-history-selection")).to_contain_text(f"{selected} selected")
+    wait_for_app(page)
 
 
 def open_app(page, url: str) -> None:

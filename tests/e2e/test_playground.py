@@ -8,7 +8,7 @@ import io
 import pytest
 
 from tests.conftest import wait_until
-from tests.e2e.conftest import AppServer, open_app, screenshot, wait_for_app
+from tests.e2e.conftest import AppServer, open_app, screenshot, tick_history_row, wait_for_app
 from videogen.simulator import JobPlan
 
 pytestmark = pytest.mark.e2e
@@ -47,8 +47,7 @@ def select_first_history_row(page) -> None:
     """Open History and tick the first row's checkbox (the table is a canvas: click by position)."""
     page.get_by_role("link", name="History").click()
     wait_for_app(page)
-    page.locator("[data-testid='stDataFrame']").click(position={"x": 12, "y": 55})
-    wait_for_app(page)
+    tick_history_row(page, 0, selected=1)
 
 
 def export_csv(page) -> list[dict]:

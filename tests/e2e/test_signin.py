@@ -17,7 +17,7 @@ import pytest
 import requests
 from oidc_provider_mock import run_server_in_thread
 
-from tests.e2e.conftest import E2E_JOB_SECONDS, AppServer, open_app, screenshot, wait_for_app
+from tests.e2e.conftest import E2E_JOB_SECONDS, AppServer, open_app, screenshot, tick_history_row, wait_for_app
 from videogen.store import Store
 
 pytestmark = pytest.mark.e2e
@@ -121,16 +121,14 @@ def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, e
     ben.get_by_text("Showing 2 of 2 generations", exact=True).wait_for()
     wait_for_app(ben)
     # Ana's is the older row, the second: select it. The table is a canvas, so click its checkbox.
-    ben.locator("[data-testid='stDataFrame']").click(position={"x": 12, "y": 90})
-    wait_for_app(ben)
+    tick_history_row(ben, 1, selected=1)
     detail = ben.locator(".st-key-history-detail")
     detail.get_by_text("Ana's lighthouse").first.wait_for()
     assert ben.get_by_role("button", name="Delete").is_disabled()
     screenshot(ben, "team-history")
 
     assert history(ana) == "Showing 1 of 1 generations"
-    ana.locator("[data-testid='stDataFrame']").click(position={"x": 12, "y": 55})
-    wait_for_app(ana)
+    tick_history_row(ana, 0, selected=1)
     assert ana.get_by_role("button", name="Delete").is_enabled()  # her own
     # Signing out ends the session at the provider too (its confirmation page), then comes back signed out.
     ana.get_by_role("button", name="Sign out").click()
