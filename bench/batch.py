@@ -24,8 +24,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from videogen import variants
+from videogen.api import Generation, Status
 from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of, connect
-from videogen.generation import Generation, Status
 from videogen.store import Store
 
 from .common import API_KEY, BODY, ROOT, app_environment, median, sample_clip, simulator_process, timed_run

@@ -20,9 +20,9 @@ from pathlib import Path
 import requests
 
 from videogen import catalog
+from videogen.api import Generation, Status
 from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of
-from videogen.generation import Generation, Status
-from videogen.poller import LOST_MESSAGE
+from videogen.polling import LOST_MESSAGE
 from videogen.simulator.render import render_clip
 from videogen.store import Store
 

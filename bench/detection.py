@@ -4,7 +4,7 @@
 0.25, all divided by FACTOR so the run takes about a minute. Three contestants
 poll their own copy of every job on one simulator, at the same time:
 
-    ours  videogen.poller.Poller, schedule Schedule.scaled(45/FACTOR), default error backoff
+    ours  videogen.polling.Poller, schedule Schedule.scaled(45/FACTOR), default error backoff
     A     one thread per job, fetch every 2 s (unscaled): the vendor SDK's default loop
     B     the same, every 10 s
 
@@ -22,11 +22,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videogen.client import Client
-from videogen.errors import ApiError
-from videogen.generation import Status
-from videogen.poller import Poller
-from videogen.schedule import Schedule
+from videogen.api import ApiError, Client, Status
+from videogen.polling import Poller, Schedule
 from videogen.simulator import JobPlan, Simulator
 from videogen.store import Store
 

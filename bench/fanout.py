@@ -27,10 +27,8 @@ import time
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 
-from videogen.client import Client
-from videogen.generation import Generation, Status
-from videogen.poller import Poller
-from videogen.schedule import Schedule
+from videogen.api import Client, Generation, Status
+from videogen.polling import Poller, Schedule
 from videogen.simulator import JobPlan, Simulator
 from videogen.store import Record, Store
 

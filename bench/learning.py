@@ -4,7 +4,7 @@ Two simulated models: "fast" with run times log-normal around 20 s and "slow"
 around 120 s (sigma 0.25, fixed seed). The catalog's figure for both is this
 project's default, 60 s, so before learning the schedule is too late for one
 and too early for the other. Learning: 10 completed generations of each go
-into a real Store; `videogen.runtimes.RunTimes` reads them back.
+into a real Store; `videogen.polling.RunTimes` reads them back.
 
 Each policy is replayed against the same 200 run times per model in virtual
 time (the poller's exact sequence: first poll at `first_poll_age`, then
@@ -32,10 +32,9 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+from videogen.api import Generation, Status
 from videogen.catalog import DEFAULT_TYPICAL_SECONDS
-from videogen.generation import Generation, Status
-from videogen.runtimes import Estimate, RunTimes, learn, plan
-from videogen.schedule import Schedule
+from videogen.polling import Estimate, RunTimes, Schedule, learn, plan
 from videogen.store import Record, Store
 
 from .common import median, percentile

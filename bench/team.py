@@ -23,10 +23,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from videogen.client import Client
-from videogen.generation import Generation, Status
-from videogen.poller import Poller
-from videogen.schedule import Schedule
+from videogen.api import Client, Generation, Status
+from videogen.polling import Poller, Schedule
 from videogen.store import Store
 
 from .common import API_KEY, BODY, ROOT, app_environment, fill_history, history_dir, median, sample_clip, timed_run

@@ -24,13 +24,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from videogen import runtimes
+from videogen.api import Generation, Status
 from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of
-from videogen.generation import Generation, Status
-from videogen.runtimes import Estimate, Plan
-from videogen.schedule import Schedule
+from videogen.polling import Estimate, Plan, Schedule, video_filename
+from videogen.polling import _runtimes as runtimes
 from videogen.store import Record, Store
-from videogen.videos import video_filename
 
 from .common import ROOT, app_environment, fill_history, history_dir, median, sample_clip, timed_run
 from .report import Row, Section, ratio

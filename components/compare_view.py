@@ -19,7 +19,7 @@ from components import compare_player, generation_card, services
 from components.formatting import clock, credits, model_name, seconds
 from components.markdown import literal
 from videogen import variants
-from videogen.generation import Status
+from videogen.api import Status
 from videogen.store import Record, Store
 from videogen.text import shorten
 

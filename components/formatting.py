@@ -6,7 +6,7 @@ from datetime import datetime
 
 from components.markdown import literal
 from videogen import catalog, spend
-from videogen.generation import Status
+from videogen.api import Status
 from videogen.store import Record
 
 STATUS_LOOK = {

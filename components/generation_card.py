@@ -18,12 +18,11 @@ from components import code_snippets, prompt_form, services
 from components.formatting import STATUS_LOOK, clock, cost, parameters, seconds
 from components.markdown import literal
 from videogen import catalog, media, reel, variants
+from videogen.api import Status
 from videogen.connection import Connection
-from videogen.generation import Status
 from videogen.ids import unique_name
-from videogen.runtimes import MIN_SAMPLES, Plan
+from videogen.polling import MIN_SAMPLES, Plan, is_allowed_video_url
 from videogen.store import Record
-from videogen.videos import is_allowed_video_url
 
 CARD_TICK_SECONDS = 2.0
 CARDS_SHOWN = 12

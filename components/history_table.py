@@ -19,8 +19,8 @@ from components import generation_card, services
 from components.formatting import STATUS_LOOK, clock, cost, credits, seconds
 from components.markdown import literal
 from videogen import history, spend
+from videogen.api import Status
 from videogen.connection import Connection
-from videogen.generation import Status
 from videogen.store import Record, Store
 
 # Pixel widths chosen so every column fits beside the sidebar at 1280 px; the prompt cell shows the rest on hover.

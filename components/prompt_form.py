@@ -20,9 +20,7 @@ import streamlit as st
 from components import form_builder, model_picker, services, variants_form
 from components.markdown import literal
 from videogen import catalog, media, spend
-from videogen.connection import Connection
-from videogen.duplicates import DuplicateGuard
-from videogen.errors import (
+from videogen.api import (
     ApiError,
     AuthenticationError,
     InvalidRequestError,
@@ -31,10 +29,12 @@ from videogen.errors import (
     OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
+    Status,
 )
-from videogen.generation import Status
+from videogen.connection import Connection
+from videogen.duplicates import DuplicateGuard
+from videogen.polling import is_allowed_video_url
 from videogen.text import shorten
-from videogen.videos import is_allowed_video_url
 
 GUARD_KEY = "duplicate_guard"  # this tab's DuplicateGuard, in session state
 

@@ -16,13 +16,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from videogen.client import api_key_from_env, base_url_from_env
+from videogen.api import CREDITS_PER_USD, api_key_from_env, base_url_from_env
 from videogen.connection import Connection, account_of, connect
-from videogen.database import DatabaseError
-from videogen.database import database_url as database_url_from_env
-from videogen.generation import CREDITS_PER_USD
 from videogen.spend import Budget
-from videogen.store import Record, data_dir_from_env
+from videogen.store import DatabaseError, Record, data_dir_from_env
+from videogen.store import database_url as database_url_from_env
 
 SESSION_KEY = "session_api_key"
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"

@@ -13,9 +13,8 @@ from components import services
 from components.formatting import seconds
 from components.markdown import excerpt, literal
 from videogen import spend
+from videogen.api import ApiError, AuthenticationError, PermissionDeniedError, Status
 from videogen.connection import Connection
-from videogen.errors import ApiError, AuthenticationError, PermissionDeniedError
-from videogen.generation import Status
 
 TICK_SECONDS = 2.0
 SHOWN_PENDING = 5

@@ -19,8 +19,8 @@ import streamlit as st
 from components import model_picker, services
 from components.markdown import literal
 from videogen import catalog, spend, variants
+from videogen.api import ApiError, NotSavedYetError, OutcomeUnknownError, RateLimitError
 from videogen.connection import Connection
-from videogen.errors import ApiError, NotSavedYetError, OutcomeUnknownError, RateLimitError
 from videogen.store import Record
 
 DIMENSION_KEY = "variants_dimension"

@@ -123,7 +123,7 @@ MEASURED_RUN_TIMES: tuple[tuple[re.Pattern, dict[int | None, int]], ...] = (
 )
 
 # Other models' run times are not published. This project's estimate by tier, used until the
-# history has seen a model finish (see videogen/runtimes.py).
+# history has seen a model finish (see videogen/polling/_runtimes.py).
 FAST_TIER = re.compile(r"fast|flash|turbo|lite|draft|distill|mini")
 SLOW_TIER = re.compile(r"pro|master|1080p|ultra")
 

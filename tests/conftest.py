@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from videogen.client import Client
-from videogen.schedule import Schedule
+from videogen.api import Client
+from videogen.polling import Schedule
 from videogen.simulator import Simulator
 from videogen.store import Store
 

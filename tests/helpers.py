@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from videogen import catalog
-from videogen.client import Client, api_key_from_env, base_url_from_env
+from videogen.api import Client, api_key_from_env, base_url_from_env
 
 
 def minimal_body(model: catalog.Model, *, image_url: str, video_url: str, audio_url: str) -> dict[str, Any]:

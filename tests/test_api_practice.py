@@ -14,12 +14,10 @@ import requests
 from tests.conftest import TEST_KEY, fast_schedule, wait_until
 from tests.test_app import run
 from tests.test_app import submit as submit_form
-from videogen import catalog, errors
-from videogen.client import Client
-from videogen.generation import Generation, Status
-from videogen.poller import LOST_MESSAGE, NOT_FOUND_WINDOW, Poller
-from videogen.runtimes import RunTimes
-from videogen.schedule import Schedule
+from videogen import catalog
+from videogen.api import Client, Generation, Status
+from videogen.api import _errors as errors
+from videogen.polling import LOST_MESSAGE, NOT_FOUND_WINDOW, Poller, RunTimes, Schedule
 from videogen.simulator import Fault, JobPlan
 
 SERVER = "sim"

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from components import services
 from tests.conftest import TEST_KEY, wait_until
 from videogen import history
-from videogen.generation import Status
+from videogen.api import Status
 from videogen.simulator import Fault, JobPlan
 from videogen.store import Store
 
@@ -148,8 +148,8 @@ def test_values_forged_into_session_state_never_reach_the_server(app, sim, data_
 
 
 def test_rerun_of_a_request_outside_the_rules_resets_the_bad_values(app, sim, data_dir):
+    from videogen.api import Generation
     from videogen.connection import account_of
-    from videogen.generation import Generation
 
     odd = {"model": "veo2", "prompt": "Old request", "aspect_ratio": "1:1", "duration": 10, "enhance_prompt": True}
     Store(data_dir).add(Generation("odd:veo2", Status.FAILED, error="x"), request=odd, server="old", account=account_of("k"))
@@ -270,8 +270,8 @@ def test_pending_generations_from_elsewhere_are_shown(app, sim, data_dir):
 
 
 def seed_history(data_dir):
+    from videogen.api import Generation
     from videogen.connection import account_of
-    from videogen.generation import Generation
 
     s = Store(data_dir)
     rows = [
@@ -391,7 +391,7 @@ def test_exports_and_the_table_carry_who_made_each(data_dir):
     import pandas as pd
 
     from videogen import history
-    from videogen.generation import Generation
+    from videogen.api import Generation
 
     s = Store(data_dir)
     s.add(Generation("mine", Status.QUEUED), request={"model": "veo2", "prompt": "p"}, server="x", owner="ana@example.com")
@@ -546,8 +546,8 @@ def test_a_checked_link_is_drawn_by_the_browser_and_an_upload_from_its_own_bytes
 
 
 def finished_on_card(data_dir, gen_id: str, *, video_url: str | None, video_path=None):
+    from videogen.api import Generation
     from videogen.connection import account_of
-    from videogen.generation import Generation
 
     s = Store(data_dir)
     s.add(Generation(gen_id, Status.QUEUED), request={"model": "veo2", "prompt": f"card {gen_id}"}, server="elsewhere",
@@ -577,8 +577,8 @@ def test_a_card_plays_only_a_checked_https_link_or_the_apps_own_copy(app, data_d
 
 
 def test_parameter_values_in_a_cards_header_are_literal(app, data_dir):
+    from videogen.api import Generation
     from videogen.connection import account_of
-    from videogen.generation import Generation
 
     hostile = {"model": "[m](https://evil.example)", "prompt": "p", "duration": "5 ![x](https://evil.example/x.png)",
                "aspect_ratio": ":red[16:9]", "seed": "<b>7</b>\n\n# big"}
@@ -597,7 +597,7 @@ def test_parameter_values_in_a_cards_header_are_literal(app, data_dir):
 def test_every_text_column_of_the_csv_is_inert_and_the_json_stays_exact(data_dir):
     import csv
 
-    from videogen.generation import Generation
+    from videogen.api import Generation
 
     s = Store(data_dir)
     s.add(Generation("-G3b3vVKdoC42fMNeK1T5", Status.QUEUED), request={"model": "veo2", "prompt": "=1+1"}, server="x",
@@ -665,8 +665,8 @@ def test_a_provider_that_names_no_subject_gets_nothing_of_the_history(app, sim, 
 
 def owned_history(data_dir) -> Store:
     """Two finished generations of Ana's, one of Ben's, each with its video in the data folder."""
+    from videogen.api import Generation
     from videogen.connection import account_of
-    from videogen.generation import Generation
 
     s = Store(data_dir)
     for i, (gen_id, sub) in enumerate([("ana-1", "ana-5f1c"), ("ana-2", "ana-5f1c"), ("ben-1", "ben-93a0")]):

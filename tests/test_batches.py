@@ -7,8 +7,8 @@ import pytest
 from tests.conftest import wait_until
 from tests.test_app import PROMPT, run, submit
 from videogen import catalog, variants
+from videogen.api import Generation, Status
 from videogen.connection import account_of
-from videogen.generation import Generation, Status
 from videogen.store import Store
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import TEST_KEY, wait_until
 from tests.helpers import client_from_env, minimal_body
-from videogen import catalog, errors
-from videogen.client import Client, api_key_from_env, base_url_from_env
-from videogen.generation import Status
+from videogen import catalog
+from videogen.api import Client, Status, api_key_from_env, base_url_from_env
+from videogen.api import _errors as errors
 from videogen.simulator import Fault, JobPlan
 
 VEO2 = {"model": "veo2", "prompt": "a red fox in fresh snow", "duration": 5, "aspect_ratio": "16:9"}
@@ -110,8 +110,8 @@ def test_completed_without_video_url(sim, client):
 
 def test_400_carries_the_servers_field_message(sim, client, monkeypatch):
     # Swap the client's own check for one that lets a bad body through, to see what the server says.
-    import videogen.client as client_module
     from videogen import catalog
+    from videogen.api import _client as client_module
 
     lax = SimpleNamespace(get=catalog.get, validate=lambda model, params: catalog.Validation(body={**VEO2, "duration": 9}))
     monkeypatch.setattr(client_module, "catalog", lax)
@@ -327,8 +327,7 @@ def test_the_key_never_shows(sim, caplog):
 
 
 def test_an_answer_over_the_size_cap_is_not_read_into_memory(sim, client):
-    from videogen.client import MAX_ANSWER_BYTES
-    from videogen.errors import MalformedResponseError, OutcomeUnknownError
+    from videogen.api import MAX_ANSWER_BYTES, MalformedResponseError, OutcomeUnknownError
 
     sim.faults.inject("fetch", Fault.oversized(8 * MAX_ANSWER_BYTES), times=4)  # past urllib3's retries too
     with pytest.raises(MalformedResponseError, match="larger than 1024 KB"):

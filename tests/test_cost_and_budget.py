@@ -16,9 +16,8 @@ import pytest
 from tests.conftest import FAST_JOB_SECONDS, TEST_KEY, wait_until
 from tests.test_app import PROMPT, run, submit
 from videogen import history, spend
+from videogen.api import NotSavedYetError, OutcomeUnknownError, RateLimitError, Status
 from videogen.connection import connect
-from videogen.errors import NotSavedYetError, OutcomeUnknownError, RateLimitError
-from videogen.generation import Status
 from videogen.simulator.faults import Fault, JobPlan
 from videogen.spend import Budget, OverBudgetError
 from videogen.store import Store
@@ -258,8 +257,8 @@ def test_two_processes_reserving_at_once_never_pass_the_budget(backend, tmp_path
 
 def test_a_sweep_leaves_an_entry_to_the_submit_that_is_saving_it(sim, conn):
     # The create answered; its entry is on disk and its row about to be written by the submitting thread.
-    from videogen.generation import Generation
-    from videogen.journal import Entry
+    from videogen.api import Generation
+    from videogen.store import Entry
 
     entry = Entry.of(Generation("in-flight:veo2", Status.QUEUED), request=VEO, server=conn.server,
                      account=conn.account, created_at=1.0)

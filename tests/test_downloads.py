@@ -24,13 +24,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import TEST_KEY, fast_schedule, wait_until
-from videogen import videos
-from videogen.client import Client
-from videogen.generation import Status
-from videogen.poller import Poller
+from videogen.api import Client, Status
+from videogen.polling import DownloadError, DownloadLimits, Poller, address_refusal, check_hop, download_video
+from videogen.polling import _downloads as videos
 from videogen.simulator import Fault, JobPlan
 from videogen.store import Store
-from videogen.videos import DownloadError, DownloadLimits, address_refusal, check_hop, download_video
 
 SERVER = "simulator"
 BODY = {"model": "veo2", "prompt": "a kite over the dunes", "duration": 5, "aspect_ratio": "16:9"}
@@ -132,7 +130,7 @@ def test_a_killed_download_leaves_nothing_in_videos_and_a_sweep_clears_it_once_s
     gen_id, url = finished_link(sim, client)
     sim.faults.inject("video", Fault.trickling(20_000))
     script = (
-        "import sys; from pathlib import Path; from videogen.videos import DownloadLimits, download_video; "
+        "import sys; from pathlib import Path; from videogen.polling import DownloadLimits, download_video; "
         "download_video(sys.argv[1], Path(sys.argv[2]), sys.argv[3], partial_dir=Path(sys.argv[4]), allow_local=True, "
         "limits=DownloadLimits(min_rate=1))"
     )
@@ -172,7 +170,7 @@ def test_a_running_pollers_sweeps_clear_stale_partials_not_only_its_start(client
 
 
 def test_the_partial_sweep_is_rate_limited(client, store, monkeypatch):
-    from videogen import poller as poller_module
+    from videogen.polling import _poller as poller_module
 
     scans = []
     monkeypatch.setattr(poller_module, "remove_stale_partials", lambda folder, **kw: scans.append(folder) or 0)

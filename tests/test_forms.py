@@ -189,8 +189,8 @@ def test_rerun_of_an_upload_sends_the_same_bytes_and_records_the_reference(app, 
 
     from tests.conftest import TEST_KEY
     from videogen import media
+    from videogen.api import Generation, Status
     from videogen.connection import account_of
-    from videogen.generation import Generation, Status
     from videogen.store import Store
 
     picture = io.BytesIO()
@@ -223,8 +223,8 @@ def test_rerun_of_an_upload_sends_the_same_bytes_and_records_the_reference(app, 
 
 def test_history_has_a_model_column_and_filter_and_takes_other_models_shapes(app, data_dir):
     from tests.test_app import seed_history
+    from videogen.api import Generation, Status
     from videogen.connection import account_of
-    from videogen.generation import Generation, Status
 
     store = seed_history(data_dir)
     # Another model's body: a duration given as text, no aspect ratio, an image.

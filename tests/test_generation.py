@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from videogen.generation import Generation, Status, error_text
+from videogen.api import Generation, Status, error_text
 
 
 @pytest.mark.parametrize(

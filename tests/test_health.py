@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from videogen import database, health
-from videogen.generation import Generation, Status
+from videogen import health
+from videogen.api import Generation, Status
 from videogen.store import Store
+from videogen.store import _database as database
 
 ROOT = Path(__file__).resolve().parent.parent
 

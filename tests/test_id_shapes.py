@@ -18,11 +18,10 @@ from streamlit.runtime.state.query_params import process_query_params
 from tests.conftest import fast_schedule, wait_until
 from tests.test_app import run
 from videogen import catalog, history, reel
-from videogen.generation import Generation, Status
-from videogen.poller import Poller
+from videogen.api import Generation, Status
+from videogen.polling import Poller, video_filename
 from videogen.simulator import JobPlan
 from videogen.store import Store
-from videogen.videos import video_filename
 
 IDS = [
     "50f3e8ae-1c2d-4e5f-8a9b-0c1d2e3f4a5b:kling-video/v1.6/pro/effects",

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 from videogen import media
+from videogen.api import is_loopback_host
 from videogen.catalog import Param
-from videogen.client import is_loopback_host
 
 IMAGE_PARAM = Param("image_url", {"type": "string", "x-media": "image", "x-base64": True})
 

@@ -7,9 +7,8 @@ import time
 import pytest
 
 from tests.conftest import TEST_KEY, fast_schedule, wait_until
-from videogen.client import Client
-from videogen.generation import Status
-from videogen.poller import LOST_MESSAGE, NO_LINK_MESSAGE, Poller
+from videogen.api import Client, Status
+from videogen.polling import LOST_MESSAGE, NO_LINK_MESSAGE, Poller
 from videogen.simulator import Fault, JobPlan
 from videogen.simulator.render import probe
 from videogen.store import Store
@@ -193,7 +192,7 @@ def test_a_refused_key_pauses_polling_instead_of_a_storm(sim, client, store):
 
 
 def test_only_its_own_servers_generations_are_polled(sim, client, store, poller):
-    from videogen.generation import Generation
+    from videogen.api import Generation
 
     store.add(Generation("real-api-id:veo2", Status.QUEUED), request=BODY, server="https://api.aimlapi.com")
     gen_id = submit(client, store)

@@ -9,7 +9,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 
 from videogen import media, reel
-from videogen.generation import Generation, Status
+from videogen.api import Generation, Status
 from videogen.store import Store
 
 MADE_AT = datetime(2026, 11, 30, 14, 5)

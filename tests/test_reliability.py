@@ -7,9 +7,8 @@ import time
 import pytest
 
 from tests.conftest import TEST_KEY, fast_schedule, wait_until
-from videogen.client import Client
-from videogen.generation import Status
-from videogen.poller import LOST_MESSAGE, Poller
+from videogen.api import Client, Status
+from videogen.polling import LOST_MESSAGE, Poller
 from videogen.simulator import Fault, JobPlan, Simulator
 from videogen.store import Store
 

@@ -8,11 +8,9 @@ import statistics
 import pytest
 
 from tests.conftest import wait_until
-from videogen import runtimes
-from videogen.generation import Generation, Status
-from videogen.poller import Poller
-from videogen.runtimes import MIN_SAMPLES, RunTimes, learn
-from videogen.schedule import Schedule
+from videogen.api import Generation, Status
+from videogen.polling import MIN_SAMPLES, Poller, RunTimes, Schedule, learn
+from videogen.polling import _runtimes as runtimes
 from videogen.simulator import JobPlan
 
 

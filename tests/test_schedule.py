@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from videogen.schedule import Schedule, error_backoff
+from videogen.polling import Schedule, error_backoff
 
 
 def poll_ages(schedule: Schedule, until: float) -> list[float]:

@@ -6,7 +6,7 @@ import pytest
 
 from tests.test_app import PROMPT, run, seed_history, submit
 from videogen import history, spend
-from videogen.generation import Generation, Status
+from videogen.api import Generation, Status
 from videogen.store import Spending, Store
 
 

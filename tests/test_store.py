@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from videogen import history
-from videogen.generation import Generation, Status
+from videogen.api import Generation, Status
 from videogen.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 BODY = {"model": "veo2", "prompt": "a fox", "duration": 5, "aspect_ratio": "16:9", "enhance_prompt": True}
@@ -280,7 +280,7 @@ def test_postgres_refuses_a_newer_schema(postgres_url, tmp_path):
 
 
 def test_the_url_shown_hides_the_password(tmp_path):
-    from videogen.database import _without_password
+    from videogen.store._database import _without_password
 
     assert _without_password("postgresql://app:s3cret@db:5432/videos") == "postgresql://app:***@db:5432/videos"
 

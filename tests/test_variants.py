@@ -6,9 +6,8 @@ import pytest
 
 from tests.conftest import FAST_JOB_SECONDS, TEST_KEY, wait_until
 from videogen import catalog, variants
+from videogen.api import OutcomeUnknownError, RateLimitError, Status
 from videogen.connection import connect
-from videogen.errors import OutcomeUnknownError, RateLimitError
-from videogen.generation import Status
 from videogen.simulator.faults import Fault
 
 BASE = catalog.validate("veo2", {"prompt": "a lighthouse at dusk", "aspect_ratio": "16:9", "duration": 5}).body

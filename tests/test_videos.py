@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import wait_until
+from videogen.polling import DownloadError, DownloadLimits, download_video, is_allowed_video_url, looks_like_video, video_filename
 from videogen.simulator import Fault
-from videogen.videos import DownloadError, DownloadLimits, download_video, is_allowed_video_url, looks_like_video, video_filename
 
 
 @pytest.mark.parametrize(

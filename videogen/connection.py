@@ -22,16 +22,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import catalog, media, spend
-from .client import Client, is_loopback_host, key_hint
-from .errors import ApiError, InvalidRequestError, NotSavedYetError, OutcomeUnknownError
-from .journal import Entry, Journal
-from .poller import Poller
+from .api import ApiError, Client, InvalidRequestError, NotSavedYetError, OutcomeUnknownError, is_loopback_host, key_hint
+from .polling import Plan, Poller, RunTimes, Schedule
 from .pricing import Price, PriceList
-from .runtimes import Plan, RunTimes
-from .schedule import Schedule
 from .simulator import Simulator
 from .spend import Budget
-from .store import Record, Reservation, Spending, Store
+from .store import Entry, Journal, Record, Reservation, Spending, Store
 
 log = logging.getLogger(__name__)
 

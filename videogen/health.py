@@ -16,8 +16,7 @@ from collections.abc import Mapping
 from os import environ
 from typing import Any
 
-from .database import DatabaseError, database_url
-from .store import Store, data_dir_from_env
+from .store import DatabaseError, Store, data_dir_from_env, database_url
 
 STALE_SECONDS = 30.0
 

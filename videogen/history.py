@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from .generation import CREDITS_PER_USD
+from .api import CREDITS_PER_USD
 from .store import Record
 
 #: Display columns, in order. The id is kept (hidden in the UI) to map a selected row back to its record.

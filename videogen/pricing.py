@@ -35,8 +35,7 @@ from typing import Any
 import requests
 
 from . import catalog
-from .client import AnswerTooLargeError, read_capped, session_for
-from .generation import CREDITS_PER_USD
+from .api import CREDITS_PER_USD, AnswerTooLargeError, read_capped, session_for
 
 log = logging.getLogger(__name__)
 

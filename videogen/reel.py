@@ -27,7 +27,7 @@ from typing import IO, Any
 import jinja2
 
 from . import catalog, media, spend
-from .generation import Status
+from .api import Status
 from .store import Record
 from .text import shorten
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog, media
-from .generation import FINAL_SPELLINGS
+from .api import FINAL_SPELLINGS
 
 KEY_VARIABLE = "AIMLAPI_API_KEY"
 POLL_SECONDS = 5

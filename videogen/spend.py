@@ -18,8 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import ApiError
-from .generation import CREDITS_PER_USD
+from .api import CREDITS_PER_USD, ApiError
 from .pricing import dollars
 from .store import Spending
 

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import TEST_KEY, wait_until
 from tests.e2e.conftest import AppServer, open_app, wait_for_app
 from tests.e2e.test_playground import generate
-from videogen.generation import Status
+from videogen.api import Status
 from videogen.simulator import Fault, JobPlan
 from videogen.store import Store
 

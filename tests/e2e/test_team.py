@@ -17,10 +17,9 @@ import pytest
 
 from tests.conftest import TEST_KEY, wait_until
 from tests.e2e.conftest import AppServer, open_app
-from videogen.client import Client
+from videogen.api import Client, Status
 from videogen.connection import account_of
-from videogen.generation import Status
-from videogen.poller import LEASE_SECONDS
+from videogen.polling import LEASE_SECONDS
 from videogen.simulator import Simulator
 from videogen.store import Store
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import catalog
-from ..client import is_loopback_host
+from ..api import is_loopback_host
 
 log = logging.getLogger(__name__)
 

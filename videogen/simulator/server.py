@@ -38,7 +38,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
 from .. import catalog
-from ..generation import CREDITS_PER_USD
+from ..api import CREDITS_PER_USD
 from . import inputs, prices
 from .faults import Fault, FaultQueue, JobPlan
 from .prices import Listing, etag_matches

@@ -37,8 +37,9 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-from . import catalog
-from .errors import (
+from .. import catalog
+from ._answers import Generation, error_text
+from ._errors import (
     ApiError,
     AuthenticationError,
     InvalidRequestError,
@@ -50,7 +51,6 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
-from .generation import Generation, error_text
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
 KEY_ENV_VARS = ("AIMLAPI_API_KEY", "AIML_API_KEY")

@@ -32,7 +32,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from . import catalog
+from .. import catalog
 
 # Log-normal sigma of run times around the typical value: ±25% covers most of
 # the 40-60 s the vendor quotes for veo2.

@@ -23,7 +23,7 @@ POOL_SIZE = 8  # connections per process; the poller's workers share them
 CONNECT_TIMEOUT_S = 10.0
 # How long a SQLite write waits for another process's lock. Writers of this process queue on a lock of
 # their own first, so only another process (a second app, the health check) is waited for. Past it a
-# create is journaled, not lost (videogen/journal.py), and the page says so instead of hanging.
+# create is journaled, not lost (videogen/store/_journal.py), and the page says so instead of hanging.
 BUSY_TIMEOUT_S = 5.0
 
 

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .generation import Generation, Status
-from .store import Record, Reservation, Store
+from ..api import Generation, Status
+from ._store import Record, Reservation, Store
 
 log = logging.getLogger(__name__)
 

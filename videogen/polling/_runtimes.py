@@ -25,8 +25,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from .generation import Status
-from .schedule import DEFAULT_SPREAD, Schedule
+from ..api import Status
+from ._schedule import DEFAULT_SPREAD, Schedule
 
 #: How many runs' worth of weight the default spread keeps against the observed one.
 PRIOR_RUNS = 5

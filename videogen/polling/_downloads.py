@@ -43,8 +43,8 @@ import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.util.ssl_match_hostname import CertificateError
 
-from .client import is_loopback_host
-from .ids import unique_name
+from ..api import is_loopback_host
+from ..ids import unique_name
 
 MAX_VIDEO_BYTES = 500 * 1024 * 1024
 CHUNK_BYTES = 256 * 1024

@@ -30,14 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .client import Client, is_loopback_host
-from .errors import ApiError, AuthenticationError, NotFoundError, PermissionDeniedError, RateLimitError
-from .generation import Status
-from .journal import Journal
-from .runtimes import Estimate, Plan, RunTimes, by_request, plan
-from .schedule import Schedule, error_backoff
-from .store import Record, Store
-from .videos import DownloadError, DownloadLimits, download_video, remove_stale_partials
+from ..api import ApiError, AuthenticationError, Client, NotFoundError, PermissionDeniedError, RateLimitError, Status, is_loopback_host
+from ..store import Journal, Record, Store
+from ._downloads import DownloadError, DownloadLimits, download_video, remove_stale_partials
+from ._runtimes import Estimate, Plan, RunTimes, by_request, plan
+from ._schedule import Schedule, error_backoff
 
 log = logging.getLogger(__name__)
 

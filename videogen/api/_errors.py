@@ -89,7 +89,7 @@ class OutcomeUnknownError(ApiError):
 class NotSavedYetError(ApiError):
     """The server accepted the create, so it is paid for, but the history could not record it yet.
 
-    It is kept in the journal (videogen/journal.py) and appears in the history once the store takes writes
+    It is kept in the journal (videogen/store/_journal.py) and appears in the history once the store takes writes
     again; `generation_id` says which it is. Not an outcome to retry: the generation exists.
     """
 

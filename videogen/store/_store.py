@@ -5,7 +5,7 @@ any UI sees it, so a closed tab or a crashed process loses nothing: the poller
 picks every unfinished row up again on start. The rows live in SQLite in the
 data directory (`PLAYGROUND_DATA_DIR`, default `./data`), next to the
 downloaded videos, or in PostgreSQL when `DATABASE_URL` names one
-(`videogen/database.py`); both run the same SQL and the same migrations.
+(`_database.py`); both run the same SQL and the same migrations.
 
 With PostgreSQL several app processes share the rows, and each unfinished
 generation is polled by one of them at a time: a process holds a lease on it
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .database import BUSY_TIMEOUT_S, Database, open_database
-from .generation import Generation, Status
-from .media import own_file
+from ..api import Generation, Status
+from ..media import own_file
+from ._database import BUSY_TIMEOUT_S, Database, open_database
 
 DEFAULT_DATA_DIR = "data"
 
@@ -562,7 +562,7 @@ class Store:
 
     def run_times(self, *, recent: int) -> list[tuple]:
         """(model, request, created_at, queued_until, started_at, completed_at) of the latest `recent`
-        completed generations of each model and duration: what videogen.runtimes learns from."""
+        completed generations of each model and duration: what videogen.polling.RunTimes learns from."""
         with self.db.connect() as db:
             rows = db.execute(
                 f"""SELECT model, request_json, created_at, queued_until, started_at, completed_at FROM (

@@ -1,0 +1,43 @@
+"""Background work on pending generations: when to poll (`_schedule`, `_runtimes`), the poller that
+fetches and records (`_poller`), and the guarded download of finished videos (`_downloads`).
+
+Only the names below are for use outside this package.
+"""
+
+from ._downloads import (
+    DownloadError,
+    DownloadLimits,
+    address_refusal,
+    check_hop,
+    download_video,
+    is_allowed_video_url,
+    looks_like_video,
+    video_filename,
+)
+from ._poller import LEASE_SECONDS, LOST_MESSAGE, NO_LINK_MESSAGE, NOT_FOUND_WINDOW, Poller
+from ._runtimes import MIN_SAMPLES, Estimate, Plan, RunTimes, learn, plan
+from ._schedule import Schedule, error_backoff
+
+__all__ = [
+    "LEASE_SECONDS",
+    "LOST_MESSAGE",
+    "MIN_SAMPLES",
+    "NOT_FOUND_WINDOW",
+    "NO_LINK_MESSAGE",
+    "DownloadError",
+    "DownloadLimits",
+    "Estimate",
+    "Plan",
+    "Poller",
+    "RunTimes",
+    "Schedule",
+    "address_refusal",
+    "check_hop",
+    "download_video",
+    "error_backoff",
+    "is_allowed_video_url",
+    "learn",
+    "looks_like_video",
+    "plan",
+    "video_filename",
+]

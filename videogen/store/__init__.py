@@ -1,0 +1,24 @@
+"""The history: every generation, its cost and its video, on SQLite or PostgreSQL.
+
+`Store` is the one way in. `_database` opens either backend behind one interface, `_journal` keeps
+accepted creates on disk until the history takes writes again. Only the names below are for use
+outside this package.
+"""
+
+from ._database import DatabaseError, database_url
+from ._journal import Entry, Journal
+from ._store import MIGRATIONS, SCHEMA_VERSION, Record, Reservation, Spending, Store, data_dir_from_env
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "DatabaseError",
+    "Entry",
+    "Journal",
+    "Record",
+    "Reservation",
+    "Spending",
+    "Store",
+    "data_dir_from_env",
+    "database_url",
+]
