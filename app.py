@@ -6,9 +6,10 @@ valid, when to poll, how a status maps) in the videogen engine.
 
 import streamlit as st
 
-from components import prompt_form, services, sidebar
+from components import services, session, sidebar, submit_actions
 
 st.set_page_config(page_title="Video Playground", page_icon="🎬", layout="wide")
+session.init()
 
 # With sign-in configured ([auth] in secrets.toml), nothing of the history shows before it.
 if services.sign_in_configured() and not st.user.is_logged_in:
@@ -27,7 +28,7 @@ generate = st.Page("pages/generate.py", title="Generate", icon=":material/movie_
 history = st.Page("pages/history.py", title="History", icon=":material/history:")
 compare = st.Page("pages/compare.py", title="Compare", icon=":material/compare:")
 page = st.navigation([generate, history, compare])
-if st.session_state.pop("go_to_generate", False) and page.url_path != generate.url_path:
+if session.take_go_to_generate() and page.url_path != generate.url_path:
     st.switch_page(generate)
 
 sidebar.announce_finished(conn)
@@ -44,4 +45,4 @@ try:
 finally:  # also when a page stops early (st.stop): the sidebar is whole on every page
     sidebar.finish(conn, source, places)
 # Reached only by a run nothing cut short: a click that interrupted it was made before it showed.
-prompt_form.page_shown()
+submit_actions.page_shown()

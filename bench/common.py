@@ -6,7 +6,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import requests
 
+from devtools.app_server import free_port
 from videogen import catalog
 from videogen.api import Generation, Status
 from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of
@@ -46,12 +46,6 @@ def percentile(values: list[float], q: float) -> float:
     low = math.floor(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

@@ -1,35 +1,32 @@
 """Memory: peak RSS of the app's process tree while a browser loads History with 10,000 rows.
 
 `streamlit run app.py` starts in demo mode on a fresh copy of a 10k-row data
-dir; headless Chromium (playwright) opens /history and waits until the script
-has finished and the table is on the page, then SETTLE_S longer. A sampler
+dir; headless Chromium (playwright) opens /history and waits until the page's
+first run has finished and the table is on the page, then SETTLE_S longer. A sampler
 thread sums RSS over the process and its children every 50 ms and keeps the
 peak. Baseline: the same with an empty data dir. The browser is not counted.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import psutil
-import requests
 from playwright.sync_api import sync_playwright
 
-from .common import ROOT, free_port, history_dir
+from devtools.app_server import AppServer
+from devtools.browser import launch, new_context, wait_for_first_run
+
+from .common import history_dir
 from .report import Row, Section, ratio
 
 ROWS = 10_000
 TARGET_MB = 300
 SAMPLE_S = 0.05
 SETTLE_S = 2.0
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-_CLEARED_ENV = ("AIMLAPI_API_KEY", "AIML_API_KEY", "AIMLAPI_BASE_URL", "PLAYGROUND_TYPICAL_SECONDS")
+LOAD_TIMEOUT_MS = 120_000
 
 
 class PeakRss:
@@ -70,57 +67,32 @@ class PeakRss:
         self._thread.join(5)
 
 
-def _wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}; see its log")
-        try:
-            if requests.get(f"http://localhost:{port}/_stcore/health", timeout=1).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("streamlit did not become healthy")
-
-
 def peak_rss(data_dir: Path, *, has_rows: bool, log: Path) -> dict:
     """Start the app on `data_dir`, load History in Chromium; the peak RSS (bytes) and timings."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in _CLEARED_ENV}
-    env.update(PLAYGROUND_DATA_DIR=str(data_dir), PLAYGROUND_DEMO_SECONDS="45")
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"]
+    server = AppServer({"PLAYGROUND_DEMO_SECONDS": "45"}, data_dir, log=log)
     started = time.perf_counter()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server.spawn()
     try:
-        with PeakRss(proc.pid) as sampler:
-            _wait_healthy(port, proc)
+        with PeakRss(server.process.pid) as sampler:
+            server.wait_healthy()
             idle = sampler.current()
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = launch(p)
                 try:
-                    page = browser.new_page()
+                    page = new_context(browser).new_page()
                     t0 = time.perf_counter()
-                    page.goto(f"http://localhost:{port}/history")
-                    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
-                    # The attribute also reads notRunning before the first run starts: wait for the page itself too.
+                    page.goto(f"{server.url}/history")
+                    wait_for_first_run(page, timeout=LOAD_TIMEOUT_MS)
                     if has_rows:
-                        page.wait_for_selector("[data-testid='stDataFrame']", timeout=120_000)
+                        page.wait_for_selector("[data-testid='stDataFrame']", timeout=LOAD_TIMEOUT_MS)
                     else:
-                        page.get_by_text("Nothing generated yet").wait_for(timeout=120_000)
-                    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+                        page.get_by_text("Nothing generated yet").wait_for(timeout=LOAD_TIMEOUT_MS)
                     loaded = time.perf_counter() - t0
-                    time.sleep(SETTLE_S)
+                    time.sleep(SETTLE_S)  # the measure: memory a little after the load, not a wait for the page
                 finally:
                     browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop()
     return {"peak_bytes": sampler.peak, "idle_bytes": idle, "page_load_s": loaded, "samples": sampler.samples,
             "wall_s": time.perf_counter() - started}
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import streamlit as st
 
+from components import session
 from components.markdown import literal
 from videogen import catalog, media
 from videogen.catalog import Model, Param
@@ -176,16 +177,15 @@ def prepare(model: Model) -> list[str]:
     reset = []
     for field in plan(model.id):
         if field.widget == "media":
-            st.session_state.setdefault(key(field.name), "")
-            if not isinstance(st.session_state[key(field.name)], str):
-                st.session_state[key(field.name)] = ""
+            if not isinstance(session.setdefault(key(field.name), ""), str):
+                session.assign(key(field.name), "")
             continue
-        current = st.session_state.get(key(field.name))
+        current = session.value(key(field.name))
         converted, ok = widget_value(field, current)
         if not ok:
             reset.append(f"{field.label} {_show(current)!r}")
         if current is None or converted != current or type(converted) is not type(current):
-            st.session_state[key(field.name)] = converted
+            session.assign(key(field.name), converted)
     return reset
 
 
@@ -215,25 +215,25 @@ def reconcile(old: Model, new: Model) -> tuple[list[str], list[str]]:
         converted, ok = widget_value(target, value)
         refused = catalog.validate(new, {target.name: converted}).errors.get(target.name) if ok else "no"
         if ok and not refused:
-            st.session_state[key(target.name)] = converted
+            session.assign(key(target.name), converted)
             if converted != target.param.default or target.param.required:
                 kept.append(target.label)
         else:
-            st.session_state[key(target.name)] = default_value(target)
+            session.assign(key(target.name), default_value(target))
             dropped.append(f"{field.label} {_show(value)} ({new.name} does not offer it)")
     return kept, dropped
 
 
 def _current(field: Field) -> Any:
     if field.widget == "media":
-        return st.session_state.get(key(field.name)) or st.session_state.get(key(field.name) + "__ref")
-    value = st.session_state.get(key(field.name))
+        return session.value(key(field.name)) or session.upload_refs(key(field.name))
+    value = session.value(key(field.name))
     return None if value == default_value(field) and not field.param.required and field.name not in COMMON else value
 
 
 def _clear(field: Field) -> None:
-    for suffix in ("", "__ref", "__pick"):
-        st.session_state.pop(key(field.name) + suffix, None)
+    for suffix in ("", session.UPLOAD_REFS_SUFFIX, "__pick"):
+        session.forget(key(field.name) + suffix)
 
 
 def _is_blank(value: Any) -> bool:
@@ -400,7 +400,7 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
                 else:
                     result.error = f"{file.name}: {outcome}"
             if refs:
-                st.session_state[k + "__ref"] = refs
+                session.set_upload_refs(k, refs)
         else:
             st.caption(":material/link: This model fetches its images itself: give a public https link.")
     with link_col:
@@ -409,8 +409,8 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
             label_visibility="visible" if field.param.accepts_base64 else "collapsed",
             help="One link per line." if field.param.is_list else None,
         )
-    kept = [r for r in st.session_state.get(k + "__ref") or [] if media.is_reference(r)]
-    links = [line.strip() for line in str(st.session_state.get(k) or "").splitlines() if line.strip()]
+    kept = [r for r in session.upload_refs(k) or [] if media.is_reference(r)]
+    links = [line.strip() for line in str(session.value(k) or "").splitlines() if line.strip()]
     # st.image reads a local file whenever its text names one, and serves it: a thumbnail is drawn only
     # from bytes the app read from its own uploads, or from a link that passed the checks.
     thumbs: list[bytes | str] = []
@@ -430,7 +430,7 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
             for thumb in thumbs[:4]:
                 st.image(thumb, width=120)
             if kept and st.button("Remove", key=k + "__remove", icon=":material/close:"):
-                st.session_state.pop(k + "__ref", None)
+                session.forget_upload_refs(k)
                 st.rerun()
     chosen = kept or links
     if chosen and not result.error:
@@ -440,7 +440,7 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
 
 def _saved(file: Any, param: Param, data_dir: Path) -> str:
     """The upload's reference, or why it was refused: checked and kept once per uploaded file, not on every run."""
-    done: dict[tuple, str] = st.session_state.setdefault("uploads_checked", {})
+    done = session.uploads_checked()
     # The same file may meet another model's rules after a switch: the rules are part of the key.
     key = (file.file_id, json.dumps({k: v for k, v in param.rules.items() if k.startswith("x-")}, sort_keys=True))
     if key not in done:
@@ -470,7 +470,7 @@ def _link_input(field: Field, finished_videos: Callable[[], list[tuple[str, str]
         persist_state="session",
         help="One link per line." if field.param.is_list else None,
     )
-    links = [line.strip() for line in str(st.session_state.get(k) or "").splitlines() if line.strip()]
+    links = [line.strip() for line in str(session.value(k) or "").splitlines() if line.strip()]
     try:
         links = [media.check_link(link, field.param.media or "file") for link in links]
     except media.MediaError as exc:
@@ -513,7 +513,7 @@ def raw_values(model: Model, media_values: dict[str, MediaValue]) -> tuple[dict[
             else:
                 params[field.name] = given.value
             continue
-        value = st.session_state.get(key(field.name))
+        value = session.value(key(field.name))
         if field.widget == "json":
             text = str(value or "").strip()
             if text:
@@ -530,4 +530,4 @@ def raw_values(model: Model, media_values: dict[str, MediaValue]) -> tuple[dict[
 
 def _own_video(value: str) -> bool:
     """A finished generation's link picked from this history: it came from the API itself."""
-    return value in st.session_state.get("gen_own_video_links", ())
+    return value in session.own_video_links()

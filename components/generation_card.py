@@ -14,10 +14,10 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import code_snippets, prompt_form, services
+from components import code_snippets, prompt_form, services, session, submit_actions
 from components.formatting import STATUS_LOOK, clock, cost, parameters, seconds
 from components.markdown import literal
-from videogen import catalog, media, reel, variants
+from videogen import media, reel, variants
 from videogen.api import Status
 from videogen.connection import Connection
 from videogen.ids import unique_name
@@ -123,35 +123,18 @@ def actions(conn: Connection, record: Record, *, key: str) -> None:
         help="Starred generations can be shown alone in History." if mine
         else f"Only {maker} can star it.",
     )
-    if new_seed_request(record.request) is not None:
+    if variants.new_seed_request(record.request) is not None:
         st.button(
             "Vary seed", icon=":material/shuffle:", key=f"{key}-vary-{record.id}",
-            on_click=_vary_seed, args=(conn, record),
+            on_click=submit_actions.vary_seed, args=(conn, record),
             help="The same request with a new random seed: one more paid generation.",
         )
     code_snippets.popover(record, base_url=conn.base_url, data_dir=conn.store.data_dir, key=key)
 
 
-def new_seed_request(request: dict) -> dict | None:
-    """`request` with a new random seed in the model's range; None for a model that takes no seed."""
-    try:
-        model = catalog.get(str(request.get("model")))
-    except catalog.UnknownModelError:
-        return None
-    if variants.seed_range(model) is None:
-        return None
-    (seed,) = variants.draw_seeds(model, 1, avoid=request.get("seed"))
-    return {**request, "seed": seed}
-
-
 def _star(conn: Connection, generation_id: str, starred: bool) -> None:
     # The store checks the maker too: a disabled button is only a button.
     conn.store.set_starred(generation_id, starred, by=services.signed_in_user() or None)
-
-
-def _vary_seed(conn: Connection, record: Record) -> None:
-    if (request := new_seed_request(record.request)) is not None:
-        prompt_form.send(conn, request, parent_id=record.id)
 
 
 def download_name(generation_id: str) -> str:
@@ -181,15 +164,10 @@ def _rerun_button(record: Record, key: str) -> None:
         "Re-run",
         icon=":material/replay:",
         key=f"{key}-rerun-{record.id}",
-        on_click=rerun_in_form,
+        on_click=prompt_form.rerun_in_form,
         args=(record.request,),
         help="Load these parameters into the form",
     )
-
-
-def rerun_in_form(request: dict) -> None:
-    prompt_form.load_into_form(request)
-    st.session_state["go_to_generate"] = True
 
 
 def no_local_copy(record: Record) -> None:
@@ -214,8 +192,8 @@ def card_grid(conn: Connection) -> None:
     form and the finished cards (a playing video among them) are not touched,
     and nothing ticks once nothing runs.
     """
-    shown = st.session_state.get("cards_shown", CARDS_SHOWN)
-    mine = st.session_state.get("my_generations", [])
+    shown = session.cards_shown(CARDS_SHOWN)
+    mine = session.my_generations()
     scope = services.owner_scope()
     records = {r.id: r for r in conn.store.find(mine[-shown:])}
     for record in conn.pending(limit=shown, owner=scope):
@@ -233,7 +211,7 @@ def card_grid(conn: Connection) -> None:
             _place(conn, group, running)
             continue
         with st.container(border=True, key=f"batch-{unique_name(batch_id)}"):
-            if any(r.status.is_pending for r in group):
+            if any(_still_changing(r) for r in group):
                 headers[batch_id] = st.empty()
             else:
                 batch_header(conn, group)
@@ -243,7 +221,7 @@ def card_grid(conn: Connection) -> None:
     if total > shown:
         st.button(
             f"Show {min(CARDS_SHOWN, total - shown)} older",
-            on_click=lambda: st.session_state.update(cards_shown=shown + CARDS_SHOWN),
+            on_click=session.set_cards_shown, args=(shown + CARDS_SHOWN,),
             icon=":material/expand_more:",
         )
 
@@ -268,11 +246,17 @@ def _place(conn: Connection, records: list[Record], running: dict[str, DeltaGene
     for start in range(0, len(records), 2):
         for column, record in zip(st.columns(2), records[start : start + 2]):
             place = column.container(border=True, key=f"card-{unique_name(record.id)}")
-            if record.status.is_pending:
+            if _still_changing(record):
                 running[record.id] = place
             else:
                 with place:
                     body(record, conn.plan(record), conn=conn)
+
+
+def _still_changing(record: Record) -> bool:
+    # A finished generation whose video is still being saved changes once more, when the file lands;
+    # nothing else reruns the page then (nothing is pending), so its card keeps refreshing until it does.
+    return record.status.is_pending or record.needs_download
 
 
 def batch_header(conn: Connection, batch: list[Record]) -> None:

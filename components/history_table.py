@@ -15,7 +15,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from components import generation_card, services
+from components import generation_card, prompt_form, services, session
 from components.formatting import STATUS_LOOK, clock, cost, credits, seconds
 from components.markdown import literal
 from videogen import history, spend
@@ -89,7 +89,7 @@ def spend_panel(df: pd.DataFrame) -> None:
 
 def _save_note(store: Store, generation_id: str) -> None:
     # The store checks the maker too, as for a delete: a disabled field is only a field.
-    store.set_note(generation_id, st.session_state.get(f"note-{generation_id}", "").strip(),
+    store.set_note(generation_id, session.value(f"note-{generation_id}", "").strip(),
                    by=services.signed_in_user() or None)
 
 
@@ -184,7 +184,7 @@ def details(conn: Connection, record: Record) -> None:
             st.json(record.request, expanded=True)
         with st.container(horizontal=True, gap="small"):
             st.button(
-                "Re-run", icon=":material/replay:", on_click=generation_card.rerun_in_form, args=(record.request,),
+                "Re-run", icon=":material/replay:", on_click=prompt_form.rerun_in_form, args=(record.request,),
                 key="detail-rerun",
             )
             if video is not None:

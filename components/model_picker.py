@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import form_builder
+from components import form_builder, session
 from components.markdown import literal
 from videogen import catalog
 
-KEY = "gen_model"
-LAST_KEY = "gen_model_last"  # the model the form showed on the previous run
-KIND_KEY = "gen_model_kind"
-LINK_KEY = "gen_model_link"  # the ?model= value already acted on
 DEFAULT = catalog.DEFAULT_MODEL
 KIND_LABELS = {"text-to-video": "Text to video", "image-to-video": "Image to video", "video-to-video": "Video to video"}
 
@@ -34,24 +30,24 @@ def ordered_ids(kind: str | None = None) -> list[str]:
 
 def render() -> catalog.Model:
     """Draw the picker; return the chosen model. Says so when a link names a model that does not exist."""
-    st.session_state.setdefault(KEY, DEFAULT)
+    session.setdefault(session.MODEL, DEFAULT)
     _take_link()
-    if st.session_state.get(KEY) not in catalog.models():
-        st.session_state[KEY] = DEFAULT
+    if session.value(session.MODEL) not in catalog.models():
+        session.assign(session.MODEL, DEFAULT)
     kind_col, model_col = st.columns([9, 11], vertical_alignment="bottom")  # room for the three kinds, unclipped
     with kind_col:
         st.segmented_control(
-            "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key=KIND_KEY, on_change=_follow_kind,
+            "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key=session.MODEL_KIND, on_change=_follow_kind,
             help="Show only models of one kind. Click the chosen kind again to show all.", persist_state="session",
         )
-    kind = st.session_state.get(KIND_KEY)
+    kind = session.value(session.MODEL_KIND)
     with model_col:
         st.selectbox(
-            "Model", ordered_ids(kind), key=KEY, format_func=option_label,
+            "Model", ordered_ids(kind), key=session.MODEL, format_func=option_label,
             help="Type to search by name, vendor or id.", persist_state="session",
         )
-    model = catalog.get(st.session_state[KEY])
-    last = st.session_state.get(LAST_KEY)
+    model = catalog.get(session.value(session.MODEL))
+    last = session.last_model()
     if last and last != model.id and last in catalog.models():
         kept, dropped = form_builder.reconcile(catalog.get(last), model)
         message = f"Switched to {model.label}."
@@ -59,33 +55,33 @@ def render() -> catalog.Model:
             message += " Kept: " + ", ".join(kept) + "."
         if dropped:
             message += " Dropped: " + "; ".join(dropped) + "."
-        st.session_state["form_notice"] = literal(message)
-    st.session_state[LAST_KEY] = model.id
+        session.set_form_notice(literal(message))
+    session.set_last_model(model.id)
     _write_link(model.id)
     return model
 
 
 def _follow_kind() -> None:
     """A kind that excludes the chosen model moves the choice to that kind's first model."""
-    kind = st.session_state.get(KIND_KEY)
-    current = st.session_state.get(KEY)
+    kind = session.value(session.MODEL_KIND)
+    current = session.value(session.MODEL)
     if kind and (current not in catalog.models() or catalog.get(current).kind != kind):
         first = ordered_ids(kind)
-        st.session_state[KEY] = DEFAULT if DEFAULT in first else first[0]
+        session.assign(session.MODEL, DEFAULT if DEFAULT in first else first[0])
 
 
 def _take_link() -> None:
     wanted = st.query_params.get("model")
-    if not wanted or wanted == st.session_state.get(LINK_KEY):
+    if not wanted or wanted == session.model_link():
         return
-    st.session_state[LINK_KEY] = wanted
+    session.set_model_link(wanted)
     if wanted in catalog.models():
-        st.session_state[KEY] = wanted
-        if st.session_state.get(KIND_KEY) and catalog.get(wanted).kind != st.session_state[KIND_KEY]:
-            st.session_state[KIND_KEY] = None
+        session.assign(session.MODEL, wanted)
+        if (kind := session.value(session.MODEL_KIND)) and catalog.get(wanted).kind != kind:
+            session.assign(session.MODEL_KIND, None)
     else:
-        st.session_state[KEY] = DEFAULT
-        st.session_state["link_model_notice"] = (
+        session.assign(session.MODEL, DEFAULT)
+        session.set_link_model_notice(
             f"The link names a model this app does not know, {literal(repr(wanted))}; showing {catalog.get(DEFAULT).label} instead."
         )
 
@@ -97,9 +93,9 @@ def _write_link(model_id: str) -> None:
             st.query_params.pop("model")
     elif st.query_params.get("model") != model_id:
         st.query_params["model"] = model_id
-    st.session_state[LINK_KEY] = st.query_params.get("model")
+    session.set_model_link(st.query_params.get("model"))
 
 
 def link_notice() -> None:
-    if notice := st.session_state.pop("link_model_notice", None):
+    if notice := session.take_link_model_notice():
         st.warning(notice, icon=":material/link_off:")

@@ -2,13 +2,8 @@
 
 The widgets come from `form_builder` (one builder for every model). Data flows
 one way: the widgets' values go through `catalog.validate`, and only a clean
-body reaches `Connection.submit`, which creates and records the generation in
-one step. Errors are shown beside their field; nothing is sent.
-
-Exactly one generation per submission: a double click or a second Enter
-arrives as a second run with the same request, which `DuplicateGuard` refuses.
-`Connection.submit` creates and records in one step with no st.* call in
-between, so even a rerun that interrupts the page cannot lose a generation.
+body is sent (`submit_actions.send`, once per click). Errors are shown beside
+their field; nothing is sent.
 """
 
 from __future__ import annotations
@@ -17,26 +12,13 @@ from typing import Any
 
 import streamlit as st
 
-from components import form_builder, model_picker, services, variants_form
+from components import form_builder, services, session, submit_actions, variants_form
 from components.markdown import literal
 from videogen import catalog, media, spend
-from videogen.api import (
-    ApiError,
-    AuthenticationError,
-    InvalidRequestError,
-    NetworkError,
-    NotSavedYetError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    RateLimitError,
-    Status,
-)
+from videogen.api import Status
 from videogen.connection import Connection
-from videogen.duplicates import DuplicateGuard
 from videogen.polling import is_allowed_video_url
 from videogen.text import shorten
-
-GUARD_KEY = "duplicate_guard"  # this tab's DuplicateGuard, in session state
 
 
 def load_into_form(request: dict[str, Any]) -> None:
@@ -45,35 +27,41 @@ def load_into_form(request: dict[str, Any]) -> None:
     try:
         model = catalog.get(model_id)
     except catalog.UnknownModelError:
-        st.session_state["form_notice"] = f"{literal(model_id)} is not a model this app knows; nothing was loaded."
+        session.set_form_notice(f"{literal(model_id)} is not a model this app knows; nothing was loaded.")
         return
-    st.session_state[model_picker.KEY] = model.id
-    st.session_state[model_picker.LAST_KEY] = model.id  # not a switch: nothing to reconcile
+    session.assign(session.MODEL, model.id)
+    session.set_last_model(model.id)  # not a switch: nothing to reconcile
     reset = []
     for field in form_builder.plan(model.id):
         k = form_builder.key(field.name)
         value = request.get(field.name)
         if field.widget == "media":
             items = value if isinstance(value, list) else [] if value is None else [value]
-            st.session_state[k + "__ref"] = [v for v in items if media.is_reference(v)] or None
-            st.session_state[k] = "\n".join(str(v) for v in items if not media.is_reference(v))
-            st.session_state.pop(k + "__pick", None)
+            session.set_upload_refs(k, [v for v in items if media.is_reference(v)] or None)
+            session.assign(k, "\n".join(str(v) for v in items if not media.is_reference(v)))
+            session.forget(k + "__pick")
             continue
         converted, ok = form_builder.widget_value(field, value)
-        st.session_state[k] = converted
+        session.assign(k, converted)
         if not ok:
             reset.append(f"{field.label} {literal(repr(value))}")
     if reset:
-        st.session_state["form_notice"] = f"{'; '.join(reset)}: not available for {model.id}; reset to the default."
+        session.set_form_notice(f"{'; '.join(reset)}: not available for {model.id}; reset to the default.")
     else:
-        st.session_state["form_notice"] = "Loaded a previous generation's parameters. Edit them, then press Generate."
+        session.set_form_notice("Loaded a previous generation's parameters. Edit them, then press Generate.")
+
+
+def rerun_in_form(request: dict[str, Any]) -> None:
+    """A card's or History's Re-run: the request's parameters in the form, and the Generate page next. A button callback."""
+    load_into_form(request)
+    session.ask_for_generate()
 
 
 def render(conn: Connection, model: catalog.Model) -> None:
     if reset := form_builder.prepare(model):
-        st.session_state["form_notice"] = f"{literal('; '.join(reset))}: not available for {model.id}; it was reset."
+        session.set_form_notice(f"{literal('; '.join(reset))}: not available for {model.id}; it was reset.")
     _take_query_params(model)
-    if notice := st.session_state.pop("form_notice", None):
+    if notice := session.take_form_notice():
         st.info(notice, icon=":material/info:")
 
     media_values = form_builder.draw_media(model, conn.store.data_dir, lambda: _finished_videos(conn))
@@ -93,7 +81,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
             st.caption(_cost_line(conn, model))
 
     # Values a link gave that this model refuses: named beside their fields, as well as in the notice.
-    for field, message in st.session_state.pop("field_problems", {}).items():
+    for field, message in session.take_field_problems().items():
         if slot := slots.get(field) or (media_values[field].slot if field in media_values else None):
             slot.error(literal(message), icon=":material/error:")
     if submitted:
@@ -101,7 +89,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
         result = catalog.validate(model, params)
         errors = {**result.errors, **problems}
         if not errors and sweep is None:
-            send(conn, result.body)
+            submit_actions.send(conn, result.body)
         elif not errors:
             batch = variants_form.plan(result.body, sweep)
             if isinstance(batch, str):
@@ -127,7 +115,7 @@ def _cost_line(conn: Connection, model: catalog.Model) -> str:
     """The price of the form's request by the server's price list, and where it came from; beside it, as a check,
     what requests like it cost in this history; and the budget left, when there is one."""
     names = {"duration", "resolution", *(conn.prices.dimensions(model.id) if conn.prices else ())}
-    request = {"model": model.id, **{f.name: st.session_state.get(form_builder.key(f.name))
+    request = {"model": model.id, **{f.name: session.value(form_builder.key(f.name))
                                      for f in form_builder.plan(model.id) if f.name in names}}
     price = conn.price(request)
     if price is not None:
@@ -140,10 +128,11 @@ def _cost_line(conn: Connection, model: catalog.Model) -> str:
     line += (f" · this history: about {literal(spend.money(cost.credits))}, median of {cost.samples}"
              if cost else " · this history: no estimate yet (none like it has finished here)")
     budget = services.budget()
-    if budget.limit is not None:
-        left = max(budget.limit - conn.store.credits_spent(conn.server, conn.account), 0)
-        line += f" · {literal(spend.money(left))} of the budget's {literal(spend.money(budget.limit))} left"
-    if budget.is_set and price is None and cost is None and budget.unpriced_ceiling is None:
+    expected = price.credits if price is not None else cost.credits if cost else None
+    standing = conn.budget_standing(budget, expected, owner=services.signed_in_user())
+    if standing.left is not None:
+        line += f" · {literal(spend.money(standing.left))} of the budget's {literal(spend.money(budget.limit))} left"
+    if standing.one_at_a_time:
         line += (" · with a budget set, a request of unknown price goes only while no other is running, so the "
                  "budget can be passed by one generation at most")
     return line
@@ -157,7 +146,7 @@ def _finished_videos(conn: Connection) -> list[tuple[str, str]]:
         for r in conn.store.records(limit=200, owner=services.owner_scope())
         if r.status is Status.COMPLETED and r.video_url and is_allowed_video_url(r.video_url)
     ]
-    st.session_state["gen_own_video_links"] = {link for link, _ in choices}
+    session.set_own_video_links({link for link, _ in choices})
     return choices
 
 
@@ -178,7 +167,7 @@ def _take_query_params(model: catalog.Model) -> None:
             continue
         if field.widget == "media":
             try:
-                st.session_state[form_builder.key(name)] = media.check_link(value, field.param.media or "file")
+                session.assign(form_builder.key(name), media.check_link(value, field.param.media or "file"))
             except media.MediaError as exc:
                 refused[name] = str(exc)
                 continue
@@ -187,70 +176,19 @@ def _take_query_params(model: catalog.Model) -> None:
             if not ok:
                 refused[name] = f"{field.label} cannot be {value!r}."
                 continue
-            st.session_state[form_builder.key(name)] = converted
+            session.assign(form_builder.key(name), converted)
         accepted.append(name)
     if refused:
-        st.session_state["field_problems"] = {name: f"From the link, ignored: {text}" for name, text in refused.items()}
-        st.session_state["form_notice"] = "Some values in the link were ignored: " + literal(
+        session.set_field_problems({name: f"From the link, ignored: {text}" for name, text in refused.items()})
+        session.set_form_notice("Some values in the link were ignored: " + literal(
             "; ".join(f"{name}: {text}" for name, text in refused.items())
-        )
+        ))
     elif accepted:
-        st.session_state["form_notice"] = "The form was filled in from the link."
-
-
-def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None) -> None:
-    """Submit `body` as the form does (once per click, every failure explained); also from a card's actions."""
-    guard: DuplicateGuard = st.session_state.setdefault(GUARD_KEY, DuplicateGuard())
-    if guard.is_repeat(body):
-        st.toast("Already submitted: that was the same request again.", icon=":material/content_copy:")
-        return
-    st.session_state.pop("submit_problem", None)
-    st.session_state.pop("create_auth_problem", None)
-    try:
-        record = conn.submit(body, parent_id=parent_id, owner=services.signed_in_user(), budget=services.budget())
-    except OutcomeUnknownError as exc:
-        guard.sent(body)
-        st.session_state["submit_problem"] = ("unknown", str(exc), body)
-    except NotSavedYetError as exc:
-        guard.sent(body)  # it exists and is paid for: a second click must not make another
-        st.session_state["submit_problem"] = ("unsaved", exc.message, None)
-    except spend.OverBudgetError as exc:
-        st.session_state["submit_problem"] = ("error", exc.message, None)
-    except RateLimitError as exc:
-        wait = f" Try again in {exc.retry_after:.0f} s." if exc.retry_after else " Wait a moment and try again."
-        st.session_state["submit_problem"] = ("warning", "The API is busy (rate limit). Nothing was created." + wait, None)
-    except NetworkError as exc:
-        st.session_state["submit_problem"] = ("warning", f"{exc.message} Check the connection and try again.", None)
-    except PermissionDeniedError as exc:
-        if exc.out_of_credits:
-            st.session_state["create_auth_problem"] = exc
-            st.session_state["submit_problem"] = ("error", "The API refused the request. Nothing was created.", None)
-        else:  # this request's refusal (the API has refused one model while another worked): no banner for the key
-            st.session_state["submit_problem"] = (
-                "error", f"The API refused this request (403): {exc.message.rstrip('.')}. Nothing was created.", None)
-    except AuthenticationError as exc:
-        st.session_state["create_auth_problem"] = exc
-        st.session_state["submit_problem"] = ("error", "The API refused the request. Nothing was created.", None)
-    except InvalidRequestError as exc:
-        st.session_state["submit_problem"] = ("error", f"The API refused the parameters: {exc.message}", None)
-    except ApiError as exc:
-        st.session_state["submit_problem"] = ("error", f"The request failed: {exc}", None)
-    else:
-        # No st.* call between the create and these lines: a rerun cannot slip in between.
-        guard.sent(body)
-        st.session_state.setdefault("my_generations", []).append(record.id)
-        st.session_state.setdefault("seen_pending", set()).add(record.id)
-        st.toast("Submitted. The video appears below when it is ready.", icon=":material/send:")
-
-
-def page_shown() -> None:
-    """Call at the end of a page run that was not cut short: what it sent is now on the screen."""
-    if (guard := st.session_state.get(GUARD_KEY)) is not None:
-        guard.shown()
+        session.set_form_notice("The form was filled in from the link.")
 
 
 def _submit_problem(conn: Connection) -> None:
-    problem = st.session_state.get("submit_problem")
+    problem = session.submit_problem()
     if not problem:
         return
     kind, message, body = problem
@@ -263,10 +201,10 @@ def _submit_problem(conn: Connection) -> None:
         )
         again, dismiss = st.columns([1, 4])
         if again.button("Submit again", key="submit-again", icon=":material/replay:"):
-            send(conn, body)
+            submit_actions.send(conn, body)
             st.rerun()
         if dismiss.button("Dismiss", key="dismiss-unknown"):
-            st.session_state.pop("submit_problem", None)
+            session.clear_submit_problem()
             st.rerun()
     elif kind == "unsaved":
         st.warning(literal(message), icon=":material/save:")

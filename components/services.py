@@ -1,5 +1,7 @@
 """The app's one connection to the engine, and where its settings come from.
 
+Every setting is named and read by `videogen.settings`; here `st.secrets` is
+laid over the environment where a setting may come from secrets.toml too.
 The API key is looked for in this order: `st.secrets`, the environment
 (AIMLAPI_API_KEY, then AIML_API_KEY), and the sidebar's password field, which
 lasts for the browser session only. With none, the app runs in demo mode
@@ -8,21 +10,21 @@ against the embedded simulator. The key is only ever held in memory.
 
 from __future__ import annotations
 
-import os
 import runpy
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from videogen.api import CREDITS_PER_USD, api_key_from_env, base_url_from_env
+from components import session
+from videogen import settings, spend
+from videogen.api import CREDITS_PER_USD
 from videogen.connection import Connection, account_of, connect
 from videogen.spend import Budget
-from videogen.store import DatabaseError, Record, data_dir_from_env
-from videogen.store import database_url as database_url_from_env
+from videogen.store import DatabaseError, Record
 
-SESSION_KEY = "session_api_key"
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
 
@@ -40,9 +42,30 @@ def _secret(name: str) -> str | None:
     return str(value).strip() or None if value else None
 
 
-# -- sign-in (optional: on when secrets.toml has an [auth] section) ---------------------------
+class _Secrets(Mapping[str, str]):
+    """secrets.toml's top-level values as text, read the way `videogen.settings` reads the environment."""
 
-TEAM_VIEW_KEY = "team_view"  # the sidebar's switch: the whole team's generations, not only mine
+    def __getitem__(self, name: str) -> str:
+        if (value := _secret(name)) is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            names = list(st.secrets.keys())
+        except Exception:  # no secrets.toml, or an unreadable one: nothing set
+            names = []
+        return iter([name for name in names if _secret(name) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _environment_then_secrets() -> Mapping[str, str]:
+    return settings.environment_first(_Secrets())
+
+
+# -- sign-in (optional: on when secrets.toml has an [auth] section) ---------------------------
 
 
 def sign_in_configured() -> bool:
@@ -131,60 +154,39 @@ def owner_scope() -> str | None:
     """Whose generations the pages show: the signed-in person's, unless they switched to the team's.
     None means everyone's, as it always is with sign-in off."""
     user = signed_in_user()
-    if not user or st.session_state.get(TEAM_VIEW_KEY):
+    if not user or session.team_view():
         return None
     return user
 
 
 def resolve_key() -> KeySource:
-    for name in ("AIMLAPI_API_KEY", "AIML_API_KEY"):
-        if key := _secret(name):
-            return KeySource(key, "secrets.toml")
-    if key := api_key_from_env():
+    if key := settings.api_key(_Secrets()):
+        return KeySource(key, "secrets.toml")
+    if key := settings.api_key():
         return KeySource(key, "environment")
-    if key := st.session_state.get(SESSION_KEY):
+    if key := session.session_api_key():
         return KeySource(key, "this session")
     return KeySource(None, "")
 
 
 def base_url() -> str:
-    return _secret("AIMLAPI_BASE_URL") or base_url_from_env()
+    """AIMLAPI_BASE_URL (secrets.toml, then environment)."""
+    return settings.base_url(settings.environment_last(_Secrets()))
 
 
 def data_dir() -> Path:
-    return data_dir_from_env().resolve()
+    return settings.data_dir().resolve()
 
 
 def database_url() -> str:
     """DATABASE_URL (environment, then secrets.toml): PostgreSQL for a team; empty for SQLite in the data dir."""
-    return database_url_from_env() or (_secret("DATABASE_URL") or "").strip()
-
-
-def _seconds_from_env(name: str, default: float | None) -> float | None:
-    try:
-        return max(0.1, float(os.environ[name]))
-    except (KeyError, ValueError):
-        return default
-
-
-BUDGET_KEY = "budget_usd"  # the sidebar's field, in dollars, for this session
-
-
-def _amount(stem: str) -> float | None:
-    """A sum of money set as <stem>_USD or <stem>_CREDITS (environment, then secrets.toml), in credits."""
-    for suffix, scale in (("_CREDITS", 1.0), ("_USD", float(CREDITS_PER_USD))):
-        text = os.environ.get(stem + suffix, "").strip() or _secret(stem + suffix)
-        if text:
-            try:
-                return max(0.0, float(text)) * scale
-            except ValueError:
-                continue
-    return None
+    return settings.database_url(_environment_then_secrets())
 
 
 def configured_budget() -> float | None:
-    """PLAYGROUND_BUDGET_USD or PLAYGROUND_BUDGET_CREDITS: the key's budget, in credits; None when unset."""
-    return _amount("PLAYGROUND_BUDGET")
+    """PLAYGROUND_BUDGET_USD or PLAYGROUND_BUDGET_CREDITS (environment, then secrets.toml): the key's budget,
+    in credits; None when unset."""
+    return spend.in_credits(settings.budget(_environment_then_secrets()))
 
 
 def budget_credits() -> float | None:
@@ -192,30 +194,20 @@ def budget_credits() -> float | None:
     configured = configured_budget()
     if configured is not None:
         return configured
-    value = st.session_state.get(BUDGET_KEY)
+    value = session.budget_usd()
     return float(value) * CREDITS_PER_USD if value else None
 
 
 def budget() -> Budget:
     """Every limit a request must fit: the key's budget, each signed-in person's own
     (PLAYGROUND_PERSON_BUDGET_USD / _CREDITS), and what to count a request of unknown price at
-    (PLAYGROUND_UNPRICED_CEILING_USD / _CREDITS)."""
+    (PLAYGROUND_UNPRICED_CEILING_USD / _CREDITS); each from the environment, then secrets.toml."""
+    configured = _environment_then_secrets()
     return Budget(
         limit=budget_credits(),
-        per_person=_amount("PLAYGROUND_PERSON_BUDGET") if signed_in_user() else None,
-        unpriced_ceiling=_amount("PLAYGROUND_UNPRICED_CEILING"),
+        per_person=spend.in_credits(settings.person_budget(configured)) if signed_in_user() else None,
+        unpriced_ceiling=spend.in_credits(settings.unpriced_ceiling(configured)),
     )
-
-
-def demo_seconds() -> float:
-    """How long a demo generation takes (PLAYGROUND_DEMO_SECONDS, default 10)."""
-    return _seconds_from_env("PLAYGROUND_DEMO_SECONDS", 10.0)
-
-
-def typical_seconds() -> float | None:
-    """PLAYGROUND_TYPICAL_SECONDS: how long the server usually takes, when it is not the catalog's figure
-    (a self-hosted or test server). It sets when generations are polled and the time-left estimate."""
-    return _seconds_from_env("PLAYGROUND_TYPICAL_SECONDS", None)
 
 
 class _Connections:
@@ -230,8 +222,8 @@ class _Connections:
         with self._lock:
             if ident not in self._open:
                 self._open[ident] = connect(
-                    key, base_url=url, data_dir=folder, demo_job_seconds=demo_seconds(), typical_seconds=typical_seconds(),
-                    database_url=database,
+                    key, base_url=url, data_dir=folder, demo_job_seconds=settings.demo_seconds(),
+                    typical_seconds=settings.typical_seconds(), database_url=database,
                 )
             return self._open[ident]
 

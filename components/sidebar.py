@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import services
+from components import services, session
 from components.formatting import seconds
 from components.markdown import excerpt, literal
 from videogen import spend
@@ -64,7 +64,7 @@ def _account() -> None:
                    help="Signed in. An address the provider has not verified is marked so: it is shown, never trusted.")
         st.space("stretch")
         st.button("Sign out", key="sign-out", type="tertiary", on_click=st.logout)
-    st.toggle("Show the team's generations", key=services.TEAM_VIEW_KEY,
+    st.toggle("Show the team's generations", key=session.TEAM_VIEW,
               help="Off: only yours, on Generate, in History and in Compare. Only the person who made a generation "
                    "can star, annotate or delete it.")
 
@@ -102,7 +102,7 @@ def _budget(conn: Connection) -> None:
     """Spend with this key, against the budget: the configured one, or one set here for this session."""
     if services.configured_budget() is None:
         st.number_input(
-            "Budget ($)", min_value=0.0, step=5.0, format="%.2f", value=None, key=services.BUDGET_KEY,
+            "Budget ($)", min_value=0.0, step=5.0, format="%.2f", value=None, key=session.BUDGET_USD,
             placeholder="No budget",
             help="For this session. Each request's price is set aside when it is sent; one that does not fit what "
                  "is left is refused. PLAYGROUND_BUDGET_USD sets one for everybody.",
@@ -132,7 +132,7 @@ def _key_field(source: services.KeySource) -> None:
     st.text_input(
         "API key",
         type="password",
-        key="key_field",
+        key=session.KEY_FIELD,
         on_change=_accept_key,
         placeholder="Paste a key to use the real API",
         help="Kept in this server's memory for this browser session only; never saved or shown.",
@@ -141,14 +141,12 @@ def _key_field(source: services.KeySource) -> None:
 
 def _accept_key() -> None:
     # Move the key out of the widget so the page no longer holds it.
-    key = st.session_state.get("key_field", "").strip()
-    st.session_state["key_field"] = ""
-    if key:
-        st.session_state[services.SESSION_KEY] = key
+    if key := session.take_key_field():
+        session.set_session_api_key(key)
 
 
 def _forget_key() -> None:
-    st.session_state.pop(services.SESSION_KEY, None)
+    session.forget_session_api_key()
 
 
 def _live_pending(conn: Connection) -> None:
@@ -159,7 +157,7 @@ def _live_pending(conn: Connection) -> None:
     @st.fragment(run_every=TICK_SECONDS if conn.pending_ids(scope) else None)
     def live() -> None:
         pending_ids = conn.pending_ids(scope)
-        seen: set[str] = st.session_state.setdefault("seen_pending", set())
+        seen = session.seen_pending()
         if seen - pending_ids:
             # Something finished: a full run shows it everywhere, toasts it, and stops the ticking if idle.
             st.rerun(scope="app")
@@ -180,9 +178,8 @@ def _live_pending(conn: Connection) -> None:
 def announce_finished(conn: Connection) -> None:
     """Toast each generation this tab saw running that has since finished, once. Runs on every full run."""
     pending_ids = conn.pending_ids(services.owner_scope())
-    seen: set[str] = st.session_state.get("seen_pending", set())
-    done = conn.store.find(sorted(seen - pending_ids))
-    st.session_state["seen_pending"] = pending_ids
+    done = conn.store.find(sorted(session.seen_pending() - pending_ids))
+    session.set_seen_pending(pending_ids)
     for record in done:
         if record.status is Status.COMPLETED:
             st.toast(f"Video ready: {excerpt(record.prompt)}", icon=":material/movie:")
@@ -194,7 +191,7 @@ def announce_finished(conn: Connection) -> None:
 
 def auth_banner(conn: Connection, source: services.KeySource) -> None:
     """One clear banner when the server refuses the key or the account is out of credits (polling waits for both)."""
-    problem: ApiError | None = conn.poller.auth_problem or st.session_state.get("create_auth_problem")
+    problem: ApiError | None = conn.poller.auth_problem or session.auth_problem()
     if problem is None:
         return
     if isinstance(problem, AuthenticationError):

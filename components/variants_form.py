@@ -16,16 +16,13 @@ from typing import Any
 
 import streamlit as st
 
-from components import model_picker, services
+from components import model_picker, services, session, submit_actions
 from components.markdown import literal
 from videogen import catalog, spend, variants
 from videogen.api import ApiError, NotSavedYetError, OutcomeUnknownError, RateLimitError
 from videogen.connection import Connection
 from videogen.store import Record
 
-DIMENSION_KEY = "variants_dimension"
-PLAN_KEY = "variants_plan"
-RESULT_KEY = "variants_result"
 DIMENSION_LABELS = {"seed": "Seeds", "model": "Models", "aspect_ratio": "Aspect ratios", "duration": "Durations"}
 
 
@@ -46,11 +43,15 @@ class BatchPlan:
         return [v for v in self.items if v.ok]
 
 
+#: A sent batch, and each item's outcome: created, or why not.
+BatchResult = tuple[BatchPlan, list[tuple[variants.Variant, Record | ApiError]]]
+
+
 def settings(model: catalog.Model) -> Sweep | None:
     """The Variants switch above the form and, when on, what to sweep; the sweep, or None for one generation."""
     offered = [d for d in variants.DIMENSIONS if len(variants.choices(model, d)) >= variants.MIN_ITEMS]
-    if st.session_state.get(DIMENSION_KEY) not in (None, *offered):
-        st.session_state[DIMENSION_KEY] = None  # the new model cannot sweep what the last one did
+    if session.value(session.VARIANTS_DIMENSION) not in (None, *offered):
+        session.assign(session.VARIANTS_DIMENSION, None)  # the new model cannot sweep what the last one did
     on = st.toggle(
         "Variants", key="variants_on", help="Make 2 to 8 generations from one prompt, varying one setting. "
         "Nothing is sent before you confirm.",
@@ -59,7 +60,7 @@ def settings(model: catalog.Model) -> Sweep | None:
         return None
     with st.container(border=True, key="variants-settings"):
         dimension = st.segmented_control(
-            "Sweep one setting", offered, format_func=DIMENSION_LABELS.get, key=DIMENSION_KEY, default=offered[0],
+            "Sweep one setting", offered, format_func=DIMENSION_LABELS.get, key=session.VARIANTS_DIMENSION, default=offered[0],
         )
         if dimension is None:
             st.caption("Choose a setting to vary. Generate then asks before it sends anything.")
@@ -92,7 +93,7 @@ def plan(body: dict[str, Any], sweep: Sweep) -> BatchPlan | str:
     if not any(item.ok for item in items):
         return "None of these variants can be sent: " + "; ".join(f"{v.label}: {v.problem}" for v in items)
     batch = BatchPlan(variants.new_batch_id(), items, sweep.dimension)
-    st.session_state[PLAN_KEY] = batch
+    session.set_variants_plan(batch)
     return batch
 
 
@@ -104,17 +105,17 @@ def _estimate(conn: Connection, bodies: list[dict]) -> tuple[float, int]:
 
 def ask(conn: Connection) -> None:
     """While a batch waits for its confirmation, the dialog is open (on every run, so a click in it is never lost)."""
-    if st.session_state.get(PLAN_KEY) is not None:
+    if session.variants_plan() is not None:
         _confirm(conn)
 
 
 def _dismissed() -> None:
-    st.session_state.pop(PLAN_KEY, None)
+    session.take_variants_plan()
 
 
 @st.dialog("Create these generations?", width="large", on_dismiss=_dismissed)
 def _confirm(conn: Connection) -> None:
-    batch: BatchPlan | None = st.session_state.get(PLAN_KEY)
+    batch = session.variants_plan()
     if batch is None:
         st.write("This batch was already sent.")
         return
@@ -133,7 +134,8 @@ def _confirm(conn: Connection) -> None:
     else:
         missing = f"; {unknown} of them have no estimate yet" if unknown else ""
         st.caption(f":material/payments: About {spend.money(total)} in all{missing}.")
-    refusal = _over_budget(conn, total if unknown < count else None, count)
+    refusal = conn.budget_standing(services.budget(), total if unknown < count else None, owner=services.signed_in_user(),
+                                   what=f"These {count} generations").refusal
     if refusal:
         st.error(refusal, icon=":material/account_balance_wallet:")
     send_col, cancel_col = st.columns(2)
@@ -142,42 +144,22 @@ def _confirm(conn: Connection) -> None:
         send(conn)
         st.rerun()
     if cancel_col.button("Cancel", key="cancel-batch", width="stretch"):
-        st.session_state.pop(PLAN_KEY, None)
+        session.take_variants_plan()
         st.rerun()
-
-
-def _over_budget(conn: Connection, cost: float | None, count: int) -> str | None:
-    """Whether the whole batch fits, as a warning before sending; each item is still reserved as it is sent."""
-    budget = services.budget()
-    if not budget.is_set:
-        return None
-    owner = services.signed_in_user()
-    try:
-        budget.check(cost, conn.store.spending(conn.server, conn.account),
-                     conn.store.spending(conn.server, conn.account, owner) if owner else None,
-                     what=f"These {count} generations")
-    except spend.OverBudgetError as exc:
-        return exc.message
-    return None
 
 
 def send(conn: Connection) -> None:
     """Send the planned batch, once. Every item's outcome is kept for the page to report."""
-    batch: BatchPlan | None = st.session_state.pop(PLAN_KEY, None)
+    batch = session.take_variants_plan()
     if batch is None or not batch.sendable:
         return
-    outcomes = conn.submit_batch([v.body for v in batch.sendable], batch_id=batch.batch_id, owner=services.signed_in_user(),
-                                 budget=services.budget())
-    # Only session bookkeeping between the creates and here: every created item is already in the store.
-    created = [o for o in outcomes if isinstance(o, Record)]
-    st.session_state.setdefault("my_generations", []).extend(r.id for r in created)
-    st.session_state.setdefault("seen_pending", set()).update(r.id for r in created)
-    st.session_state[RESULT_KEY] = (batch, list(zip(batch.sendable, outcomes, strict=True)))
+    outcomes = submit_actions.send_batch(conn, [v.body for v in batch.sendable], batch_id=batch.batch_id)
+    session.set_variants_result((batch, list(zip(batch.sendable, outcomes, strict=True))))
 
 
 def result(conn: Connection) -> None:
     """What the last batch came to: all created, or which items were not, and why."""
-    outcome = st.session_state.get(RESULT_KEY)
+    outcome = session.variants_result()
     if not outcome:
         return
     batch, pairs = outcome
@@ -185,7 +167,7 @@ def result(conn: Connection) -> None:
     failed = [(item, o) for item, o in pairs if isinstance(o, ApiError)]
     if not failed:
         st.toast(f"Submitted {created} generations as one batch. They appear below as they finish.", icon=":material/send:")
-        st.session_state.pop(RESULT_KEY, None)
+        session.clear_variants_result()
         return
     lines = [f"**{created} of {len(pairs)} generations were created.**"]
     unsent: list[variants.Variant] = []
@@ -203,9 +185,9 @@ def result(conn: Connection) -> None:
     again, dismiss = st.columns([2, 3])
     if unsent and again.button(f"Send the {len(unsent)} not created", icon=":material/replay:", key="batch-again",
                                help="Only the ones the server refused: they were never created."):
-        st.session_state[PLAN_KEY] = BatchPlan(batch.batch_id, unsent, batch.dimension)
-        st.session_state.pop(RESULT_KEY, None)
+        session.set_variants_plan(BatchPlan(batch.batch_id, unsent, batch.dimension))
+        session.clear_variants_result()
         st.rerun()
     if dismiss.button("Dismiss", key="batch-dismiss"):
-        st.session_state.pop(RESULT_KEY, None)
+        session.clear_variants_result()
         st.rerun()

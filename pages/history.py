@@ -1,6 +1,6 @@
 import streamlit as st
 
-from components import history_table, services
+from components import history_link, history_table, services
 from videogen import history
 
 services.ensure_entry_point()
@@ -30,24 +30,10 @@ with st.container(horizontal=True, vertical_alignment="center"):
 st.space("small")  # room for the table's hover toolbar, which would cover the export buttons
 
 # One generation can be named in the link (?gen=<id>); it wins over what this session had selected.
-wanted = st.query_params.get("gen")
-if wanted and (linked_record := conn.store.get(wanted)) is None:
-    st.warning("That link points to a generation that is not in this history.", icon=":material/link_off:")
-    wanted = None
-elif wanted and scope is not None and linked_record.owner != scope:
-    who = services.as_code(services.owner_label(linked_record.owner)) if linked_record.owner else "someone before sign-in"
-    st.info(f"That link is to a generation made by {who}: turn on "
-            "**Show the team's generations** in the sidebar to see it.", icon=":material/group:")
-    wanted = None
-kept = st.session_state.get("hist_selection", [])
-linked = wanted if wanted and wanted not in kept else None
-selected = history_table.table(frame, [linked] if linked else kept, conn.store.version(), linked=linked,
+preselected, linked = history_link.preselect(conn.store, scope)
+selected = history_table.table(frame, preselected, conn.store.version(), linked=linked,
                                owners=services.sign_in_configured() and scope is None)
-st.session_state["hist_selection"] = selected
-if len(selected) == 1:
-    st.query_params["gen"] = selected[0]
-else:
-    st.query_params.pop("gen", None)
+history_link.follow(selected)
 if selected:
     history_table.selection_actions(conn, conn.store.find(selected))
 if len(selected) == 1 and (record := conn.store.get(selected[0])):

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import FAST_JOB_SECONDS, TEST_KEY
 from videogen.api import Client
-from videogen.polling import Schedule
 from videogen.simulator import Simulator
 from videogen.store import Store
 
-TEST_KEY = "sk-test-0123456789abcdef"
 APP = Path(__file__).resolve().parent.parent / "app.py"
-FAST_JOB_SECONDS = 0.6
 
 
 @pytest.fixture(scope="session")
@@ -55,21 +51,6 @@ def postgres():
 def postgres_url(postgres):
     """A fresh, empty database on it."""
     return postgres.new_database()
-
-
-def fast_schedule(model_id: str) -> Schedule:
-    """The real schedule's shape, for jobs that take well under a second."""
-    return Schedule.scaled(FAST_JOB_SECONDS)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.05) -> bool:
-    """Poll `predicate` until it holds; tests assert on the result, never on elapsed time."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture

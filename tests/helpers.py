@@ -1,11 +1,32 @@
-"""Helpers that only tests use, kept out of the app's modules."""
+"""Helpers that only tests use, kept out of the app's modules; test modules and conftests import them from here."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
-from videogen import catalog
-from videogen.api import Client, api_key_from_env, base_url_from_env
+from videogen import catalog, settings
+from videogen.api import Client
+from videogen.polling import Schedule
+
+TEST_KEY = "sk-test-0123456789abcdef"
+FAST_JOB_SECONDS = 0.6
+
+
+def fast_schedule(model_id: str) -> Schedule:
+    """The real schedule's shape, for jobs that take well under a second."""
+    return Schedule.scaled(FAST_JOB_SECONDS)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.05) -> bool:
+    """Poll `predicate` until it holds; tests assert on the result, never on elapsed time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
 
 
 def minimal_body(model: catalog.Model, *, image_url: str, video_url: str, audio_url: str) -> dict[str, Any]:
@@ -23,4 +44,4 @@ def minimal_body(model: catalog.Model, *, image_url: str, video_url: str, audio_
 
 def client_from_env(**kw: Any) -> Client:
     """A client for the key and base URL in the environment, as the app finds them."""
-    return Client(api_key_from_env() or "", base_url=base_url_from_env(), **kw)
+    return Client(settings.api_key() or "", base_url=settings.base_url(), **kw)

@@ -11,9 +11,9 @@ import time
 import pytest
 import requests
 
-from tests.conftest import TEST_KEY, fast_schedule, wait_until
-from tests.test_app import run
-from tests.test_app import submit as submit_form
+from tests.apptest import run
+from tests.apptest import submit as submit_form
+from tests.helpers import TEST_KEY, fast_schedule, wait_until
 from videogen import catalog
 from videogen.api import Client, Generation, Status
 from videogen.api import _errors as errors

@@ -15,41 +15,15 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from components import services
-from tests.conftest import TEST_KEY, wait_until
+from components import services, session
+from tests.apptest import PROMPT, run, seed_history, submit, texts
+from tests.helpers import TEST_KEY, wait_until
 from videogen import history
 from videogen.api import Status
 from videogen.simulator import Fault, JobPlan
 from videogen.store import Store
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-PROMPT = "A red fox trotting through fresh snow at dawn"
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def submit(at: AppTest, prompt: str = PROMPT, **fields) -> AppTest:
-    """Fill the form like a person would and press Generate. Fields use the form's keys without the prefix."""
-    at.text_area(key="gen_prompt").input(prompt)
-    for name, value in fields.items():
-        if name in ("aspect_ratio", "duration"):
-            at.segmented_control(key=f"gen_{name}").set_value(value)
-        elif name == "enhance_prompt":
-            at.toggle(key="gen_enhance_prompt").set_value(value)
-        elif name == "seed":
-            at.text_input(key="gen_seed").input(value)
-        else:
-            at.text_area(key=f"gen_{name}").input(value)
-    at.button(key="generate").click()
-    return run(at)
-
-
-def texts(at: AppTest) -> list[str]:
-    return [t.value for t in at.text]
 
 
 def store(data_dir) -> Store:
@@ -267,26 +241,6 @@ def test_pending_generations_from_elsewhere_are_shown(app, sim, data_dir):
 
 
 # -- history ----------------------------------------------------------------
-
-
-def seed_history(data_dir):
-    from videogen.api import Generation
-    from videogen.connection import account_of
-
-    s = Store(data_dir)
-    rows = [
-        ("a:veo2", "A fox in snow", "16:9", 5, Status.COMPLETED),
-        ("b:veo2", "A city at night", "9:16", 8, Status.COMPLETED),
-        ("c:veo2", "Foxes playing", "9:16", 6, Status.FAILED),
-        ("d:veo2", "Ocean waves", "16:9", 8, Status.GENERATING),
-    ]
-    for i, (gen_id, prompt, ratio, duration, status) in enumerate(rows):
-        body = {"model": "veo2", "prompt": prompt, "aspect_ratio": ratio, "duration": duration, "enhance_prompt": True, "seed": i}
-        s.add(Generation(gen_id, Status.QUEUED), request=body, server="elsewhere", account=account_of("x"), created_at=1000 + i)
-        done = status is Status.COMPLETED
-        s.apply(Generation(gen_id, status, error=None if done else "nope", credits_used=1.0,
-                           video_url=f"https://cdn.example.com/{i}.mp4" if done else None), count_poll=False)
-    return s
 
 
 def history_page(app, data_dir):
@@ -688,7 +642,7 @@ def test_an_unverified_email_is_never_an_identity(app, data_dir):
     at = run(mallory)
     assert "`ana@example.com (unverified)`" in sidebar_text(at)
     assert any("Nothing of yours yet" in i.value for i in at.info)
-    at.toggle(key=services.TEAM_VIEW_KEY).set_value(True)
+    at.toggle(key=session.TEAM_VIEW).set_value(True)
     at.query_params["gen"] = "ana-1"
     at = run(at)
     made_by = dict(zip(at.dataframe[0].value["id"], at.dataframe[0].value["owner"], strict=True))
@@ -707,19 +661,19 @@ def test_compare_and_the_video_picker_keep_to_ones_own_until_the_team_view(app, 
     assert any("Made by someone else, so left out: ana-1" in i.value.replace("\\", "") for i in at.info)
     (picker,) = at.multiselect
     assert picker.value == ["ben-1"] and len(picker.options) == 1
-    at.toggle(key=services.TEAM_VIEW_KEY).set_value(True)
+    at.toggle(key=session.TEAM_VIEW).set_value(True)
     at.query_params["ids"] = "ana-1,ben-1"
     at = run(at)
     assert len(at.multiselect[0].options) == 3 and at.multiselect[0].value == ["ana-1", "ben-1"]
     assert len(at.get("video")) == 2
 
     video_model = "alibaba/happyhorse-1-0"  # takes a video as input: offers "Use a finished generation"
-    at.toggle(key=services.TEAM_VIEW_KEY).set_value(False)
+    at.toggle(key=session.TEAM_VIEW).set_value(False)
     at.switch_page("pages/generate.py")
     at.query_params.clear()
     at.query_params["model"] = video_model
     at = run(at)
     assert [o for o in at.selectbox(key="gen_video_url__pick").options] == ["ben-1 at sea · veo2"]
-    at.toggle(key=services.TEAM_VIEW_KEY).set_value(True)
+    at.toggle(key=session.TEAM_VIEW).set_value(True)
     at = run(at)
     assert len(at.selectbox(key="gen_video_url__pick").options) == 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import wait_until
-from tests.test_app import PROMPT, run, submit
+from tests.apptest import PROMPT, run, submit
+from tests.helpers import wait_until
 from videogen import catalog, variants
 from videogen.api import Generation, Status
 from videogen.connection import account_of

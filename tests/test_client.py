@@ -8,10 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import TEST_KEY, wait_until
-from tests.helpers import client_from_env, minimal_body
+from tests.helpers import TEST_KEY, client_from_env, minimal_body, wait_until
 from videogen import catalog
-from videogen.api import Client, Status, api_key_from_env, base_url_from_env
+from videogen.api import Client, Status
 from videogen.api import _errors as errors
 from videogen.simulator import Fault, JobPlan
 
@@ -280,14 +279,6 @@ def test_latency_knob(sim, client):
 
 
 # -- configuration and secrecy ---------------------------------------------
-
-
-def test_key_and_base_url_from_environment():
-    assert api_key_from_env({"AIMLAPI_API_KEY": "a", "AIML_API_KEY": "b"}) == "a"
-    assert api_key_from_env({"AIML_API_KEY": " b "}) == "b"
-    assert api_key_from_env({}) is None
-    assert base_url_from_env({}) == "https://api.aimlapi.com"
-    assert base_url_from_env({"AIMLAPI_BASE_URL": "http://127.0.0.1:9"}) == "http://127.0.0.1:9"
 
 
 def test_client_from_environment(sim, monkeypatch):

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import FAST_JOB_SECONDS, TEST_KEY, wait_until
-from tests.test_app import PROMPT, run, submit
+from tests.apptest import PROMPT, run, submit
+from tests.helpers import FAST_JOB_SECONDS, TEST_KEY, wait_until
 from videogen import history, spend
 from videogen.api import NotSavedYetError, OutcomeUnknownError, RateLimitError, Status
 from videogen.connection import connect

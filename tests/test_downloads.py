@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import TEST_KEY, fast_schedule, wait_until
+from tests.helpers import TEST_KEY, fast_schedule, wait_until
 from videogen.api import Client, Status
 from videogen.polling import DownloadError, DownloadLimits, Poller, address_refusal, check_hop, download_video
 from videogen.polling import _downloads as videos

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from components import form_builder
+from tests.apptest import PROMPT, run, submit, texts
 from tests.helpers import minimal_body
-from tests.test_app import PROMPT, run, submit, texts
 from videogen import catalog
 
 ALL_MODELS = sorted(catalog.models())
@@ -187,7 +187,7 @@ def test_rerun_of_an_upload_sends_the_same_bytes_and_records_the_reference(app, 
 
     from PIL import Image
 
-    from tests.conftest import TEST_KEY
+    from tests.helpers import TEST_KEY
     from videogen import media
     from videogen.api import Generation, Status
     from videogen.connection import account_of
@@ -222,7 +222,7 @@ def test_rerun_of_an_upload_sends_the_same_bytes_and_records_the_reference(app, 
 
 
 def test_history_has_a_model_column_and_filter_and_takes_other_models_shapes(app, data_dir):
-    from tests.test_app import seed_history
+    from tests.apptest import seed_history
     from videogen.api import Generation, Status
     from videogen.connection import account_of
 

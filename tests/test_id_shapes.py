@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from streamlit.runtime.state.query_params import process_query_params
 
-from tests.conftest import fast_schedule, wait_until
-from tests.test_app import run
+from tests.apptest import run
+from tests.helpers import fast_schedule, wait_until
 from videogen import catalog, history, reel
 from videogen.api import Generation, Status
 from videogen.polling import Poller, video_filename

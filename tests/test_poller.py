@@ -6,28 +6,13 @@ import time
 
 import pytest
 
-from tests.conftest import TEST_KEY, fast_schedule, wait_until
+from tests.helpers import TEST_KEY, fast_schedule, wait_until
+from tests.polling import BODY, make_poller, submit
 from videogen.api import Client, Status
-from videogen.polling import LOST_MESSAGE, NO_LINK_MESSAGE, Poller
+from videogen.polling import LOST_MESSAGE, NO_LINK_MESSAGE
 from videogen.simulator import Fault, JobPlan
 from videogen.simulator.render import probe
 from videogen.store import Store
-
-SERVER = "simulator"
-BODY = {"model": "veo2", "prompt": "a paper boat on a river", "duration": 5, "aspect_ratio": "16:9"}
-
-
-def make_poller(store, client, **kw):
-    options = dict(server=SERVER, schedule_for=fast_schedule, backoff_base=0.1, backoff_cap=0.5, idle_interval=0.1,
-                   not_found_window=0.5)
-    options.update(kw)
-    return Poller(store, client, **options)
-
-
-def submit(client, store, body=BODY):
-    generation = client.create(body)
-    store.add(generation, request={**body, "enhance_prompt": True}, server=SERVER)
-    return generation.id
 
 
 def all_done(store):

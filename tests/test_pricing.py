@@ -8,9 +8,8 @@ from datetime import datetime
 import pytest
 import requests
 
-from tests.conftest import FAST_JOB_SECONDS, TEST_KEY
-from tests.helpers import minimal_body
-from tests.test_app import run
+from tests.apptest import run
+from tests.helpers import FAST_JOB_SECONDS, TEST_KEY, minimal_body
 from videogen import catalog
 from videogen.connection import connect
 from videogen.pricing import CREDITS_PER_USD, REFRESH_SECONDS, RETRY_SECONDS, Price, PriceList, dollars

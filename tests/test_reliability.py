@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.conftest import TEST_KEY, fast_schedule, wait_until
+from tests.helpers import TEST_KEY, fast_schedule, wait_until
 from videogen.api import Client, Status
 from videogen.polling import LOST_MESSAGE, Poller
 from videogen.simulator import Fault, JobPlan, Simulator

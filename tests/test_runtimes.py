@@ -7,7 +7,8 @@ import statistics
 
 import pytest
 
-from tests.conftest import wait_until
+from tests.helpers import wait_until
+from tests.polling import make_poller, submit
 from videogen.api import Generation, Status
 from videogen.polling import MIN_SAMPLES, Poller, RunTimes, Schedule, learn
 from videogen.polling import _runtimes as runtimes
@@ -134,8 +135,6 @@ def test_the_run_time_is_learned_from_generations_whose_start_was_seen(store):
 
 def test_a_long_queue_is_polled_sparsely_until_the_run_begins(store, client, sim):
     """Queued for 3 s of a scaled 45 s life (a 225 s queue): a poll every 9 s of life, then the run's schedule."""
-    from tests.test_poller import make_poller, submit
-
     queued, run = 3.0, 0.6
     sim.faults.plan(JobPlan(queued_seconds=queued, seconds=run))
     poller = make_poller(store, client).start()

@@ -13,8 +13,7 @@ import jsonschema
 import pytest
 import requests
 
-from tests.conftest import TEST_KEY, wait_until
-from tests.helpers import minimal_body
+from tests.helpers import TEST_KEY, minimal_body, wait_until
 from videogen.simulator import Fault, JobPlan, Simulator
 from videogen.simulator.render import probe
 
@@ -306,7 +305,7 @@ def test_an_input_the_simulator_cannot_read_still_gets_a_clip(sim):
 
 
 def test_the_request_log_is_bounded_and_its_counts_stay_exact():
-    from videogen.simulator.server import RequestHistory, RequestLog
+    from videogen.simulator import RequestHistory, RequestLog
 
     log = RequestHistory(keep=5, per_generation=3)
     for n, gen_id in enumerate(["old1", "old2", "old3", "old4", "hot", "hot", "hot"]):
@@ -324,7 +323,7 @@ def test_the_simulators_log_is_read_while_requests_arrive(sim):
     """Iterating takes a copy: a test reading the log while the app polls never sees it change under it."""
     import threading
 
-    from videogen.simulator.server import RequestLog
+    from videogen.simulator import RequestLog
 
     stop = threading.Event()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import TEST_KEY
+from tests.helpers import TEST_KEY
 from videogen import catalog, media, snippets
 
 BODY = {"model": "veo2", "prompt": "It's a fox — in \"quotes\", $HOME and `ticks` stay literal", "duration": 5,

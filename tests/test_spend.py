@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_app import PROMPT, run, seed_history, submit
+from tests.apptest import PROMPT, run, seed_history, submit
 from videogen import history, spend
 from videogen.api import Generation, Status
 from videogen.store import Spending, Store

@@ -147,6 +147,14 @@ def test_table_rows_read_the_same_on_both_backends(store):
     assert row["created"].timestamp() == 100.0 and row["seconds_taken"] > 0
 
 
+def test_table_rows_are_named_by_their_columns(store):
+    store.add(queued(), request=BODY, server="sim", created_at=100.0, owner="ana@example.com")
+    (row,) = store.table_rows()
+    assert (row.id, row.created, row.status, row.prompt, row.model, row.owner) == (
+        "g1:veo2", 100.0, "queued", "a fox", "veo2", "ana@example.com")
+    assert row.seconds_taken is None and row.credits is None and not row.has_video and not row.starred
+
+
 def test_each_generation_keeps_who_made_it_and_only_they_delete_it(store):
     store.add(queued("ana-1"), request=BODY, server="sim", owner="ana@example.com")
     store.add(queued("ben-1"), request=BODY, server="sim", owner="ben@example.com")
@@ -280,7 +288,7 @@ def test_postgres_refuses_a_newer_schema(postgres_url, tmp_path):
 
 
 def test_the_url_shown_hides_the_password(tmp_path):
-    from videogen.store._database import _without_password
+    from videogen.store._postgres import _without_password
 
     assert _without_password("postgresql://app:s3cret@db:5432/videos") == "postgresql://app:***@db:5432/videos"
 
@@ -289,7 +297,7 @@ def test_migrates_a_version_1_database(tmp_path):
     """A file written by the first release opens, keeps its rows and gains the new columns."""
     path = tmp_path / "history.sqlite3"
     with sqlite3.connect(path) as db:
-        db.executescript(MIGRATIONS[0])
+        db.executescript(MIGRATIONS[0].format(float="REAL"))  # as the first release wrote it
         db.execute(
             "INSERT INTO generations (id, model, request_json, status, created_at, updated_at, poll_count) VALUES (?,?,?,?,?,?,?)",
             ("old:veo2", "veo2", json.dumps(BODY), "generating", 100.0, 100.0, 4),
@@ -310,6 +318,14 @@ def test_refuses_a_newer_schema(tmp_path):
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(RuntimeError, match="newer version"):
         Store(tmp_path)
+
+
+def test_sqlite_declares_times_and_credits_real_as_shipped(tmp_path):
+    store = Store(tmp_path)
+    with sqlite3.connect(store.path) as db:
+        types = {row[1]: row[2] for row in db.execute("PRAGMA table_info(generations)")}
+        sweeps = {row[1]: row[2] for row in db.execute("PRAGMA table_info(pollers)")}
+    assert types["created_at"] == types["credits_used"] == types["not_found_since"] == sweeps["last_sweep"] == "REAL"
 
 
 def test_store_has_no_column_for_a_key(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import FAST_JOB_SECONDS, TEST_KEY, wait_until
+from tests.helpers import FAST_JOB_SECONDS, TEST_KEY, wait_until
 from videogen import catalog, variants
 from videogen.api import OutcomeUnknownError, RateLimitError, Status
 from videogen.connection import connect

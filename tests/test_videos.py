@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 from videogen.polling import DownloadError, DownloadLimits, download_video, is_allowed_video_url, looks_like_video, video_filename
 from videogen.simulator import Fault
 

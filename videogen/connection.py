@@ -149,6 +149,16 @@ class Connection:
         estimate = spend.estimate(self.store.costs(str(body.get("model", "")), self.server), body)
         return estimate.credits if estimate else None
 
+    def budget_standing(self, budget: Budget, cost: float | None, *, owner: str = "",
+                        what: str = "This request") -> spend.Standing:
+        """Where a request (or a batch) expected to cost `cost` credits (None: unknown) stands against `budget`
+        now, with what this key and `owner` have spent here: for the page to say before anything is sent."""
+        if not budget.is_set:
+            return spend.Standing()
+        key = self.store.spending(self.server, self.account)
+        person = self.store.spending(self.server, self.account, owner) if owner else None
+        return budget.standing(cost, key, person, what=what)
+
     def _reserve(self, body: Mapping[str, Any], owner: str, budget: Budget) -> Reservation:
         credits = budget.assumed(self.expected_credits(body))
 

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from os import environ
 from typing import Any
 
-from .store import DatabaseError, Store, data_dir_from_env, database_url
+from . import settings
+from .store import DatabaseError, Store
 
 STALE_SECONDS = 30.0
 
@@ -24,7 +25,7 @@ STALE_SECONDS = 30.0
 def report(env: Mapping[str, str] = environ, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
     try:
-        store = Store(data_dir_from_env(env), database_url=database_url(env))
+        store = Store(settings.data_dir(env), database_url=settings.database_url(env))
     except (DatabaseError, OSError, RuntimeError) as exc:  # RuntimeError: a schema newer than this code
         return {"healthy": False, "database": {"ok": False, "error": str(exc)}}
     try:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from .api import CREDITS_PER_USD
-from .store import Record
+from .store import Record, TableRow
 
 #: Display columns, in order. The id is kept (hidden in the UI) to map a selected row back to its record.
 COLUMNS = [
@@ -20,16 +20,10 @@ COLUMNS = [
 ]
 
 
-def frame(rows: Sequence[tuple], *, link_prefix: str | None = None) -> pd.DataFrame:
+def frame(rows: Sequence[TableRow], *, link_prefix: str | None = None) -> pd.DataFrame:
     """The table from `Store.table_rows()`, newest first. A finished generation with a video gets
     `link_prefix` + its URL-quoted id in the video column."""
-    df = pd.DataFrame.from_records(
-        rows,
-        columns=[
-            "id", "created", "status", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "has_video", "model",
-            "starred", "owner",
-        ],
-    )
+    df = pd.DataFrame.from_records(rows, columns=TableRow._fields)
     df["starred"] = df["starred"].astype(bool)
     df["created"] = pd.to_datetime(df["created"], unit="s", utc=True)
     # Some models take a duration or seed as text ("5"), and some take none.

@@ -44,7 +44,7 @@ LIST_PATH = "/v1/models"
 REFRESH_SECONDS = 24 * 3600
 # After a failed read: soon enough that an outage of minutes is not a day of stale prices.
 RETRY_SECONDS = 15 * 60
-# The full list with prices was about 1.3 MB in 2026; far more than that is not a price list.
+# Many times the size of the full list with prices (docs/measurements.md): far more is not a price list.
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 
 _SECOND_UNITS = frozenset({"second", "seconds", "sec", "s"})

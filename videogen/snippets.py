@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import catalog, media
+from . import catalog, media, settings
 from .api import FINAL_SPELLINGS
 
-KEY_VARIABLE = "AIMLAPI_API_KEY"
+KEY_VARIABLE = settings.KEY_VARIABLES[0]
 POLL_SECONDS = 5
 _SHELL_FINAL = "|".join(FINAL_SPELLINGS)  # a `case` pattern
 _PYTHON_FINAL = "(" + ", ".join(f'"{s}"' for s in FINAL_SPELLINGS) + ")"  # a tuple literal

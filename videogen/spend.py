@@ -20,9 +20,13 @@ import pandas as pd
 
 from .api import CREDITS_PER_USD, ApiError
 from .pricing import dollars
+from .settings import Money
 from .store import Spending
 
-__all__ = ["CREDITS_PER_USD", "Budget", "Estimate", "OverBudgetError", "dollars", "estimate", "money", "totals", "usd"]
+__all__ = [
+    "CREDITS_PER_USD", "Budget", "Estimate", "OverBudgetError", "Standing", "dollars", "estimate", "in_credits", "money",
+    "totals", "usd",
+]
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,13 @@ def usd(credits: float) -> float:
     return credits / CREDITS_PER_USD
 
 
+def in_credits(amount: Money | None) -> float | None:
+    """A sum the deployment set (`settings.money`), in credits."""
+    if amount is None:
+        return None
+    return amount.amount * (float(CREDITS_PER_USD) if amount.unit == "usd" else 1.0)
+
+
 def money(credits: float | None) -> str:
     """Credits with their dollars beside them: "3,900,000 credits ($1.95)"."""
     if credits is None:
@@ -72,6 +83,16 @@ def money(credits: float | None) -> str:
 
 class OverBudgetError(ApiError):
     """Refused here, before sending: the request would take a budget past its limit. Nothing was sent."""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a request (or a batch) stands against a budget before it is sent: what the page says beforehand.
+    The send checks again, in the transaction that reserves its price (`Store.reserve`)."""
+
+    left: float | None = None  # of the key's budget, never below 0; None: the key has no limit
+    refusal: str | None = None  # why it may not be sent now; None: it may
+    one_at_a_time: bool = False  # of unknown price, with no ceiling: it goes only while no other such request runs
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,18 @@ class Budget:
                 continue
             if refusal := _refusal(limit, spending, self.assumed(cost), whose, what):
                 raise OverBudgetError(refusal)
+
+    def standing(self, cost: float | None, key: Spending, person: Spending | None = None, *,
+                 what: str = "This request") -> Standing:
+        """`check`, as a statement for the page rather than a refusal to send."""
+        try:
+            self.check(cost, key, person, what=what)
+        except OverBudgetError as exc:
+            refusal: str | None = exc.message
+        else:
+            refusal = None
+        left = max(self.limit - key.total, 0) if self.limit is not None else None
+        return Standing(left, refusal, one_at_a_time=self.is_set and cost is None and self.unpriced_ceiling is None)
 
 
 def _refusal(limit: float, spending: Spending, cost: float | None, whose: str, what: str) -> str | None:

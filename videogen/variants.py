@@ -62,6 +62,18 @@ def draw_seeds(model: catalog.Model, count: int, *, avoid: Any = None, rng: rand
     return seeds
 
 
+def new_seed_request(request: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`request` with a new random seed in the model's range; None for a model that takes no seed."""
+    try:
+        model = catalog.get(str(request.get("model")))
+    except catalog.UnknownModelError:
+        return None
+    if seed_range(model) is None:
+        return None
+    (seed,) = draw_seeds(model, 1, avoid=request.get("seed"))
+    return {**request, "seed": seed}
+
+
 def choices(model: catalog.Model, dimension: str) -> list[Any]:
     """The values a sweep of `dimension` can take for `model` (empty: the model cannot sweep it)."""
     if dimension == "model":

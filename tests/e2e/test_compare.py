@@ -9,13 +9,14 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import open_app, screenshot, tick_history_row, wait_for_app
+from devtools.browser import rerun
+from tests.e2e.browser import make_seed_batch, open_app, screenshot, tick_history_row
 
 pytestmark = pytest.mark.e2e
 
-PROMPT = "A paper boat drifting down a rainy street, close up"
 FRAME = 1 / 24  # the simulator's frame rate
 COMPARED = ".st-key-compare-videos video"
+BATCH_VIDEOS = "[class*='st-key-batch-'] [data-testid='stVideo']"
 
 
 def times(page) -> list[dict]:
@@ -30,20 +31,34 @@ def spread(state: list[dict]) -> float:
     return max(ts) - min(ts)
 
 
-def make_seed_batch(page, count: int = 4, *, prompt: str = PROMPT) -> None:
-    page.get_by_label("Prompt", exact=True).fill(prompt)
-    page.get_by_text("Variants", exact=True).click()
-    wait_for_app(page)
-    seeds = page.get_by_role("radio", name="Seeds")
-    if seeds.get_attribute("aria-checked") != "true":  # the first setting offered is chosen already
-        seeds.click()
-        wait_for_app(page)
-    slider = page.get_by_role("slider", name="How many seeds")
-    while int(slider.input_value()) != count:
-        slider.press("ArrowLeft" if int(slider.input_value()) > count else "ArrowRight")
-    wait_for_app(page)
-    page.get_by_role("button", name="Generate").click()
-    wait_for_app(page)
+def wait_for_playback(page, *, until: float) -> None:
+    """Until every compared video is playing and the furthest has reached `until` seconds of its clip."""
+    page.wait_for_function(
+        """([selector, until]) => { const vs = [...document.querySelectorAll(selector)];
+            return vs.length > 0 && vs.every(v => !v.paused) && Math.max(...vs.map(v => v.currentTime)) >= until; }""",
+        arg=[COMPARED, until],
+    )
+
+
+def readings_while_playing(page, count: int, every: float) -> list[list[dict]]:
+    """`count` readings of the compared videos, `every` seconds of playback apart (by the furthest one's clock);
+    the readings stop at the first in which one is paused."""
+    return page.evaluate(
+        """async ([selector, count, every]) => {
+            const vs = [...document.querySelectorAll(selector)];
+            const reading = () => vs.map(v => ({t: v.currentTime, paused: v.paused}));
+            const furthest = () => Math.max(...vs.map(v => v.currentTime));
+            const readings = [];
+            let next = furthest();
+            while (readings.length < count) {
+                await new Promise(frame => requestAnimationFrame(frame));
+                if (vs.some(v => v.paused)) { readings.push(reading()); break; }
+                if (furthest() >= next) { readings.push(reading()); next += every; }
+            }
+            return readings;
+        }""",
+        [COMPARED, count, every],
+    )
 
 
 def batch_compare_link(page, count: int):
@@ -61,37 +76,36 @@ def test_a_seed_batch_is_sent_once_and_compared_in_sync(app_server, e2e_sim, pag
     dialog.get_by_text("4 paid generations").wait_for()
     assert e2e_sim.count("create") == 0  # nothing is sent before the confirmation
     screenshot(page, "variants-confirm")
-    dialog.get_by_role("button", name="Create 4").dblclick()
-    wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('[class*=st-key-batch-] [data-testid=stVideo]').length === 4",
-                           timeout=60_000)
+    with rerun(page):
+        dialog.get_by_role("button", name="Create 4").dblclick()
+    expect(page.locator(BATCH_VIDEOS)).to_have_count(4, timeout=60_000)
     assert e2e_sim.count("create") == 4  # a double click on Confirm still sends the batch once
     batch = page.locator("[class*='st-key-batch-']")
-    assert "Batch of 4" in batch.inner_text() and "varying seed" in batch.inner_text()
+    expect(batch).to_contain_text("Batch of 4")
+    expect(batch).to_contain_text("varying seed")
     page.get_by_role("heading", name="Your generations").scroll_into_view_if_needed()
     page.evaluate("() => document.querySelector('[class*=st-key-batch-]').scrollIntoView({block: 'start'})")
     screenshot(page, "variants-batch")
 
-    batch_compare_link(page, 4).click()
-    wait_for_app(page)
+    with rerun(page):
+        batch_compare_link(page, 4).click()
     ids = re.search(r"ids=([^&]+)", page.url).group(1)
     assert len(ids.replace("%2C", ",").split(",")) == 4
     page.wait_for_function(f"() => [...document.querySelectorAll('{COMPARED}')].filter(v => v.readyState >= 2).length === 4",
                            timeout=30_000)
 
+    started = max(v["t"] for v in times(page))
     page.get_by_role("button", name="Play all").click()
-    page.wait_for_timeout(1000)
+    wait_for_playback(page, until=started + 1.0)  # a second in, then twenty readings a tenth of a second apart
     samples = []
-    for _ in range(20):
-        state = times(page)
+    for state in readings_while_playing(page, 20, 0.1):
         assert all(not v["paused"] for v in state), state
         samples.append(spread(state))
-        page.wait_for_timeout(100)
-    assert max(samples) <= FRAME, f"spread of currentTime across 4 videos: {samples}"
+    assert len(samples) == 20 and max(samples) <= FRAME, f"spread of currentTime across 4 videos: {samples}"
     screenshot(page, "compare")
 
     page.get_by_role("button", name="Pause all").click()
-    page.wait_for_timeout(300)
+    page.wait_for_function(f"() => [...document.querySelectorAll('{COMPARED}')].every(v => v.paused && !v.seeking)")
     state = times(page)
     assert all(v["paused"] for v in state) and spread(state) <= FRAME / 2
 
@@ -101,8 +115,9 @@ def test_a_seed_batch_is_sent_once_and_compared_in_sync(app_server, e2e_sim, pag
     assert abs(statistics.mean(v["t"] for v in state) - state[0]["duration"] / 2) < 0.1 and spread(state) <= FRAME / 2
 
     page.get_by_role("combobox", name="Speed").select_option("2")
+    started = max(v["t"] for v in state)
     page.get_by_role("button", name="Play all").click()
-    page.wait_for_timeout(800)
+    wait_for_playback(page, until=started + 1.6)  # eight tenths of a second at double speed
     state = times(page)
     assert all(1.8 <= v["rate"] <= 2.2 for v in state) and spread(state) <= FRAME, state
 
@@ -118,35 +133,33 @@ def test_a_seed_batch_is_sent_once_and_compared_in_sync(app_server, e2e_sim, pag
 def test_a_compare_link_names_unknown_ids_and_compares_the_rest(app_server, e2e_sim, page):
     open_app(page, app_server.url)
     make_seed_batch(page, 2)
-    page.get_by_role("dialog").get_by_role("button", name="Create 2").click()
-    wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('[class*=st-key-batch-] [data-testid=stVideo]').length === 2",
-                           timeout=60_000)
+    with rerun(page):
+        page.get_by_role("dialog").get_by_role("button", name="Create 2").click()
+    expect(page.locator(BATCH_VIDEOS)).to_have_count(2, timeout=60_000)
     link = batch_compare_link(page, 2).get_attribute("href")
     real = re.search(r"ids=([^&]+)", link).group(1).replace("%2C", ",").split(",")
     open_app(page, f"{app_server.url}/compare?ids={real[0]},no-such-generation,{real[1]}")
-    assert "no-such-generation" in page.get_by_text("Not in this history").inner_text()
-    page.wait_for_function(f"() => document.querySelectorAll('{COMPARED}').length === 2")
+    expect(page.get_by_text("Not in this history")).to_contain_text("no-such-generation")
+    expect(page.locator(COMPARED)).to_have_count(2)
 
 
 def test_rows_selected_in_history_open_in_compare(app_server, e2e_sim, page):
     open_app(page, app_server.url)
     make_seed_batch(page, 3)
-    page.get_by_role("dialog").get_by_role("button", name="Create 3").click()
-    wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('[class*=st-key-batch-] [data-testid=stVideo]').length === 3",
-                           timeout=60_000)
-    page.get_by_role("link", name="History").click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("dialog").get_by_role("button", name="Create 3").click()
+    expect(page.locator(BATCH_VIDEOS)).to_have_count(3, timeout=60_000)
+    with rerun(page):
+        page.get_by_role("link", name="History").click()
     tick_history_row(page, 0, selected=1)
     tick_history_row(page, 1, selected=2)
     selection = page.locator(".st-key-history-selection")
-    assert page.locator("[data-testid='stVideo']").count() == 0  # the details are for one generation
+    expect(page.locator("[data-testid='stVideo']")).to_have_count(0)  # the details are for one generation
     with page.expect_download() as download:
         selection.get_by_role("button", name="Download demo reel").click()
     with zipfile.ZipFile(download.value.path()) as archive:
         assert len([n for n in archive.namelist() if "/videos/" in n]) == 2  # the two selected, no more
-    selection.get_by_role("link", name="Open in Compare").click()
-    wait_for_app(page)
+    with rerun(page):
+        selection.get_by_role("link", name="Open in Compare").click()
     page.wait_for_function(f"() => [...document.querySelectorAll('{COMPARED}')].filter(v => v.readyState >= 2).length === 2",
                            timeout=30_000)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.conftest import wait_until
-from tests.e2e.conftest import AppServer, open_app, screenshot, tick_history_row, wait_for_app
+from devtools.app_server import AppServer
+from devtools.browser import rerun
+from tests.e2e.browser import export_csv, generate, open_app, reload, screenshot, tick_history_row, wait_for_videos
+from tests.helpers import wait_until
 from videogen.simulator import JobPlan
 
 pytestmark = pytest.mark.e2e
@@ -17,43 +19,17 @@ FOX = "A red fox trotting through fresh snow at dawn, soft light"
 STORM = "A lighthouse in a storm, waves crashing over the rocks"
 
 
-def generate(page, prompt: str, *, ratio: str | None = None, duration: int | None = None) -> None:
-    page.get_by_label("Prompt", exact=True).fill(prompt)
-    if ratio:
-        page.get_by_role("radio", name=ratio).click()
-    if duration:
-        page.get_by_role("radio", name=str(duration), exact=True).click()
-    page.get_by_role("button", name="Generate").click()
-    wait_for_app(page)
-
-
 def video_state(page, index: int = 0) -> dict:
     return page.locator("[data-testid='stVideo']").nth(index).evaluate(
         "v => ({ready: v.readyState, duration: v.duration, src: v.currentSrc, width: v.videoWidth, height: v.videoHeight})"
     )
 
 
-def wait_for_videos(page, count: int, timeout: float = 45_000) -> None:
-    page.wait_for_function(
-        f"""() => {{
-            const vs = document.querySelectorAll("[data-testid='stVideo']");
-            return vs.length >= {count} && [...vs].every(v => v.readyState >= 1);
-        }}""",
-        timeout=timeout,
-    )
-
-
 def select_first_history_row(page) -> None:
     """Open History and tick the first row's checkbox (the table is a canvas: click by position)."""
-    page.get_by_role("link", name="History").click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("link", name="History").click()
     tick_history_row(page, 0, selected=1)
-
-
-def export_csv(page) -> list[dict]:
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Export CSV").click()
-    return list(csv.DictReader(io.StringIO(download.value.path().read_text())))
 
 
 def test_a_prompt_becomes_a_playing_video(app_server, e2e_sim, page):
@@ -65,19 +41,21 @@ def test_a_prompt_becomes_a_playing_video(app_server, e2e_sim, page):
     assert (state["width"], state["height"]) == (720, 1280)
     # Played from the app's own copy, never from the simulator's loopback address.
     assert "/media/" in state["src"] and str(e2e_sim.port) not in state["src"]
-    assert page.locator("[data-testid='stVideo']").evaluate(
-        "async v => { v.muted = true; await v.play(); await new Promise(r => setTimeout(r, 700)); return v.currentTime > 0; }"
-    )
-    assert page.get_by_role("button", name="Download").is_visible()
+    player = page.locator("[data-testid='stVideo']")
+    player.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("v => v.currentTime > 0", arg=player.element_handle())
+    expect(page.get_by_role("button", name="Download")).to_be_visible()
     generate(page, FOX, ratio="16:9 landscape", duration=5)
     wait_for_videos(page, 2)
+    # Both finished: the full run that toasts them has drawn the sidebar's "Nothing running." (the screenshot
+    # waits for the toasts to leave).
+    expect(page.get_by_test_id("stSidebar")).to_contain_text("Nothing running.")
     page.wait_for_function("() => [...document.querySelectorAll('video')].every(v => v.readyState >= 3)")
     page.evaluate("() => document.querySelectorAll('video').forEach(v => { v.pause(); v.currentTime = 2.5; })")
     page.wait_for_function("() => [...document.querySelectorAll('video')].every(v => !v.seeking && v.readyState >= 2)")
-    page.wait_for_timeout(1500)
     screenshot(page, "generate")
     page.set_viewport_size({"width": 390, "height": 1400})
-    page.wait_for_timeout(800)
+    expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")  # folded away on a phone
     screenshot(page, "generate-mobile")
 
 
@@ -86,7 +64,7 @@ def test_a_failed_generation_shows_its_message(app_server, e2e_sim, page):
     open_app(page, app_server.url)
     generate(page, "Something the filter refuses")
     page.get_by_text("The generation failed.").wait_for(timeout=45_000)
-    assert page.get_by_text("GenerationError: The prompt was refused by the content filter.").is_visible()
+    expect(page.get_by_text("GenerationError: The prompt was refused by the content filter.")).to_be_visible()
 
 
 def test_history_lists_both_and_survives_reload_and_restart(app_server, e2e_sim, page, tmp_path):
@@ -97,16 +75,15 @@ def test_history_lists_both_and_survives_reload_and_restart(app_server, e2e_sim,
     wait_for_videos(page, 1)
     page.get_by_text("The generation failed.").wait_for(timeout=45_000)
 
-    page.get_by_role("link", name="History").click()
-    wait_for_app(page)
+    with rerun(page):
+        page.get_by_role("link", name="History").click()
     rows = export_csv(page)
     assert {(r["prompt"], r["status"]) for r in rows} == {(FOX, "completed"), (STORM, "failed")}
     assert all(r["id"] and r["request"].startswith("{") for r in rows)
     page.get_by_text("Showing 2 of 2 generations").wait_for()
     screenshot(page, "history")
 
-    page.reload()
-    wait_for_app(page)
+    reload(page)
     assert {r["prompt"] for r in export_csv(page)} == {FOX, STORM}
 
     app_server.stop()
@@ -125,39 +102,34 @@ def test_selecting_a_row_plays_its_video(app_server, e2e_sim, page):
     select_first_history_row(page)
     page.get_by_text("Request body").wait_for()
     wait_for_videos(page, 1)
-    assert "gen=" in page.url
+    expect(page).to_have_url(re.compile(r"gen="))
     page.set_viewport_size({"width": 1280, "height": 1300})
-    page.wait_for_timeout(500)
     screenshot(page, "history-detail")
 
 
 def test_a_double_click_creates_one_generation(app_server, e2e_sim, page):
     open_app(page, app_server.url)
     page.get_by_label("Prompt", exact=True).fill(FOX)
-    page.get_by_role("button", name="Generate").dblclick()
-    wait_for_app(page)
-    page.wait_for_timeout(1500)
-    wait_for_app(page)
+    with rerun(page):  # until both clicks' runs are over: a create is sent in the run a click starts
+        page.get_by_role("button", name="Generate").dblclick()
     assert e2e_sim.count("create") == 1
 
 
 def test_pressing_enter_twice_creates_one_generation(app_server, e2e_sim, page):
     open_app(page, app_server.url)
     page.get_by_label("Prompt", exact=True).fill(FOX)
-    page.get_by_label("Prompt", exact=True).press("Control+Enter")
-    page.get_by_label("Prompt", exact=True).press("Control+Enter")
-    wait_for_app(page)
-    page.wait_for_timeout(1500)
+    with rerun(page):  # until both presses' runs are over: a create is sent in the run a press starts
+        page.get_by_label("Prompt", exact=True).press("Control+Enter")
+        page.get_by_label("Prompt", exact=True).press("Control+Enter")
     assert wait_until(lambda: e2e_sim.count("create") >= 1, timeout=10)
-    page.wait_for_timeout(1000)
     assert e2e_sim.count("create") == 1
 
 
 def test_a_first_visit_straight_to_history_gets_the_full_app(app_server, page):
     open_app(page, f"{app_server.url}/history")
-    assert page.get_by_role("link", name="Generate").is_visible()
-    assert page.get_by_text("Live API").is_visible()
-    assert not page.get_by_role("link", name="app").is_visible()
+    expect(page.get_by_role("link", name="Generate")).to_be_visible()
+    expect(page.get_by_text("Live API")).to_be_visible()
+    expect(page.get_by_role("link", name="app")).not_to_be_visible()
 
 
 def test_delete_after_confirming_removes_the_row_and_the_video(app_server, e2e_sim, page):
@@ -168,7 +140,7 @@ def test_delete_after_confirming_removes_the_row_and_the_video(app_server, e2e_s
     page.get_by_role("button", name="Delete").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("cannot be undone", exact=False).wait_for()
-    dialog.get_by_role("button", name="Delete").click()
-    wait_for_app(page)
+    with rerun(page):
+        dialog.get_by_role("button", name="Delete").click()
     page.get_by_text("Nothing generated yet.", exact=False).wait_for()
     assert not list((app_server.data_dir / "videos").glob("*.mp4"))

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import open_app, screenshot
+from tests.e2e.browser import open_app, screenshot
 
 pytestmark = pytest.mark.e2e
 

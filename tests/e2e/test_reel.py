@@ -5,9 +5,10 @@ from __future__ import annotations
 import zipfile
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import open_app, screenshot, wait_for_app
-from tests.e2e.test_compare import make_seed_batch
+from devtools.browser import rerun
+from tests.e2e.browser import make_seed_batch, open_app, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -18,10 +19,9 @@ PROMPT = "A lighthouse at dusk <script>document.title = 'ran'</script> **bold** 
 def test_a_batch_downloads_as_a_reel_that_plays_offline_and_shows_prompts_literally(app_server, e2e_sim, page, tmp_path):
     open_app(page, app_server.url)
     make_seed_batch(page, 2, prompt=PROMPT)
-    page.get_by_role("dialog").get_by_role("button", name="Create 2").click()
-    wait_for_app(page)
-    page.wait_for_function("() => document.querySelectorAll('[class*=st-key-batch-] [data-testid=stVideo]').length === 2",
-                           timeout=60_000)
+    with rerun(page):
+        page.get_by_role("dialog").get_by_role("button", name="Create 2").click()
+    expect(page.locator("[class*='st-key-batch-'] [data-testid='stVideo']")).to_have_count(2, timeout=60_000)
     (duration,) = {job.body["duration"] for job in e2e_sim.jobs.values()}  # what the form sent
     with page.expect_download() as download:
         page.locator("[class*='st-key-batch-']").get_by_role("button", name="Download demo reel").click()

@@ -9,10 +9,11 @@ import tomllib
 
 import psutil
 import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import ROOT, AppServer, open_app, wait_for_app
-from tests.e2e.test_models import _simple
-from tests.e2e.test_playground import export_csv, generate, wait_for_videos
+from devtools.app_server import ROOT, AppServer
+from devtools.browser import rerun, wait_until_idle
+from tests.e2e.browser import export_csv, generate, open_app, simple_model, wait_for_videos
 from videogen.simulator import Fault, JobPlan
 
 pytestmark = pytest.mark.e2e
@@ -45,8 +46,8 @@ def test_the_key_never_appears_anywhere(e2e_sim, page, tmp_path):
         e2e_sim.faults.inject("create", Fault.http(400))
         generate(page, "A refused create")
         html.append(page.content())
-        page.get_by_role("link", name="History").click()
-        wait_for_app(page)
+        with rerun(page):
+            page.get_by_role("link", name="History").click()
         html.append(page.content())
         downloads.append(json.dumps(export_csv(page)).encode())
         with page.expect_download() as download:
@@ -68,11 +69,11 @@ def test_a_key_pasted_in_the_sidebar_is_not_kept_in_the_page(e2e_sim, page, tmp_
     server = AppServer({"AIMLAPI_BASE_URL": e2e_sim.url, "PLAYGROUND_TYPICAL_SECONDS": "2"}, tmp_path / "data").start()
     try:
         open_app(page, server.url)
-        assert page.get_by_text("Demo mode").first.is_visible()
+        expect(page.get_by_text("Demo mode").first).to_be_visible()
         field = page.get_by_label("API key", exact=True)
         field.fill(LEAKY_KEY)
-        field.press("Enter")
-        wait_for_app(page)
+        with rerun(page):
+            field.press("Enter")
         page.get_by_text("Live API").wait_for()
         generate(page, "Made with a pasted key")
         wait_for_videos(page, 1)
@@ -92,11 +93,14 @@ def test_hostile_prompts_and_server_messages_stay_literal_text(app_server, e2e_s
     generate(page, "Fails with an HTML message")
     wait_for_videos(page, len(HOSTILE_PROMPTS))
     page.get_by_text("The generation failed.").wait_for(timeout=45_000)
-    page.wait_for_timeout(1500)  # any injected handler would have fired by now
+    # An injected handler would fire when its image fails to load: once every image has loaded or failed,
+    # and the runs that drew them are over, any alert would have been raised.
+    wait_until_idle(page)
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")
 
     for prompt in HOSTILE_PROMPTS:
-        assert page.get_by_text(prompt, exact=True).first.is_visible(), prompt
-    assert page.get_by_text(f"GenerationError: {HOSTILE_ERROR}", exact=True).is_visible()
+        expect(page.get_by_text(prompt, exact=True).first).to_be_visible()
+    expect(page.get_by_text(f"GenerationError: {HOSTILE_ERROR}", exact=True)).to_be_visible()
     assert page.dialogs == []
     assert page.locator("img[src='x'], img[src='y']").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
@@ -136,7 +140,7 @@ def test_a_local_path_typed_as_an_image_link_is_never_served(app_server, page, t
     database = app_server.data_dir / "history.sqlite3"
     contents = (secret.read_bytes(), b"SQLite format 3\x00", b"root:x:0:0", marker.encode())
 
-    model = _simple("image-to-video", "image_url")
+    model = simple_model("image-to-video", "image_url")
     open_app(page, f"{app_server.url}/?model={model}")
     field = page.locator(".st-key-media-image_url")
     box = field.get_by_label("or an https link")
@@ -144,10 +148,10 @@ def test_a_local_path_typed_as_an_image_link_is_never_served(app_server, page, t
     for typed in (str(secret), str(database), "/etc/passwd", f"file://{secret}",
                   f"{secret.parent}/../{secret.parent.name}/secret.png"):
         box.fill(typed)
-        box.press("Enter")
-        wait_for_app(page)
+        with rerun(page):
+            box.press("Enter")
         field.get_by_text("That is a file path, not a link").wait_for()
-        assert field.locator("[data-testid='stImage']").count() == 0
+        expect(field.locator("[data-testid='stImage']")).to_have_count(0)
         sources = page.eval_on_selector_all(
             "img, video, audio, source", "els => els.map(e => e.currentSrc || e.src).filter(Boolean)")
         for source in sources:
@@ -159,9 +163,9 @@ def test_a_local_path_typed_as_an_image_link_is_never_served(app_server, page, t
     assert marker not in page.content()
     # The same box still shows a real link: handed to the browser as it is, never read by the server.
     box.fill("https://cdn.example.com/cat.png")
-    box.press("Enter")
-    wait_for_app(page)
-    assert field.locator("[data-testid='stImage'] img").get_attribute("src") == "https://cdn.example.com/cat.png"
+    with rerun(page):
+        box.press("Enter")
+    expect(field.locator("[data-testid='stImage'] img")).to_have_attribute("src", "https://cdn.example.com/cat.png")
 
 
 def test_the_app_listens_on_localhost_only(app_server):

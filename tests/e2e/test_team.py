@@ -15,8 +15,10 @@ import time
 
 import pytest
 
-from tests.conftest import TEST_KEY, wait_until
-from tests.e2e.conftest import AppServer, open_app
+from devtools.app_server import AppServer
+from devtools.browser import new_context
+from tests.e2e.browser import open_app
+from tests.helpers import TEST_KEY, wait_until
 from videogen.api import Client, Status
 from videogen.connection import account_of
 from videogen.polling import LEASE_SECONDS
@@ -73,7 +75,7 @@ def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(
         # create, and a busy machine can take longer to start two apps than the first jobs take to run.
         url = postgres.new_database()
         one = app(sim, url, tmp_path / "one")
-        page = browser.new_page()
+        page = new_context(browser).new_page()
         try:
             open_app(page, one.url)  # the first session starts the process's poller
             ids = pend(sim, url, tmp_path / "one")
@@ -109,7 +111,7 @@ def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(
             assert wait_until(lambda: all_saved(store, ids), timeout=LEASE_SECONDS + 90)
             records = store.find(ids)
         finally:
-            page.close()
+            page.context.close()
             first.stop(kill=True)
             second.stop()
         together = sim.count("fetch")

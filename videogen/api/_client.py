@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 import ipaddress
 import json
-import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -37,7 +36,8 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
-from .. import catalog
+from .. import catalog, settings
+from ..settings import DEFAULT_BASE_URL
 from ._answers import Generation, error_text
 from ._errors import (
     ApiError,
@@ -51,21 +51,6 @@ from ._errors import (
     RateLimitError,
     ServerError,
 )
-
-DEFAULT_BASE_URL = "https://api.aimlapi.com"
-KEY_ENV_VARS = ("AIMLAPI_API_KEY", "AIML_API_KEY")
-
-
-def api_key_from_env(environ: Mapping[str, str] = os.environ) -> str | None:
-    for name in KEY_ENV_VARS:
-        value = environ.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
-def base_url_from_env(environ: Mapping[str, str] = os.environ) -> str:
-    return environ.get("AIMLAPI_BASE_URL", "").strip() or DEFAULT_BASE_URL
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -132,7 +117,7 @@ def session_for(url: str) -> requests.Session:
     session = requests.Session()
     session.trust_env = False
     session.proxies = requests.utils.get_environ_proxies(url)
-    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.verify = settings.ca_bundle() or True
     session.headers["User-Agent"] = "videogen-playground"
     return session
 

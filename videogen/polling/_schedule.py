@@ -17,13 +17,13 @@ Early polls are skipped: the API rejects a bad request synchronously at
 create, and a generation that fails on the server does so at the end of its
 run, so an early poll almost never finds anything. Late in the window fewer
 generations are left, so denser polls there are cheap and pull the median
-delay down. The constants were tuned with `make bench`: veo2's median delay
-under 1 s with fewer than half the requests of a 2 s loop (bench/detection.py),
-and the same for a 20 s and a 120 s model once their run times are learned
-from 10 runs each (bench/learning.py). Ten runs pin a model's median only to
-about ±10%, which moves the whole window, so the learned constants were
-chosen on 100 such learning draws, not on one (the bench reports how many
-meet both targets), while keeping veo2's p95 delay under 2 s.
+delay down. The constants were tuned with `make bench` against its targets
+(bench/detection.py, bench/learning.py): a median delay under 1 s with at most
+half the requests of a 2 s loop, and a p95 delay under 2 s, for veo2 and for
+models whose run times are learned from a few runs. A median learned from a
+few runs is only roughly right, and it moves the whole window, so the
+constants must meet the targets over many learning draws, not one. How
+they fared is in docs/measurements.md.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 ffmpeg does all per-frame work (an animated gradient, a drifting glow and a
 progress bar, composited with time expressions); Python only draws two still
-RGBA images with Pillow: the prompt text and the glow. That keeps an 8 s 720p
-clip at about a second of wall time on two cores.
+RGBA images with Pillow: the prompt text and the glow. Per-frame work stays
+out of Python because every test and every demo run waits for its clips;
+render times are in `make bench`'s render section and docs/measurements.md.
 
 A clip can start from a source instead of the gradient: an image (image to
 video: the image, scaled to cover and centre-cropped) or a video (video to
@@ -46,11 +47,11 @@ BARE_SOURCE_SECONDS = 0.5
 _RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
 _RESOLUTION = re.compile(r"^(\d{3,4})p$", re.I)
 
-# ultrafast is ~2x quicker than veryfast here and still yields Constrained
-# Baseline H.264, which every browser plays; file size is irrelevant for a stand-in.
+# The quickest preset, and it still yields Constrained Baseline H.264, which every
+# browser plays; file size is irrelevant for a stand-in.
 _PRESET = "ultrafast"
-# The gradient is smooth, so computing it at 1/4 size and upscaling looks the
-# same while cutting the gradients filter's cost by ~16x.
+# The gradient is smooth, so computing it at 1/4 size (a sixteenth of the pixels)
+# and upscaling looks the same for a fraction of the gradients filter's cost.
 _GRADIENT_DOWNSCALE = 4
 _GLOW_SIZE = 240
 # Browsers decode untagged HD video as BT.709; converting and tagging that way keeps colours (and an
@@ -360,8 +361,8 @@ def _draw_glow(out: Path) -> None:
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
     # The font bundled with Pillow: no dependence on what the system has installed.
-    # Loaded per call (~0.1 ms) rather than cached: a FreeType face is not
-    # safe to share between the server's render threads.
+    # Loaded per call rather than cached, which costs little beside a render: a
+    # FreeType face is not safe to share between the server's render threads.
     font = ImageFont.load_default(size=size)
     assert isinstance(font, ImageFont.FreeTypeFont)
     return font

@@ -5,7 +5,9 @@ any UI sees it, so a closed tab or a crashed process loses nothing: the poller
 picks every unfinished row up again on start. The rows live in SQLite in the
 data directory (`PLAYGROUND_DATA_DIR`, default `./data`), next to the
 downloaded videos, or in PostgreSQL when `DATABASE_URL` names one
-(`_database.py`); both run the same SQL and the same migrations.
+(`_database.py`). Both run the same statements and migrations, with each
+backend's own words where the dialects differ: its parameter mark, its 8-byte
+float type, how it reads a field of JSON and how it skips locked rows.
 
 With PostgreSQL several app processes share the rows, and each unfinished
 generation is polled by one of them at a time: a process holds a lease on it
@@ -16,21 +18,19 @@ passes to another. The API key is never passed in, so it cannot be stored.
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..api import Generation, Status
 from ..media import own_file
 from ._database import BUSY_TIMEOUT_S, Database, open_database
 
-DEFAULT_DATA_DIR = "data"
-
 # Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
+# `{float}` is an 8-byte float column (a Unix time, credits), in the backend's spelling (`Database.float_type`).
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first schema.
     """
@@ -39,13 +39,13 @@ MIGRATIONS: tuple[str, ...] = (
         model         TEXT NOT NULL,
         request_json  TEXT NOT NULL,
         status        TEXT NOT NULL,
-        created_at    REAL NOT NULL,
-        updated_at    REAL NOT NULL,
-        completed_at  REAL,
+        created_at    {float} NOT NULL,
+        updated_at    {float} NOT NULL,
+        completed_at  {float},
         video_url     TEXT,
         video_path    TEXT,
         error         TEXT,
-        credits_used  REAL,
+        credits_used  {float},
         poll_count    INTEGER NOT NULL DEFAULT 0
     );
     """,
@@ -70,8 +70,8 @@ MIGRATIONS: tuple[str, ...] = (
     # 4: when a poll last saw the generation queued, and when one first saw it generating, so
     # the schedule can plan again from the start of the run (a busy server queues for long).
     """
-    ALTER TABLE generations ADD COLUMN queued_until REAL;
-    ALTER TABLE generations ADD COLUMN started_at REAL;
+    ALTER TABLE generations ADD COLUMN queued_until {float};
+    ALTER TABLE generations ADD COLUMN started_at {float};
     """,
     # 5: iterating on prompts: the generation a seed variation came from, a star, and a note.
     """
@@ -90,8 +90,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE generations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
     CREATE INDEX generations_by_owner ON generations (owner, created_at);
     ALTER TABLE generations ADD COLUMN lease_owner TEXT;
-    ALTER TABLE generations ADD COLUMN lease_until REAL;
-    CREATE TABLE pollers (owner TEXT PRIMARY KEY, server TEXT NOT NULL, last_sweep REAL NOT NULL);
+    ALTER TABLE generations ADD COLUMN lease_until {float};
+    CREATE TABLE pollers (owner TEXT PRIMARY KEY, server TEXT NOT NULL, last_sweep {float} NOT NULL);
     """,
     # 8: money as the API reports it, and 404s that are not yet proof of loss.
     # credits_held is the create answer's figure (the hold); credits_used what counts: the hold until a
@@ -101,16 +101,16 @@ MIGRATIONS: tuple[str, ...] = (
     # deleted_spend keeps what a deleted row had cost: deleting never lowers what was spent.
     # not_found_since: when the current run of 404s for a pending generation began.
     """
-    ALTER TABLE generations ADD COLUMN credits_held REAL;
-    ALTER TABLE generations ADD COLUMN reserved_credits REAL;
-    ALTER TABLE generations ADD COLUMN not_found_since REAL;
+    ALTER TABLE generations ADD COLUMN credits_held {float};
+    ALTER TABLE generations ADD COLUMN reserved_credits {float};
+    ALTER TABLE generations ADD COLUMN not_found_since {float};
     CREATE TABLE reservations (
         id          TEXT PRIMARY KEY,
         server      TEXT NOT NULL,
         account     TEXT NOT NULL,
         owner       TEXT NOT NULL,
-        credits     REAL,
-        created_at  REAL NOT NULL
+        credits     {float},
+        created_at  {float} NOT NULL
     );
     CREATE TABLE deleted_spend (
         id          TEXT PRIMARY KEY,
@@ -118,17 +118,21 @@ MIGRATIONS: tuple[str, ...] = (
         account     TEXT NOT NULL,
         owner       TEXT NOT NULL,
         model       TEXT NOT NULL,
-        created_at  REAL NOT NULL,
-        credits     REAL NOT NULL
+        created_at  {float} NOT NULL,
+        credits     {float} NOT NULL
     );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PENDING = tuple(s.value for s in Status if s.is_pending)
-# Still running, or finished with a video not yet copied (one parameter: the completed status).
+# Still running, or finished with a video not yet copied.
 _UNFINISHED = f"""(status IN {_PENDING}
-    OR (status = ? AND video_url IS NOT NULL AND video_path IS NULL AND video_error IS NULL))"""
+    OR (status = '{Status.COMPLETED.value}' AND video_url IS NOT NULL AND video_path IS NULL AND video_error IS NULL))"""
+
+
+def _marks(mark: str, n: int) -> str:
+    return ", ".join([mark] * n)
 
 
 # A reservation whose create never came back with an id (its outcome unknown) still counts for a day:
@@ -160,10 +164,6 @@ class Spending:
 def _charge(record: Record) -> float | None:
     """What a row counts in spend: the API's figure, else its reservation."""
     return record.credits_used if record.credits_used is not None else record.reserved_credits
-
-
-def data_dir_from_env(environ: Mapping[str, str] = os.environ) -> Path:
-    return Path(environ.get("PLAYGROUND_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,41 @@ class Record:
         return cls(**data)
 
 
+class TableRow(NamedTuple):
+    """One line of the history table (`Store.table_rows()`); its fields are the table's columns, in order."""
+
+    id: str
+    created: float
+    status: str
+    # The request's own fields, as it holds them (a model may take a duration as "5"); text on PostgreSQL.
+    prompt: str | None
+    aspect_ratio: str | None
+    duration: int | float | str | None
+    seed: int | float | str | None
+    seconds_taken: float | None
+    credits: float | None
+    has_video: bool  # 0 or 1 on SQLite
+    model: str
+    starred: int
+    owner: str
+
+
+def _table_columns(json_field: Callable[[str, str], str]) -> dict[str, str]:
+    """The SQL that reads each of TableRow's fields."""
+    return {
+        "id": "id",
+        "created": "created_at",
+        "status": "status",
+        **{key: json_field("request_json", key) for key in ("prompt", "aspect_ratio", "duration", "seed")},
+        "seconds_taken": "completed_at - created_at",
+        "credits": "credits_used",
+        "has_video": f"status = '{Status.COMPLETED.value}' AND (video_path IS NOT NULL OR video_url IS NOT NULL)",
+        "model": "model",
+        "starred": "starred",
+        "owner": "owner",
+    }
+
+
 class Store:
     def __init__(self, data_dir: Path | str, *, database_url: str = "", busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.data_dir = Path(data_dir)
@@ -243,7 +278,7 @@ class Store:
         self.partial_dir = self.data_dir / "partial"
         self.partial_dir.mkdir(parents=True, exist_ok=True)
         self.db: Database = open_database(self.data_dir, database_url, busy_timeout=busy_timeout)
-        self.path: Path | None = getattr(self.db, "path", None)  # the SQLite file; None on PostgreSQL
+        self.path: Path | None = self.db.path  # the SQLite file; None on PostgreSQL
         self.db.migrate(MIGRATIONS)
 
     @property
@@ -282,12 +317,13 @@ class Store:
         """
         now = time.time()
         reserved = reservation.credits if reservation is not None and generation.credits_used is None else None
+        p = self.db.mark
         with self.db.transaction(durable=True) as db:
             db.execute(
-                """INSERT INTO generations
+                f"""INSERT INTO generations
                    (id, model, request_json, status, remote_status, server, account, created_at, updated_at, parent_id,
                     batch_id, owner, credits_held, credits_used, reserved_credits)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   VALUES ({_marks(p, 15)})
                    ON CONFLICT (id) DO NOTHING""",
                 (
                     generation.id,
@@ -308,7 +344,7 @@ class Store:
                 ),
             )
             if reservation is not None:
-                db.execute("DELETE FROM reservations WHERE id = ?", (reservation.id,))
+                db.execute(f"DELETE FROM reservations WHERE id = {p}", (reservation.id,))
         if generation.status is not Status.QUEUED or generation.video_url:
             return self.apply(generation, count_poll=False)
         return self.get(generation.id)
@@ -317,21 +353,22 @@ class Store:
         """Update a row from a fetch. A final status is never overwritten by a later pending one."""
         now = time.time()
         final = generation.status.is_final
+        p = self.db.mark
         with self.db.writing() as db:
             row = db.execute(
                 f"""UPDATE generations SET
-                      status = CASE WHEN status IN {_PENDING} THEN ? ELSE status END,
-                      remote_status = ?,
-                      video_url = COALESCE(?, video_url),
-                      error = COALESCE(?, error),
-                      credits_used = CASE WHEN ? AND status IN {_PENDING} THEN 0 ELSE COALESCE(?, credits_used) END,
+                      status = CASE WHEN status IN {_PENDING} THEN {p} ELSE status END,
+                      remote_status = {p},
+                      video_url = COALESCE({p}, video_url),
+                      error = COALESCE({p}, error),
+                      credits_used = CASE WHEN {p} AND status IN {_PENDING} THEN 0 ELSE COALESCE({p}, credits_used) END,
                       not_found_since = NULL,
-                      completed_at = CASE WHEN ? AND completed_at IS NULL THEN ? ELSE completed_at END,
-                      queued_until = CASE WHEN ? AND status IN {_PENDING} THEN ? ELSE queued_until END,
-                      started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,
-                      poll_count = poll_count + ?,
-                      updated_at = ?
-                    WHERE id = ? RETURNING *""",
+                      completed_at = CASE WHEN {p} AND completed_at IS NULL THEN {p} ELSE completed_at END,
+                      queued_until = CASE WHEN {p} AND status IN {_PENDING} THEN {p} ELSE queued_until END,
+                      started_at = CASE WHEN {p} AND started_at IS NULL THEN {p} ELSE started_at END,
+                      poll_count = poll_count + {p},
+                      updated_at = {p}
+                    WHERE id = {p} RETURNING *""",
                 (
                     generation.status.value,
                     generation.remote_status,
@@ -354,18 +391,19 @@ class Store:
 
     def set_starred(self, generation_id: str, starred: bool, *, by: str | None = None) -> bool:
         """Star or unstar; with `by`, only if that person made it, as for `delete`. True if the row changed."""
-        return self._update_owned(generation_id, "starred = ?", (int(starred),), by)
+        return self._update_owned(generation_id, f"starred = {self.db.mark}", (int(starred),), by)
 
     def set_note(self, generation_id: str, note: str, *, by: str | None = None) -> bool:
         """Keep a note; with `by`, only if that person made it, as for `delete`. True if the row changed."""
-        return self._update_owned(generation_id, "note = ?", (note,), by)
+        return self._update_owned(generation_id, f"note = {self.db.mark}", (note,), by)
 
     def _update_owned(self, generation_id: str, assignments: str, values: tuple, by: str | None) -> bool:
         # The owner is checked in the same statement as the write: no window for the row to change hands.
-        owned, mine = ("", ()) if by is None else (" AND owner = ?", (by,))
+        p = self.db.mark
+        owned, mine = ("", ()) if by is None else (f" AND owner = {p}", (by,))
         with self.db.writing() as db:
             row = db.execute(
-                f"UPDATE generations SET {assignments}, updated_at = ? WHERE id = ?{owned} RETURNING id",
+                f"UPDATE generations SET {assignments}, updated_at = {p} WHERE id = {p}{owned} RETURNING id",
                 (*values, time.time(), generation_id, *mine),
             ).fetchone()
         return row is not None
@@ -376,35 +414,37 @@ class Store:
 
     def note_not_found(self, generation_id: str, at: float) -> Record | None:
         """A poll was answered 404: keep when this run of 404s began (a successful fetch clears it)."""
-        self._update(generation_id, "not_found_since = COALESCE(not_found_since, ?)", (at,), touch=False)
+        self._update(generation_id, f"not_found_since = COALESCE(not_found_since, {self.db.mark})", (at,), touch=False)
         return self.get(generation_id)
 
     def mark_lost(self, generation_id: str, message: str) -> None:
+        p = self.db.mark
         self._update(
             generation_id,
-            f"status = CASE WHEN status IN {_PENDING} THEN ? ELSE status END, error = ?, completed_at = COALESCE(completed_at, ?)",
+            f"status = CASE WHEN status IN {_PENDING} THEN {p} ELSE status END, error = {p}, completed_at = COALESCE(completed_at, {p})",
             (Status.LOST.value, message, time.time()),
         )
 
     def set_video_path(self, generation_id: str, path: Path) -> None:
-        self._update(generation_id, "video_path = ?, video_error = NULL", (str(path),))
+        self._update(generation_id, f"video_path = {self.db.mark}, video_error = NULL", (str(path),))
 
     def set_video_error(self, generation_id: str, message: str) -> None:
-        self._update(generation_id, "video_error = ?", (message,))
+        self._update(generation_id, f"video_error = {self.db.mark}", (message,))
 
     def delete(self, generation_id: str, *, by: str | None = None) -> bool:
         """Remove a generation and its downloaded video; with `by`, only if that person made it. True if removed."""
         record = self.get(generation_id)
         if record is None or (by is not None and record.owner != by):
             return False
+        p = self.db.mark
         with self.db.transaction() as db:
             if (charged := _charge(record)) is not None:
                 db.execute(
-                    """INSERT INTO deleted_spend (id, server, account, owner, model, created_at, credits)
-                       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING""",
+                    f"""INSERT INTO deleted_spend (id, server, account, owner, model, created_at, credits)
+                       VALUES ({_marks(p, 7)}) ON CONFLICT (id) DO NOTHING""",
                     (record.id, record.server, record.account, record.owner, record.model, record.created_at, charged),
                 )
-            db.execute("DELETE FROM generations WHERE id = ?", (generation_id,))
+            db.execute(f"DELETE FROM generations WHERE id = {p}", (generation_id,))
         if record.video_path:
             path = Path(record.video_path)
             if path.resolve().parent == self.videos_dir.resolve():
@@ -412,16 +452,17 @@ class Store:
         return True
 
     def _update(self, generation_id: str, assignments: str, values: tuple, *, touch: bool = True) -> None:
-        touched = ", updated_at = ?" if touch else ""
+        p = self.db.mark
+        touched = f", updated_at = {p}" if touch else ""
         params = (*values, time.time()) if touch else values
         with self.db.writing() as db:
-            db.execute(f"UPDATE generations SET {assignments}{touched} WHERE id = ?", (*params, generation_id))
+            db.execute(f"UPDATE generations SET {assignments}{touched} WHERE id = {p}", (*params, generation_id))
 
     # -- reads -----------------------------------------------------------
 
     def get(self, generation_id: str) -> Record | None:
         with self.db.connect() as db:
-            row = db.execute("SELECT * FROM generations WHERE id = ?", (generation_id,)).fetchone()
+            row = db.execute(f"SELECT * FROM generations WHERE id = {self.db.mark}", (generation_id,)).fetchone()
         return Record.from_row(row) if row else None
 
     def records(self, *, limit: int | None = None, owner: str | None = None) -> list[Record]:
@@ -429,7 +470,7 @@ class Store:
         where, args = self._scope(None, None, owner)
         sql = f"SELECT * FROM generations WHERE 1 = 1{where} ORDER BY created_at DESC"
         with self.db.connect() as db:
-            rows = db.execute(sql + (" LIMIT ?" if limit else ""), (*args, limit) if limit else args).fetchall()
+            rows = db.execute(sql + (f" LIMIT {self.db.mark}" if limit else ""), (*args, limit) if limit else args).fetchall()
         return [Record.from_row(r) for r in rows]
 
     def find(self, ids: list[str]) -> list[Record]:
@@ -438,28 +479,23 @@ class Store:
         with self.db.connect() as db:
             for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
                 chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows += db.execute(f"SELECT * FROM generations WHERE id IN ({marks})", chunk).fetchall()
+                rows += db.execute(f"SELECT * FROM generations WHERE id IN ({_marks(self.db.mark, len(chunk))})", chunk).fetchall()
         return sorted((Record.from_row(r) for r in rows), key=lambda r: r.created_at, reverse=True)
 
     def batch(self, batch_id: str) -> list[Record]:
         """The generations sent in one variants batch, in the order they were sent."""
         with self.db.connect() as db:
-            rows = db.execute("SELECT * FROM generations WHERE batch_id = ? ORDER BY created_at, id", (batch_id,)).fetchall()
+            rows = db.execute(
+                f"SELECT * FROM generations WHERE batch_id = {self.db.mark} ORDER BY created_at, id", (batch_id,)
+            ).fetchall()
         return [Record.from_row(r) for r in rows]
 
-    def table_rows(self) -> list[tuple]:
-        """What the history table shows, newest first, read straight from SQL: 10,000 rows in a few
-        milliseconds, where building every Record would take a third of a second."""
-        field = self.db.json_field
-        return self.db.tuples(
-            f"""SELECT id, created_at, status,
-                       {field("request_json", "prompt")}, {field("request_json", "aspect_ratio")},
-                       {field("request_json", "duration")}, {field("request_json", "seed")},
-                       completed_at - created_at, credits_used,
-                       status = 'completed' AND (video_path IS NOT NULL OR video_url IS NOT NULL), model, starred, owner
-                FROM generations ORDER BY created_at DESC"""
-        )
+    def table_rows(self) -> list[TableRow]:
+        """What the history table shows, newest first, read straight from SQL: with thousands of rows, building
+        a Record for each would cost the History page far more than the query."""
+        columns = _table_columns(self.db.json_field)
+        sql = f"SELECT {', '.join(columns[name] for name in TableRow._fields)} FROM generations ORDER BY created_at DESC"
+        return list(map(TableRow._make, self.db.tuples(sql)))
 
     def pending(
         self, server: str | None = None, account: str | None = None, *, limit: int | None = None, owner: str | None = None
@@ -479,20 +515,19 @@ class Store:
         with self.db.connect() as db:
             return {row[0] for row in db.execute(f"SELECT id FROM generations WHERE status IN {_PENDING}{where}", args)}
 
-    @staticmethod
-    def _scope(server: str | None, account: str | None, owner: str | None = None) -> tuple[str, list[str]]:
+    def _scope(self, server: str | None, account: str | None, owner: str | None = None) -> tuple[str, list[str]]:
         where, args = "", []
         for column, value in (("server", server), ("account", account), ("owner", owner)):
             if value is not None:
-                where, args = where + f" AND {column} = ?", [*args, value]
+                where, args = where + f" AND {column} = {self.db.mark}", [*args, value]
         return where, args
 
     def unfinished(self, server: str, account: str = "") -> list[Record]:
         """What a poller for this server and key still has to do: pending generations and videos not yet downloaded."""
+        p = self.db.mark
         with self.db.connect() as db:
             rows = db.execute(
-                f"SELECT * FROM generations WHERE server = ? AND account = ? AND {_UNFINISHED}",
-                (server, account, Status.COMPLETED.value),
+                f"SELECT * FROM generations WHERE server = {p} AND account = {p} AND {_UNFINISHED}", (server, account)
             ).fetchall()
         return [Record.from_row(r) for r in rows]
 
@@ -506,54 +541,56 @@ class Store:
         another process is claiming at that moment are skipped, not waited for.
         """
         now = time.time() if now is None else now
-        lock = " FOR UPDATE SKIP LOCKED" if self.shared else ""  # SQLite has one writer at a time anyway
-        mine = f"server = ? AND account = ? AND {_UNFINISHED}"
-        scope = (server, account, Status.COMPLETED.value)
+        p = self.db.mark
+        mine = f"server = {p} AND account = {p} AND {_UNFINISHED}"
+        scope = (server, account)
         with self.db.writing() as db:
             (total,) = db.execute(f"SELECT COUNT(*) FROM generations WHERE {mine}", scope).fetchone()
             (alive,) = db.execute(
-                "SELECT COUNT(*) FROM pollers WHERE server = ? AND last_sweep >= ?", (server, now - seconds)
+                f"SELECT COUNT(*) FROM pollers WHERE server = {p} AND last_sweep >= {p}", (server, now - seconds)
             ).fetchone()
             share = -(-total // max(1, alive))
-            (held,) = db.execute(f"SELECT COUNT(*) FROM generations WHERE {mine} AND lease_owner = ?", (*scope, owner)).fetchone()
+            (held,) = db.execute(f"SELECT COUNT(*) FROM generations WHERE {mine} AND lease_owner = {p}", (*scope, owner)).fetchone()
             if held > share:
                 db.execute(
                     f"""UPDATE generations SET lease_owner = NULL, lease_until = NULL WHERE id IN (
-                            SELECT id FROM generations WHERE {mine} AND lease_owner = ?
-                            ORDER BY created_at DESC LIMIT ?)""",
+                            SELECT id FROM generations WHERE {mine} AND lease_owner = {p}
+                            ORDER BY created_at DESC LIMIT {p})""",
                     (*scope, owner, held - share),
                 )
             db.execute(
-                f"UPDATE generations SET lease_until = ? WHERE {mine} AND lease_owner = ? AND lease_until < ?",
+                f"UPDATE generations SET lease_until = {p} WHERE {mine} AND lease_owner = {p} AND lease_until < {p}",
                 (now + seconds, *scope, owner, now + seconds / 2),
             )
             if share > held:
                 db.execute(
-                    f"""UPDATE generations SET lease_owner = ?, lease_until = ? WHERE id IN (
-                            SELECT id FROM generations WHERE {mine} AND (lease_owner IS NULL OR lease_until < ?)
-                            ORDER BY created_at LIMIT ?{lock})""",
+                    f"""UPDATE generations SET lease_owner = {p}, lease_until = {p} WHERE id IN (
+                            SELECT id FROM generations WHERE {mine} AND (lease_owner IS NULL OR lease_until < {p})
+                            ORDER BY created_at LIMIT {p}{self.db.skip_locked})""",
                     (owner, now + seconds, *scope, now, share - held),
                 )
-            rows = db.execute(f"SELECT * FROM generations WHERE {mine} AND lease_owner = ?", (*scope, owner)).fetchall()
+            rows = db.execute(f"SELECT * FROM generations WHERE {mine} AND lease_owner = {p}", (*scope, owner)).fetchall()
         return [Record.from_row(r) for r in rows]
 
     def release(self, owner: str) -> None:
         """Hand back every lease `owner` holds (a process stopping cleanly), so others need not wait for them to run out."""
+        p = self.db.mark
         with self.db.writing() as db:
-            db.execute("UPDATE generations SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", (owner,))
-            db.execute("DELETE FROM pollers WHERE owner = ?", (owner,))
+            db.execute(f"UPDATE generations SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = {p}", (owner,))
+            db.execute(f"DELETE FROM pollers WHERE owner = {p}", (owner,))
 
     # -- pollers' heartbeats, for the health check --------------------------
 
     def heartbeat(self, owner: str, server: str, at: float) -> None:
         """A poller finished a sweep at `at`. Heartbeats silent for a day are dropped (processes long gone)."""
+        p = self.db.mark
         with self.db.writing() as db:
             db.execute(
-                """INSERT INTO pollers (owner, server, last_sweep) VALUES (?, ?, ?)
+                f"""INSERT INTO pollers (owner, server, last_sweep) VALUES ({_marks(p, 3)})
                    ON CONFLICT (owner) DO UPDATE SET last_sweep = excluded.last_sweep""",
                 (owner, server, at),
             )
-            db.execute("DELETE FROM pollers WHERE last_sweep < ?", (at - 86_400,))
+            db.execute(f"DELETE FROM pollers WHERE last_sweep < {p}", (at - 86_400,))
 
     def pollers(self) -> list[tuple[str, str, float]]:
         """(owner, server, last sweep) of every poller seen in the last day, latest first."""
@@ -563,14 +600,15 @@ class Store:
     def run_times(self, *, recent: int) -> list[tuple]:
         """(model, request, created_at, queued_until, started_at, completed_at) of the latest `recent`
         completed generations of each model and duration: what videogen.polling.RunTimes learns from."""
+        p = self.db.mark
         with self.db.connect() as db:
             rows = db.execute(
                 f"""SELECT model, request_json, created_at, queued_until, started_at, completed_at FROM (
                        SELECT *, ROW_NUMBER() OVER (
                            PARTITION BY model, {self.db.json_field("request_json", "duration")} ORDER BY completed_at DESC
                        ) AS nth
-                       FROM generations WHERE status = ? AND completed_at IS NOT NULL) AS latest
-                   WHERE nth <= ?""",
+                       FROM generations WHERE status = {p} AND completed_at IS NOT NULL) AS latest
+                   WHERE nth <= {p}""",
                 (Status.COMPLETED.value, recent),
             ).fetchall()
         return [(model, json.loads(request), *times) for model, request, *times in rows]
@@ -580,10 +618,11 @@ class Store:
 
         One server's prices say nothing of another's (the demo simulator reports the vendor's example figure).
         """
+        p = self.db.mark
         with self.db.connect() as db:
             rows = db.execute(
-                """SELECT request_json, credits_used FROM generations
-                   WHERE model = ? AND server = ? AND status = ? AND credits_used IS NOT NULL""",
+                f"""SELECT request_json, credits_used FROM generations
+                   WHERE model = {p} AND server = {p} AND status = {p} AND credits_used IS NOT NULL""",
                 (model, server, Status.COMPLETED.value),
             ).fetchall()
         return [(json.loads(request), credits) for request, credits in rows]
@@ -598,9 +637,10 @@ class Store:
             return self._spending(db, server, account, owner)
 
     def _spending(self, db: Any, server: str, account: str, owner: str | None, now: float | None = None) -> Spending:
-        scope, args = "server = ? AND account = ?", [server, account]
+        p = self.db.mark
+        scope, args = f"server = {p} AND account = {p}", [server, account]
         if owner is not None:
-            scope, args = scope + " AND owner = ?", [*args, owner]
+            scope, args = scope + f" AND owner = {p}", [*args, owner]
         reported, reserved, unpriced = db.execute(
             f"""SELECT COALESCE(SUM(credits_used), 0),
                        COALESCE(SUM(CASE WHEN credits_used IS NULL THEN reserved_credits ELSE 0 END), 0),
@@ -612,7 +652,7 @@ class Store:
         since = (time.time() if now is None else now) - RESERVATION_HOURS * 3600
         held, unknown = db.execute(
             f"""SELECT COALESCE(SUM(credits), 0), COALESCE(SUM(CASE WHEN credits IS NULL THEN 1 ELSE 0 END), 0)
-                FROM reservations WHERE {scope} AND created_at >= ?""",
+                FROM reservations WHERE {scope} AND created_at >= {p}""",
             [*args, since],
         ).fetchone()
         (deleted,) = db.execute(f"SELECT COALESCE(SUM(credits), 0) FROM deleted_spend WHERE {scope}", args).fetchone()
@@ -628,7 +668,7 @@ class Store:
         with self.db.transaction(lock=f"budget:{server}:{account}") as db:
             check(self._spending(db, server, account, None), self._spending(db, server, account, owner))
             db.execute(
-                "INSERT INTO reservations (id, server, account, owner, credits, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO reservations (id, server, account, owner, credits, created_at) VALUES ({_marks(self.db.mark, 6)})",
                 (reservation.id, server, account, owner, credits, time.time()),
             )
         return reservation
@@ -636,7 +676,7 @@ class Store:
     def cancel(self, reservation: Reservation) -> None:
         """The request was not sent, or the server refused it: nothing was spent."""
         with self.db.writing() as db:
-            db.execute("DELETE FROM reservations WHERE id = ?", (reservation.id,))
+            db.execute(f"DELETE FROM reservations WHERE id = {self.db.mark}", (reservation.id,))
 
     def version(self) -> tuple[int, float]:
         """Changes whenever any row changes: cheap enough to call on every UI tick."""

@@ -1,0 +1,298 @@
+"""This browser tab's state: every key the app keeps in `st.session_state`, read and changed only here.
+
+The store is the truth; the session keeps what this tab did and what its widgets hold, never the only
+copy of a generation. app.py calls `init()` before any page runs, so this tab's own state has its
+starting values from the first run on; every reader below still copes with a key that is not there.
+
+A widget owns the value under its `key=`. The constants at the end name the widget keys the app reads
+or sets itself, and `value`, `assign`, `setdefault` and `forget` read or set a widget's value from outside
+its own call: before it is drawn in a run, or in a callback. The form's fields are keyed per
+parameter (`form_builder.key`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+import streamlit as st
+
+from videogen.api import ApiError
+from videogen.duplicates import DuplicateGuard
+
+if TYPE_CHECKING:
+    from components.variants_form import BatchPlan, BatchResult
+
+# -- what this tab submitted --------------------------------------------------------------------
+MY_GENERATIONS = "my_generations"  # ids this tab created, oldest first: the Generate page's cards
+SEEN_PENDING = "seen_pending"  # ids running at the last look: each that finishes is announced once
+DUPLICATE_GUARD = "duplicate_guard"  # a DuplicateGuard: the same request twice in a row is sent once
+SUBMIT_PROBLEM = "submit_problem"  # why the last send came to nothing certain, shown until the next
+CREATE_AUTH_PROBLEM = "create_auth_problem"  # the key's refusal at the last send, for the sidebar's banner
+VARIANTS_PLAN = "variants_plan"  # a batch waiting for its confirmation
+VARIANTS_RESULT = "variants_result"  # what the last batch came to, until it is dismissed
+
+# -- the Generate page --------------------------------------------------------------------------
+FORM_NOTICE = "form_notice"  # one line above the form, shown once
+FIELD_PROBLEMS = "field_problems"  # field -> why a value from the link was ignored, shown once beside it
+OWN_VIDEO_LINKS = "gen_own_video_links"  # the links "use a finished generation" offered: the API's own
+UPLOADS_CHECKED = "uploads_checked"  # (file id, rules) -> saved reference or refusal: each file checked once
+UPLOAD_REFS_SUFFIX = "__ref"  # after a media field's key: the uploads saved for it
+MODEL_LAST = "gen_model_last"  # the model the form showed on the previous run
+MODEL_LINK = "gen_model_link"  # the ?model= value already acted on
+LINK_MODEL_NOTICE = "link_model_notice"  # the link named a model that does not exist
+CARDS_SHOWN = "cards_shown"  # how many cards the grid shows ("Show older" adds more)
+GO_TO_GENERATE = "go_to_generate"  # a Re-run elsewhere: the next run opens Generate
+
+# -- History ------------------------------------------------------------------------------------
+HISTORY_SELECTION = "hist_selection"  # the table's selected ids, kept while rows come and go
+
+# -- the key ------------------------------------------------------------------------------------
+SESSION_API_KEY = "session_api_key"  # a key pasted in the sidebar: this tab's only, in memory only
+
+# -- widget keys the app reads or sets itself ---------------------------------------------------
+MODEL = "gen_model"
+MODEL_KIND = "gen_model_kind"
+VARIANTS_DIMENSION = "variants_dimension"
+TEAM_VIEW = "team_view"  # the sidebar's switch: the whole team's generations, not only mine
+BUDGET_USD = "budget_usd"  # the sidebar's budget for this session, in dollars
+KEY_FIELD = "key_field"  # the sidebar's password field, emptied as soon as it is read
+
+ProblemKind = Literal["unknown", "unsaved", "warning", "error"]
+
+
+class SubmitProblem(NamedTuple):
+    """A send that created nothing certain. `body` is kept only where "Submit again" may resend it."""
+
+    kind: ProblemKind  # unknown: it may have started; unsaved: created, not yet recorded
+    message: str
+    body: dict[str, Any] | None = None
+
+
+def init() -> None:
+    """This tab's own state at its start; a key already set keeps its value."""
+    st.session_state.setdefault(MY_GENERATIONS, [])
+    st.session_state.setdefault(SEEN_PENDING, set())
+    st.session_state.setdefault(DUPLICATE_GUARD, DuplicateGuard())
+    st.session_state.setdefault(HISTORY_SELECTION, [])
+
+
+# -- what this tab submitted --------------------------------------------------------------------
+
+
+def my_generations() -> list[str]:
+    return st.session_state.setdefault(MY_GENERATIONS, [])
+
+
+def seen_pending() -> set[str]:
+    """The set itself: what is added to it stays."""
+    return st.session_state.setdefault(SEEN_PENDING, set())
+
+
+def set_seen_pending(ids: set[str]) -> None:
+    st.session_state[SEEN_PENDING] = ids
+
+
+def remember_submitted(ids: Iterable[str]) -> None:
+    """This tab created these: its cards show them, and each is announced when it finishes."""
+    created = list(ids)
+    my_generations().extend(created)
+    seen_pending().update(created)
+
+
+def duplicate_guard() -> DuplicateGuard:
+    return st.session_state.setdefault(DUPLICATE_GUARD, DuplicateGuard())
+
+
+def submit_problem() -> SubmitProblem | None:
+    return st.session_state.get(SUBMIT_PROBLEM)
+
+
+def set_submit_problem(problem: SubmitProblem) -> None:
+    st.session_state[SUBMIT_PROBLEM] = problem
+
+
+def clear_submit_problem() -> None:
+    st.session_state.pop(SUBMIT_PROBLEM, None)
+
+
+def auth_problem() -> ApiError | None:
+    return st.session_state.get(CREATE_AUTH_PROBLEM)
+
+
+def set_auth_problem(problem: ApiError) -> None:
+    st.session_state[CREATE_AUTH_PROBLEM] = problem
+
+
+def clear_auth_problem() -> None:
+    st.session_state.pop(CREATE_AUTH_PROBLEM, None)
+
+
+def variants_plan() -> BatchPlan | None:
+    return st.session_state.get(VARIANTS_PLAN)
+
+
+def set_variants_plan(plan: BatchPlan) -> None:
+    st.session_state[VARIANTS_PLAN] = plan
+
+
+def take_variants_plan() -> BatchPlan | None:
+    """The waiting batch, no longer waiting: whoever takes it is the only one to send it."""
+    return st.session_state.pop(VARIANTS_PLAN, None)
+
+
+def variants_result() -> BatchResult | None:
+    return st.session_state.get(VARIANTS_RESULT)
+
+
+def set_variants_result(result: BatchResult) -> None:
+    st.session_state[VARIANTS_RESULT] = result
+
+
+def clear_variants_result() -> None:
+    st.session_state.pop(VARIANTS_RESULT, None)
+
+
+# -- the Generate page --------------------------------------------------------------------------
+
+
+def set_form_notice(text: str) -> None:
+    st.session_state[FORM_NOTICE] = text
+
+
+def take_form_notice() -> str | None:
+    return st.session_state.pop(FORM_NOTICE, None)
+
+
+def set_field_problems(problems: dict[str, str]) -> None:
+    st.session_state[FIELD_PROBLEMS] = problems
+
+
+def take_field_problems() -> dict[str, str]:
+    return st.session_state.pop(FIELD_PROBLEMS, {})
+
+
+def set_own_video_links(links: set[str]) -> None:
+    st.session_state[OWN_VIDEO_LINKS] = links
+
+
+def own_video_links() -> Collection[str]:
+    return st.session_state.get(OWN_VIDEO_LINKS, ())
+
+
+def uploads_checked() -> dict[tuple, str]:
+    return st.session_state.setdefault(UPLOADS_CHECKED, {})
+
+
+def upload_refs(field_key: str) -> list[str] | None:
+    return st.session_state.get(field_key + UPLOAD_REFS_SUFFIX)
+
+
+def set_upload_refs(field_key: str, refs: list[str] | None) -> None:
+    st.session_state[field_key + UPLOAD_REFS_SUFFIX] = refs
+
+
+def forget_upload_refs(field_key: str) -> None:
+    st.session_state.pop(field_key + UPLOAD_REFS_SUFFIX, None)
+
+
+def last_model() -> str | None:
+    return st.session_state.get(MODEL_LAST)
+
+
+def set_last_model(model_id: str) -> None:
+    st.session_state[MODEL_LAST] = model_id
+
+
+def model_link() -> str | None:
+    return st.session_state.get(MODEL_LINK)
+
+
+def set_model_link(value: str | None) -> None:
+    st.session_state[MODEL_LINK] = value
+
+
+def set_link_model_notice(text: str) -> None:
+    st.session_state[LINK_MODEL_NOTICE] = text
+
+
+def take_link_model_notice() -> str | None:
+    return st.session_state.pop(LINK_MODEL_NOTICE, None)
+
+
+def cards_shown(first: int) -> int:
+    """How many cards to show; `first` until "Show older" has been pressed."""
+    return st.session_state.get(CARDS_SHOWN, first)
+
+
+def set_cards_shown(count: int) -> None:
+    st.session_state[CARDS_SHOWN] = count
+
+
+def ask_for_generate() -> None:
+    st.session_state[GO_TO_GENERATE] = True
+
+
+def take_go_to_generate() -> bool:
+    return bool(st.session_state.pop(GO_TO_GENERATE, False))
+
+
+# -- History ------------------------------------------------------------------------------------
+
+
+def history_selection() -> list[str]:
+    return st.session_state.get(HISTORY_SELECTION, [])
+
+
+def set_history_selection(ids: list[str]) -> None:
+    st.session_state[HISTORY_SELECTION] = ids
+
+
+# -- the key ------------------------------------------------------------------------------------
+
+
+def session_api_key() -> str | None:
+    return st.session_state.get(SESSION_API_KEY)
+
+
+def set_session_api_key(key: str) -> None:
+    st.session_state[SESSION_API_KEY] = key
+
+
+def forget_session_api_key() -> None:
+    st.session_state.pop(SESSION_API_KEY, None)
+
+
+def take_key_field() -> str:
+    """What was pasted in the key field, which is emptied: the page no longer holds the key."""
+    key = st.session_state.get(KEY_FIELD, "").strip()
+    st.session_state[KEY_FIELD] = ""
+    return key
+
+
+# -- widgets ------------------------------------------------------------------------------------
+
+
+def team_view() -> bool:
+    return bool(st.session_state.get(TEAM_VIEW))
+
+
+def budget_usd() -> float | None:
+    """The sidebar's budget in dollars; None (or 0) when none is set."""
+    return st.session_state.get(BUDGET_USD)
+
+
+def value(key: str, default: Any = None) -> Any:
+    return st.session_state.get(key, default)
+
+
+def assign(key: str, new: Any) -> None:
+    st.session_state[key] = new
+
+
+def setdefault(key: str, default: Any) -> Any:
+    return st.session_state.setdefault(key, default)
+
+
+def forget(key: str) -> None:
+    st.session_state.pop(key, None)
