@@ -2,19 +2,20 @@
 
 Chromium is Debian's /usr/bin/chromium (or $CHROMIUM): Playwright's own browser download is not used.
 
-The app element's `data-test-script-state` says whether a run is going on, but a page that has only just
-asked for one still reads "notRunning" until the server's answer arrives, and some widgets send their value
-a moment after the action that set it (Streamlit's own e2e helpers sleep for those). Reading the attribute
-right after an action can therefore see the previous run. So every page of a context from `new_context`
-counts, from its first script on, the reruns it asks the server for (the RerunScript messages on its
-WebSocket, less the timed ones of `st.fragment(run_every=...)`) and notes each change of the attribute:
-a request is answered by the first change after it was sent (its run starting or, when a run was already
-going on, that run ending; a run restarted for it never reads "notRunning" in between). `rerun` waits,
-after its block's action, until a request has been sent since the block began (or since the document
-began, when the action loaded a new one), every request has been answered, and the script is not running.
+The app element's `data-test-script-state` says whether a run is going on, but it is React's rendering of the
+server's messages, not the messages: a page that has only just asked for a run still reads "notRunning" until
+the answer arrives, and a busy browser can take a run's start and its end in one render, so the attribute
+never changes at all. So every page of a context from `new_context` reads its WebSocket instead. It counts,
+from its first script on, the reruns it asks for (the RerunScript messages it sends, less the timed ones of
+`st.fragment(run_every=...)`), and hears each run the server starts (`new_session`) and ends
+(`script_finished`). A request is answered by the first run that starts after it was sent; a full rerun only
+by a run of the whole script, not by a fragment's run that was already on its way. `rerun` waits, after its
+block's action, until a request has been sent since the block began (or since the document began, when the
+action loaded a new one), every request has been answered, the last run has ended, a frame has been painted
+since, and the attribute reads "notRunning".
 
-What it cannot see is a request that crosses the end of a run on the wire, which it takes as answered by
-that run: a window of one loopback message. Assertions on what the run shows use Playwright's `expect`,
+What it cannot tell apart is a fragment's own rerun and a timed run of another fragment that started just
+after it: the window of one loopback message. Assertions on what the run shows use Playwright's `expect`,
 which waits for it in any case.
 """
 
@@ -28,14 +29,16 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DEFAULT_TIMEOUT_MS = 30_000
 
-# Installed before any of the page's own scripts, in every document of the context.
-# BackMsg and its ClientState are protobuf messages: BackMsg.rerun_script is field 11, and
-# ClientState.is_auto_rerun field 6 (streamlit/proto/BackMsg.proto, ClientState.proto).
+# Installed before any of the page's own scripts, in every document of the context. The messages are
+# protobuf (streamlit/proto): BackMsg.rerun_script is field 11, and its ClientState's fragment_id field 5
+# and is_auto_rerun field 6; ForwardMsg.new_session is field 4, script_finished field 6, and metadata
+# field 2, whose run (field 6) lists the fragments a run is for in field 2.
 SCRIPT_RUNS = r"""
 (() => {
   const ATTRIBUTE = "data-test-script-state";
-  const runs = { requests: 0, answered: 0, document: Math.random(), events: [] };
-  // The last few requests and changes, for the message of a wait that timed out.
+  const runs = { requests: 0, answered: 0, fullAsked: 0, running: false, finishes: 0, painted: 0,
+                 document: Math.random(), events: [] };
+  // The last few requests and runs, for the message of a wait that timed out.
   const log = event => {
     runs.events.push({ at: Math.round(performance.now()), ...event });
     runs.events.splice(0, runs.events.length - 12);
@@ -60,38 +63,56 @@ SCRIPT_RUNS = r"""
     return found;
   }
 
-  function rerunRequest(data) {
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data)
-      : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
-    const rerun = bytes && fields(bytes).get(11);
-    return rerun instanceof Uint8Array ? fields(rerun) : null;
+  const asBytes = data => data instanceof ArrayBuffer ? new Uint8Array(data)
+    : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+  const inner = (message, field) => { const value = message.get(field); return value instanceof Uint8Array ? fields(value) : null; };
+
+  function sent(data) {
+    const bytes = asBytes(data);
+    const request = bytes && inner(fields(bytes), 11);
+    if (!request) return;
+    const auto = Boolean(request.get(6)), fragment = request.has(5);
+    if (!auto) {
+      runs.requests += 1;
+      if (!fragment) runs.fullAsked = runs.requests;
+    }
+    log({ sent: auto ? "timed fragment rerun" : fragment ? "fragment rerun" : "rerun", requests: runs.requests });
   }
 
-  function note(records) {
-    records.forEach((record, index) => {
-      const next = records.slice(index + 1).find(later => later.target === record.target);
-      const value = next ? next.oldValue : record.target.getAttribute(ATTRIBUTE);
-      if (value !== record.oldValue) {
-        runs.answered = runs.requests;
-        log({ from: record.oldValue, to: value });
-      }
-    });
+  function heard(data) {
+    const bytes = asBytes(data);
+    if (!bytes) return;
+    const message = fields(bytes);
+    if (message.has(4)) {
+      const meta = inner(message, 2), run = meta && inner(meta, 6);
+      const fragments = Boolean(run && run.has(2));
+      runs.running = true;
+      // A fragment's run cannot be the answer to a rerun of the whole script.
+      if (!fragments || runs.fullAsked <= runs.answered) runs.answered = runs.requests;
+      log({ started: fragments ? "fragment run" : "run", answered: runs.answered });
+    } else if (message.has(6)) {
+      runs.running = false;
+      const finish = ++runs.finishes;
+      // The page has rendered what the run sent once a frame has been painted after its end.
+      // A page in a background tab paints no frames, so it is taken as rendered a moment later instead.
+      const rendered = () => { runs.painted = Math.max(runs.painted, finish); };
+      requestAnimationFrame(() => setTimeout(rendered));
+      if (document.hidden) setTimeout(rendered, 100);
+      log({ finished: message.get(6) });
+    }
   }
 
-  const observer = new MutationObserver(note);
-  observer.observe(document, { subtree: true, attributes: true, attributeOldValue: true, attributeFilter: [ATTRIBUTE] });
-
+  const listening = new WeakSet();
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
     try {
-      // A change the page made before this request is not its answer, even if the observer has not been told yet.
-      note(observer.takeRecords());
-      const request = rerunRequest(data);
-      if (request) {
-        const auto = Boolean(request.get(6)), fragment = request.has(5);
-        if (!auto) runs.requests += 1;
-        log({ sent: auto ? "timed fragment rerun" : fragment ? "fragment rerun" : "rerun", requests: runs.requests });
+      if (!listening.has(this)) {
+        listening.add(this);
+        this.addEventListener("message", event => {
+          try { heard(event.data); } catch (error) { log({ error: String(error) }); }
+        });
       }
+      sent(data);
     } catch (error) {
       log({ error: String(error) });  // counting must never keep a message from the server
     }
@@ -99,10 +120,10 @@ SCRIPT_RUNS = r"""
   };
 
   runs.state = () => {
-    note(observer.takeRecords());
     const app = document.querySelector("[data-testid='stApp']");
-    return { document: runs.document, requests: runs.requests, answered: runs.answered,
-             script: app ? app.getAttribute(ATTRIBUTE) : null, events: runs.events };
+    return { document: runs.document, requests: runs.requests, answered: runs.answered, running: runs.running,
+             rendered: runs.painted === runs.finishes, script: app ? app.getAttribute(ATTRIBUTE) : null,
+             events: runs.events };
   };
   Object.defineProperty(window, "__scriptRuns", { value: runs });
 })();
@@ -110,9 +131,9 @@ SCRIPT_RUNS = r"""
 
 # `after` is a document's id and its count of requests: a new document (the action navigated) starts from none.
 _DONE = """after => {
-    const {document, requests, answered, script} = window.__scriptRuns.state();
+    const {document, requests, answered, running, rendered, script} = window.__scriptRuns.state();
     const asked = document === after.document ? requests > after.requests : requests > 0;
-    return asked && answered === requests && script === "notRunning";
+    return asked && answered === requests && !running && rendered && script === "notRunning";
 }"""
 
 
@@ -149,8 +170,9 @@ def wait_for_first_run(page, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
 
 def wait_until_idle(page, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
     """Until no rerun the page asked for is outstanding and the script is not running (a page with no app is idle)."""
-    condition = """() => { const {requests, answered, script} = window.__scriptRuns.state();
-                           return answered === requests && (script === "notRunning" || script === null); }"""
+    condition = """() => { const {requests, answered, running, rendered, script} = window.__scriptRuns.state();
+                           return answered === requests && !running && rendered
+                                  && (script === "notRunning" || script === null); }"""
     _wait(page, condition, None, timeout, "the app at rest")
 
 
