@@ -22,8 +22,24 @@ from pathlib import Path
 from .report import Section, command_line, machine_info, table, to_json, write_json
 
 # Cheapest first, so a broken setup shows up early.
-SECTIONS = ("render", "forms", "prices", "reel", "learning", "detection", "fanout", "batch", "store", "ui", "memory", "load",
-            "team")
+SECTIONS = (
+    "render",
+    "posters",
+    "forms",
+    "prices",
+    "reel",
+    "learning",
+    "detection",
+    "fanout",
+    "batch",
+    "store",
+    "ui",
+    "memory",
+    "load",
+    "leaderboard",
+    "gallery",
+    "team",
+)
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
 

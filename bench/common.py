@@ -20,7 +20,7 @@ import requests
 
 from devtools.app_server import free_port
 from videogen import catalog
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
 from videogen.connection import DEMO_KEY, DEMO_SERVER, account_of
 from videogen.polling import LOST_MESSAGE
 from videogen.simulator.render import render_clip
@@ -53,9 +53,22 @@ def simulator_process(state_dir: Path, *, job_seconds: float, latency: float = 0
     """`python -m videogen.simulator` in its own process, as the real API is: its URL while it runs."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "videogen.simulator", "--port", str(port), "--job-seconds", str(job_seconds),
-         "--state-dir", str(state_dir), "--latency", str(latency)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "videogen.simulator",
+            "--port",
+            str(port),
+            "--job-seconds",
+            str(job_seconds),
+            "--state-dir",
+            str(state_dir),
+            "--latency",
+            str(latency),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -82,17 +95,37 @@ def sample_clip(work: Path) -> Path:
 # -- realistic history rows -------------------------------------------------
 
 _SUBJECTS = [
-    "a red fox", "an old lighthouse keeper", "a paper boat", "two astronauts", "a hummingbird", "a vintage tram",
-    "a glass jellyfish", "a street musician", "a snow leopard", "a tiny robot", "a koi pond", "a hot air balloon",
+    "a red fox",
+    "an old lighthouse keeper",
+    "a paper boat",
+    "two astronauts",
+    "a hummingbird",
+    "a vintage tram",
+    "a glass jellyfish",
+    "a street musician",
+    "a snow leopard",
+    "a tiny robot",
+    "a koi pond",
+    "a hot air balloon",
 ]
 _ACTIONS = [
-    "trotting through fresh snow", "walking along a windy pier", "drifting down a flooded street", "floating above the clouds",
-    "hovering over wild flowers", "climbing a steep hill", "pulsing in dark water", "playing under neon signs",
+    "trotting through fresh snow",
+    "walking along a windy pier",
+    "drifting down a flooded street",
+    "floating above the clouds",
+    "hovering over wild flowers",
+    "climbing a steep hill",
+    "pulsing in dark water",
+    "playing under neon signs",
 ]
 _PLACES = ["at dawn", "at golden hour", "in a thunderstorm", "under the northern lights", "in a foggy forest", "in Tokyo at night"]
 _STYLES = [
-    "cinematic drone shot, shallow depth of field", "handheld documentary style", "35 mm film grain, warm tones",
-    "slow motion, macro lens", "wide establishing shot, volumetric light", "stop-motion look, pastel palette",
+    "cinematic drone shot, shallow depth of field",
+    "handheld documentary style",
+    "35 mm film grain, warm tones",
+    "slow motion, macro lens",
+    "wide establishing shot, volumetric light",
+    "stop-motion look, pastel palette",
 ]
 _NEGATIVES = ["blurry, low quality", "text, watermark", "cartoon, oversaturated", "people"]
 _FAILURES = [
@@ -128,9 +161,7 @@ def history_dir(work: Path, n: int, dest: Path) -> Path:
     return dest
 
 
-def fill_history(
-    data_dir: Path, n: int, *, video: Path, seed: int = 7, all_completed: bool = False, database_url: str = ""
-) -> Store:
+def fill_history(data_dir: Path, n: int, *, video: Path, seed: int = 7, all_completed: bool = False, database_url: str = "") -> Store:
     """A data dir with `n` finished demo generations, as the app leaves them: ~94% completed with a saved
     video (all sharing one file, which is never read unless a row is opened), ~5% failed, ~1% lost.
 
@@ -149,18 +180,22 @@ def fill_history(
             request = _request(rng)
             gen_id = f"{uuid.UUID(int=rng.getrandbits(128))}:veo2"
             taken = rng.lognormvariate(math.log(45), 0.25)
-            store.add(Generation(gen_id, Status.QUEUED, "queued"), request=request, server=DEMO_SERVER, account=account,
-                      created_at=time.time() - taken)
+            store.add(
+                Answer(gen_id, Status.QUEUED, "queued"),
+                request=request,
+                server=DEMO_SERVER,
+                account=account,
+                created_at=time.time() - taken,
+            )
             roll = 1.0 if all_completed else rng.random()
             if roll < 0.05:
-                store.apply(Generation(gen_id, Status.FAILED, "error", error=rng.choice(_FAILURES)))
+                store.apply(Answer(gen_id, Status.FAILED, "error", error=rng.choice(_FAILURES)))
             elif roll < 0.06:
                 store.mark_lost(gen_id, LOST_MESSAGE)
             else:
                 key = uuid.UUID(int=rng.getrandbits(128)).hex[:20]
                 url = f"http://127.0.0.1:8765/videos/{key}.mp4?sig={key[:16]}"
-                store.apply(Generation(gen_id, Status.COMPLETED, "completed", video_url=url,
-                                       credits_used=24_000.0 * request["duration"]))
+                store.apply(Answer(gen_id, Status.COMPLETED, "completed", video_url=url, credits_used=24_000.0 * request["duration"]))
                 store.set_video_path(gen_id, video)
     return store
 

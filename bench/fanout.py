@@ -2,7 +2,7 @@
 
 The poller should fetch them side by side, so a sweep costs about one fetch's
 latency, not 200 of them. Setup: 200 simulator jobs that stay pending for an
-hour (`JobPlan(seconds=3600)`, `sim.latency = 0.3`), recorded in a fresh store
+hour (`JobScript(seconds=3600)`, `sim.latency = 0.3`), recorded in a fresh store
 as created an hour ago, so with Schedule(typical=45) all of them are due at the
 poller's first sweep (and none again for 45 s). The clock runs from
 Poller.start() to the 200th Store.apply.
@@ -27,9 +27,9 @@ import time
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 
-from videogen.api import Client, Generation, Status
+from videogen.api import Answer, Client, Status
 from videogen.polling import Poller, Schedule
-from videogen.simulator import JobPlan, Simulator
+from videogen.simulator import JobScript, Simulator
 from videogen.store import Record, Store
 
 from .common import API_KEY, BODY, median
@@ -49,7 +49,7 @@ def _serve(pipe: Pipe, n: int, videos_dir: str, latency: float) -> None:
     """Child process: a simulator holding `n` pending jobs; answers with (url, ids), serves until told to stop."""
     with Simulator(videos_dir=videos_dir) as sim:
         client = Client(API_KEY, base_url=sim.url)
-        sim.faults.plan(JobPlan(seconds=3600), times=n)
+        sim.faults.script(JobScript(seconds=3600), times=n)
         ids = [client.create(BODY).id for _ in range(n)]  # before the latency is switched on
         client.close()
         sim.wait_rendered(timeout=120)  # no ffmpeg in the background while timing
@@ -69,7 +69,7 @@ class _TimedStore(Store):
         self.done = threading.Event()
         self._count_lock = threading.Lock()
 
-    def apply(self, generation: Generation, *, count_poll: bool = True) -> Record:
+    def apply(self, generation: Answer, *, count_poll: bool = True) -> Record:
         record = super().apply(generation, count_poll=count_poll)
         with self._count_lock:
             self.applied += 1
@@ -84,7 +84,7 @@ def _sweep(client: Client, ids: list[str], workers: int, data_dir: Path) -> floa
     store = _TimedStore(data_dir, expected=len(ids))
     long_ago = time.time() - 3600
     for gen_id in ids:
-        store.add(Generation(gen_id, Status.QUEUED, "queued"), request=BODY, server=SERVER, created_at=long_ago)
+        store.add(Answer(gen_id, Status.QUEUED, "queued"), request=BODY, server=SERVER, created_at=long_ago)
     poller = Poller(store, client, server=SERVER, workers=workers, schedule_for=lambda model: Schedule(typical=45.0))
     started = time.perf_counter()
     poller.start()
@@ -162,9 +162,27 @@ def run(quick: bool, work: Path) -> Section:
         else:
             label, target, passed = "smaller pool, info", "", None
         section.rows += [
-            Row("fanout", f"poller sweep, {workers} workers ({label})", seconds, "s", single, "single fetch",
-                ratio(seconds, single), "×single", target, passed),
-            Row("fanout", f"poller sweep, {workers} workers, vs serial", seconds, "s", serial, "serial sweep",
-                ratio(seconds, serial), "ours/serial"),
+            Row(
+                "fanout",
+                f"poller sweep, {workers} workers ({label})",
+                seconds,
+                "s",
+                single,
+                "single fetch",
+                ratio(seconds, single),
+                "×single",
+                target,
+                passed,
+            ),
+            Row(
+                "fanout",
+                f"poller sweep, {workers} workers, vs serial",
+                seconds,
+                "s",
+                serial,
+                "serial sweep",
+                ratio(seconds, serial),
+                "ours/serial",
+            ),
         ]
     return section

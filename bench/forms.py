@@ -1,8 +1,8 @@
 """Forms: building the form of every model, and switching model on the Generate page (AppTest, no browser).
 
 Building: a function script draws one model's form as the Generate page
-does after a change of model (reconcile with the model before, the plan from
-the schema with `form_builder.plan`'s cache cleared, then every widget, media
+does after a change of model (reconcile with the model before, the layout from
+the schema with `form_builder.layout`'s cache cleared, then every widget, media
 inputs included); it runs once per catalog model and the times, taken inside
 the script so that AppTest's own parsing is left out, are summed. Baseline:
 the same script for veo2's form alone.
@@ -43,7 +43,7 @@ def _form_script(data_dir: str) -> None:
 
     model = catalog.get(st.session_state["bench_model"])
     last = catalog.get(st.session_state.get("bench_last", model.id))
-    form_builder.plan.cache_clear()  # each form built from its schema, not from the previous run's plan
+    form_builder.layout.cache_clear()  # each form built from its schema, not from the previous run's layout
     started = time.perf_counter()
     form_builder.reconcile(last, model)  # as the Generate page does on a change of model
     form_builder.prepare(model)
@@ -105,15 +105,48 @@ def run(quick: bool, work: Path) -> Section:
     build_s, veo2_s = median(totals), median(veo2)
     switch_s, same_s = median(switched), median(same)
     section = Section("forms")
-    section.details = {"models": len(every), "build_totals_s": totals, "veo2_form_s": veo2,
-                       "switch_runs_s": switched, "same_model_runs_s": same, "tour": switch_models()}
+    section.details = {
+        "models": len(every),
+        "build_totals_s": totals,
+        "veo2_form_s": veo2,
+        "switch_runs_s": switched,
+        "same_model_runs_s": same,
+        "tour": switch_models(),
+    }
     section.rows = [
-        Row("forms", f"build the forms of all {len(every)} models (sum)", build_s, "s", veo2_s, "veo2's form alone",
-            ratio(build_s, veo2_s), "× veo2", f"≤ {BUILD_TARGET_S:g} s", build_s <= BUILD_TARGET_S),
-        Row("forms", "Generate page run that switches model (median)", switch_s * 1000, "ms", same_s * 1000,
-            "same page, no switch", ratio(switch_s, same_s), "× no switch", f"≤ {SWITCH_TARGET_S * 1000:g} ms",
-            switch_s <= SWITCH_TARGET_S),
-        Row("forms", "Generate page run that switches model (slowest, info)", max(switched) * 1000, "ms",
-            max(same) * 1000, "slowest without a switch", ratio(max(switched), max(same)), "×"),
+        Row(
+            "forms",
+            f"build the forms of all {len(every)} models (sum)",
+            build_s,
+            "s",
+            veo2_s,
+            "veo2's form alone",
+            ratio(build_s, veo2_s),
+            "× veo2",
+            f"≤ {BUILD_TARGET_S:g} s",
+            build_s <= BUILD_TARGET_S,
+        ),
+        Row(
+            "forms",
+            "Generate page run that switches model (median)",
+            switch_s * 1000,
+            "ms",
+            same_s * 1000,
+            "same page, no switch",
+            ratio(switch_s, same_s),
+            "× no switch",
+            f"≤ {SWITCH_TARGET_S * 1000:g} ms",
+            switch_s <= SWITCH_TARGET_S,
+        ),
+        Row(
+            "forms",
+            "Generate page run that switches model (slowest, info)",
+            max(switched) * 1000,
+            "ms",
+            max(same) * 1000,
+            "slowest without a switch",
+            ratio(max(switched), max(same)),
+            "×",
+        ),
     ]
     return section

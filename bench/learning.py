@@ -20,7 +20,7 @@ learning draws with seeds 0 to 99 reports in how many both targets held.
 A busy server: 200 generations of a 45 s model (run times drawn as above)
 that wait 60, 120 or 225 s in the queue first. Replayed the same way, with
 the poller's plan re-made after every poll from what the poll saw
-(`runtimes.plan`), against the same plan blind to the queue (as if every poll
+(`poll_plan`), against the same plan blind to the queue (as if every poll
 had seen "generating").
 """
 
@@ -32,9 +32,9 @@ import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
 from videogen.catalog import DEFAULT_TYPICAL_SECONDS
-from videogen.polling import Estimate, RunTimes, Schedule, learn, plan
+from videogen.polling import RunTimeEstimate, RunTimes, Schedule, learn, poll_plan
 from videogen.store import Record, Store
 
 from .common import median, percentile
@@ -73,9 +73,9 @@ def replay_queued(queued: float, run: float, typical: float, *, replan: bool = T
     queued, first seen generating); with `replan=False` the plan never hears
     of the queue.
     """
-    schedule, estimate = Schedule(typical=typical), Estimate(typical, Schedule(typical=typical).spread, 0, False)
+    schedule, estimate = Schedule(typical=typical), RunTimeEstimate(typical, Schedule(typical=typical).spread, 0, False)
     record = Record(id="bench", model="m", request={}, status=Status.QUEUED, server="bench", created_at=0.0, updated_at=0.0)
-    now, fetches = plan(record, schedule, estimate).first_due(), 0
+    now, fetches = poll_plan(record, schedule, estimate).first_due(), 0
     while True:
         fetches += 1
         if now >= queued + run:
@@ -84,7 +84,7 @@ def replay_queued(queued: float, run: float, typical: float, *, replan: bool = T
             record = replace(record, queued_until=now) if replan else record
         elif replan:
             record = replace(record, status=Status.GENERATING, started_at=record.started_at or now)
-        now += plan(record, schedule, estimate).delay(now)
+        now += poll_plan(record, schedule, estimate).delay(now)
 
 
 def loop(run_time: float, interval: float = LOOP_S) -> tuple[float, int]:
@@ -95,14 +95,15 @@ def loop(run_time: float, interval: float = LOOP_S) -> tuple[float, int]:
 def summarise(outcomes: list[tuple[float, int]]) -> dict[str, float]:
     """Median and p95 detection delay, and fetches per generation, of one policy's (delay, fetches) outcomes."""
     delays, fetches = [d for d, _ in outcomes], [f for _, f in outcomes]
-    return {"median_delay_s": median(delays), "p95_delay_s": percentile(delays, 95),
-            "fetches_per_generation": sum(fetches) / len(fetches)}
+    return {"median_delay_s": median(delays), "p95_delay_s": percentile(delays, 95), "fetches_per_generation": sum(fetches) / len(fetches)}
 
 
 def meets_targets(learned: dict[str, float], base: dict[str, float]) -> tuple[bool, bool]:
     """(median delay within target, fetches within target of the 2 s loop's)."""
-    return (learned["median_delay_s"] <= DELAY_TARGET_S,
-            learned["fetches_per_generation"] <= FETCH_RATIO_TARGET * base["fetches_per_generation"])
+    return (
+        learned["median_delay_s"] <= DELAY_TARGET_S,
+        learned["fetches_per_generation"] <= FETCH_RATIO_TARGET * base["fetches_per_generation"],
+    )
 
 
 def draws_meeting_targets(draws: int = ROBUSTNESS_DRAWS) -> dict[str, int]:
@@ -128,8 +129,8 @@ def _learn(work: Path, rng: random.Random) -> RunTimes:
     for model, typical in MODELS.items():
         for i, seconds in enumerate(draw(typical, LEARNED_RUNS, rng)):
             gen_id = f"{model}-{i}"
-            store.add(Generation(gen_id, Status.QUEUED), request={"model": model, "prompt": "p", "duration": 5}, server="bench")
-            store.apply(Generation(gen_id, Status.COMPLETED, video_url="https://cdn.example/v.mp4"))
+            store.add(Answer(gen_id, Status.QUEUED), request={"model": model, "prompt": "p", "duration": 5}, server="bench")
+            store.apply(Answer(gen_id, Status.COMPLETED, video_url="https://cdn.example/v.mp4"))
             with sqlite3.connect(store.path) as db:
                 db.execute("UPDATE generations SET created_at = 0, completed_at = ? WHERE id = ?", (seconds, gen_id))
     return RunTimes(store, fallback=lambda model: Schedule(typical=DEFAULT_TYPICAL_SECONDS))
@@ -150,8 +151,12 @@ def run(quick: bool, work: Path) -> Section:
         }
         for name, policy in policies.items():
             results[f"{model}/{name}"] = summarise([policy(t) for t in tests])
-        results[f"{model}/estimate"] = {"typical_s": estimate.typical, "spread": estimate.spread,
-                                         "samples": estimate.samples, "learned": estimate.learned}
+        results[f"{model}/estimate"] = {
+            "typical_s": estimate.typical,
+            "spread": estimate.spread,
+            "samples": estimate.samples,
+            "learned": estimate.learned,
+        }
 
     rows = []
     for model, typical in MODELS.items():
@@ -160,43 +165,105 @@ def run(quick: bool, work: Path) -> Section:
         fetch_ratio = ratio(learned["fetches_per_generation"], base["fetches_per_generation"])
         delay_met, fetches_met = meets_targets(learned, base)
         rows += [
-            Row("learning", f"{label}: median delay, learned", learned["median_delay_s"], "s", base["median_delay_s"],
-                "2 s loop", ratio(learned["median_delay_s"], base["median_delay_s"]), "learned/loop",
-                f"≤ {DELAY_TARGET_S:g} s", delay_met),
-            Row("learning", f"{label}: fetches per generation, learned", learned["fetches_per_generation"], "",
-                base["fetches_per_generation"], "2 s loop", fetch_ratio, "learned/loop",
-                f"learned/loop ≤ {FETCH_RATIO_TARGET:g}", fetches_met),
-            Row("learning", f"{label}: median delay, before learning (info)", before["median_delay_s"], "s",
-                base["median_delay_s"], "2 s loop", ratio(before["median_delay_s"], base["median_delay_s"]), "before/loop"),
-            Row("learning", f"{label}: fetches per generation, before learning (info)", before["fetches_per_generation"], "",
-                base["fetches_per_generation"], "2 s loop",
-                ratio(before["fetches_per_generation"], base["fetches_per_generation"]), "before/loop"),
+            Row(
+                "learning",
+                f"{label}: median delay, learned",
+                learned["median_delay_s"],
+                "s",
+                base["median_delay_s"],
+                "2 s loop",
+                ratio(learned["median_delay_s"], base["median_delay_s"]),
+                "learned/loop",
+                f"≤ {DELAY_TARGET_S:g} s",
+                delay_met,
+            ),
+            Row(
+                "learning",
+                f"{label}: fetches per generation, learned",
+                learned["fetches_per_generation"],
+                "",
+                base["fetches_per_generation"],
+                "2 s loop",
+                fetch_ratio,
+                "learned/loop",
+                f"learned/loop ≤ {FETCH_RATIO_TARGET:g}",
+                fetches_met,
+            ),
+            Row(
+                "learning",
+                f"{label}: median delay, before learning (info)",
+                before["median_delay_s"],
+                "s",
+                base["median_delay_s"],
+                "2 s loop",
+                ratio(before["median_delay_s"], base["median_delay_s"]),
+                "before/loop",
+            ),
+            Row(
+                "learning",
+                f"{label}: fetches per generation, before learning (info)",
+                before["fetches_per_generation"],
+                "",
+                base["fetches_per_generation"],
+                "2 s loop",
+                ratio(before["fetches_per_generation"], base["fetches_per_generation"]),
+                "before/loop",
+            ),
         ]
     draws = 8 if quick else ROBUSTNESS_DRAWS
     robustness = draws_meeting_targets(draws)
     for model, typical in MODELS.items():
-        rows.append(Row("learning", f"{model} ({typical:g} s): learning draws (seeds 0 to {draws - 1}) meeting both targets (info)",
-                        robustness[model], f"of {draws}"))
+        rows.append(
+            Row(
+                "learning",
+                f"{model} ({typical:g} s): learning draws (seeds 0 to {draws - 1}) meeting both targets (info)",
+                robustness[model],
+                f"of {draws}",
+            )
+        )
     queue_results = {}
     runs = draw(QUEUE_MODEL_S, TEST_RUNS, random.Random(SEED))  # one run alone would measure where it fell between polls
     for queued in QUEUES_S:
-        outcomes = {name: [replay_queued(queued, run, QUEUE_MODEL_S, replan=name == "replanned") for run in runs]
-                    for name in ("replanned", "blind")}
+        outcomes = {
+            name: [replay_queued(queued, run, QUEUE_MODEL_S, replan=name == "replanned") for run in runs] for name in ("replanned", "blind")
+        }
         summary = {name: (median([d for d, _ in o]), sum(f for _, f in o) / len(o)) for name, o in outcomes.items()}
         queue_results[queued] = summary
         (delay, fetches), (blind_delay, blind_fetches) = summary["replanned"], summary["blind"]
         label = f"queued {queued:g} s, then a ~{QUEUE_MODEL_S:g} s run"
         rows += [
-            Row("learning", f"{label}: median detection delay", delay, "s", blind_delay, "plan blind to the queue",
-                ratio(delay, blind_delay), "replanned/blind"),
-            Row("learning", f"{label}: fetches per generation", fetches, "", blind_fetches, "plan blind to the queue",
-                ratio(fetches, blind_fetches), "replanned/blind"),
+            Row(
+                "learning",
+                f"{label}: median detection delay",
+                delay,
+                "s",
+                blind_delay,
+                "plan blind to the queue",
+                ratio(delay, blind_delay),
+                "replanned/blind",
+            ),
+            Row(
+                "learning",
+                f"{label}: fetches per generation",
+                fetches,
+                "",
+                blind_fetches,
+                "plan blind to the queue",
+                ratio(fetches, blind_fetches),
+                "replanned/blind",
+            ),
         ]
     section.rows = rows
     section.details = {
         "queued_jobs": {"run_s": QUEUE_MODEL_S, "results": {str(q): r for q, r in queue_results.items()}},
-        "models_typical_s": MODELS, "spread": SPREAD, "catalog_figure_s": DEFAULT_TYPICAL_SECONDS,
-        "learned_runs_per_model": LEARNED_RUNS, "draws_meeting_targets": robustness, "test_runs_per_model": TEST_RUNS, "seed": SEED,
-        "time": "virtual (the schedule's polls replayed against each run time)", "results": results,
+        "models_typical_s": MODELS,
+        "spread": SPREAD,
+        "catalog_figure_s": DEFAULT_TYPICAL_SECONDS,
+        "learned_runs_per_model": LEARNED_RUNS,
+        "draws_meeting_targets": robustness,
+        "test_runs_per_model": TEST_RUNS,
+        "seed": SEED,
+        "time": "virtual (the schedule's polls replayed against each run time)",
+        "results": results,
     }
     return section

@@ -49,8 +49,13 @@ def _timed_run(at: AppTest) -> float:
 def run(quick: bool, work: Path) -> Section:
     n = 100 if quick else 500
     section = Section("load")
-    app_env = app_environment(PLAYGROUND_DATA_DIR=str(work / "load-data"), AIMLAPI_API_KEY=API_KEY, AIML_API_KEY=None,
-                              AIMLAPI_BASE_URL=None, PLAYGROUND_TYPICAL_SECONDS=str(JOB_SECONDS))
+    app_env = app_environment(
+        PLAYGROUND_DATA_DIR=str(work / "load-data"),
+        AIMLAPI_API_KEY=API_KEY,
+        AIML_API_KEY=None,
+        AIMLAPI_BASE_URL=None,
+        PLAYGROUND_TYPICAL_SECONDS=str(JOB_SECONDS),
+    )
     with simulator_process(work / "load-simulator", job_seconds=JOB_SECONDS) as url, app_env:
         os.environ["AIMLAPI_BASE_URL"] = url  # known only once the simulator runs; app_env restores it
         at = AppTest.from_file(str(APP), default_timeout=120)
@@ -76,18 +81,50 @@ def run(quick: bool, work: Path) -> Section:
     lag = all_saved_at - last_possible
     polls = sum(r.poll_count for r in records)
     section.details = {
-        "generations": n, "job_seconds": JOB_SECONDS, "submit_s": submit_s, "idle_runs_s": idle, "busy_runs_s": busy,
-        "completed_with_video": completed, "polls": polls, "lag_after_last_finish_s": lag,
+        "generations": n,
+        "job_seconds": JOB_SECONDS,
+        "submit_s": submit_s,
+        "idle_runs_s": idle,
+        "busy_runs_s": busy,
+        "completed_with_video": completed,
+        "polls": polls,
+        "lag_after_last_finish_s": lag,
     }
     idle_s, busy_s = median(idle), median(busy)
     section.rows += [
-        Row("load", f"{n} pending: completed with video saved", completed, "", n, "submitted", ratio(completed, n), "share",
-            f"all {n}", completed == n),
+        Row(
+            "load",
+            f"{n} pending: completed with video saved",
+            completed,
+            "",
+            n,
+            "submitted",
+            ratio(completed, n),
+            "share",
+            f"all {n}",
+            completed == n,
+        ),
         Row("load", "all saved, after the last could finish", lag, "s", JOB_SECONDS, "job time", ratio(lag, JOB_SECONDS), "×job"),
         Row("load", "polls per generation", polls / n, ""),
-        Row("load", f"Generate page run, {n} pending (median)", busy_s * 1000, "ms", idle_s * 1000, "nothing pending",
-            ratio(busy_s, idle_s), "×idle"),
-        Row("load", f"Generate page run, {n} pending (p95)", percentile(busy, 95) * 1000, "ms", idle_s * 1000,
-            "nothing pending", ratio(percentile(busy, 95), idle_s), "×idle"),
+        Row(
+            "load",
+            f"Generate page run, {n} pending (median)",
+            busy_s * 1000,
+            "ms",
+            idle_s * 1000,
+            "nothing pending",
+            ratio(busy_s, idle_s),
+            "×idle",
+        ),
+        Row(
+            "load",
+            f"Generate page run, {n} pending (p95)",
+            percentile(busy, 95) * 1000,
+            "ms",
+            idle_s * 1000,
+            "nothing pending",
+            ratio(percentile(busy, 95), idle_s),
+            "×idle",
+        ),
     ]
     return section

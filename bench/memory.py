@@ -81,7 +81,7 @@ def peak_rss(data_dir: Path, *, has_rows: bool, log: Path) -> dict:
                 try:
                     page = new_context(browser).new_page()
                     t0 = time.perf_counter()
-                    page.goto(f"{server.url}/history")
+                    page.goto(f"{server.url}/history?view=Table")  # the table's memory; the Gallery pages its tiles
                     wait_for_first_run(page, timeout=LOAD_TIMEOUT_MS)
                     if has_rows:
                         page.wait_for_selector("[data-testid='stDataFrame']", timeout=LOAD_TIMEOUT_MS)
@@ -93,8 +93,13 @@ def peak_rss(data_dir: Path, *, has_rows: bool, log: Path) -> dict:
                     browser.close()
     finally:
         server.stop()
-    return {"peak_bytes": sampler.peak, "idle_bytes": idle, "page_load_s": loaded, "samples": sampler.samples,
-            "wall_s": time.perf_counter() - started}
+    return {
+        "peak_bytes": sampler.peak,
+        "idle_bytes": idle,
+        "page_load_s": loaded,
+        "samples": sampler.samples,
+        "wall_s": time.perf_counter() - started,
+    }
 
 
 def run(quick: bool, work: Path) -> Section:
@@ -105,10 +110,27 @@ def run(quick: bool, work: Path) -> Section:
     section = Section("memory")
     section.details = {"rows": rows, "empty": empty, "with_rows": full, "sample_interval_s": SAMPLE_S, "settle_s": SETTLE_S}
     section.rows = [
-        Row("memory", f"peak RSS, History with {rows:,} rows", full["peak_bytes"] / mb, "MB", empty["peak_bytes"] / mb,
-            "empty history", ratio(full["peak_bytes"], empty["peak_bytes"]), "×empty", f"≤ {TARGET_MB} MB",
-            full["peak_bytes"] / mb <= TARGET_MB),
-        Row("memory", f"History page load in Chromium, {rows:,} rows (info)", full["page_load_s"], "s",
-            empty["page_load_s"], "empty history", ratio(full["page_load_s"], empty["page_load_s"]), "×empty"),
+        Row(
+            "memory",
+            f"peak RSS, History with {rows:,} rows",
+            full["peak_bytes"] / mb,
+            "MB",
+            empty["peak_bytes"] / mb,
+            "empty history",
+            ratio(full["peak_bytes"], empty["peak_bytes"]),
+            "×empty",
+            f"≤ {TARGET_MB} MB",
+            full["peak_bytes"] / mb <= TARGET_MB,
+        ),
+        Row(
+            "memory",
+            f"History page load in Chromium, {rows:,} rows (info)",
+            full["page_load_s"],
+            "s",
+            empty["page_load_s"],
+            "empty history",
+            ratio(full["page_load_s"], empty["page_load_s"]),
+            "×empty",
+        ),
     ]
     return section

@@ -98,15 +98,35 @@ def run(quick: bool, work: Path) -> Section:
     shown_s, hidden_s = median(shown), median(hidden)
     page_ratio = ratio(shown_s, hidden_s)
     section = Section("prices")
-    section.details = {"calls_per_round": calls, "quote_per_call_s": per_call, "requests": REQUESTS,
-                       "priced_of_requests": priced, "page_runs_with_prices_s": shown,
-                       "page_runs_without_s": hidden, "caption": caption}
+    section.details = {
+        "calls_per_round": calls,
+        "quote_per_call_s": per_call,
+        "requests": REQUESTS,
+        "priced_of_requests": priced,
+        "page_runs_with_prices_s": shown,
+        "page_runs_without_s": hidden,
+        "caption": caption,
+    }
     section.rows = [
-        Row("prices", "price of a request from the cached price list (median of "
-            f"{rounds} × {calls:,} calls)", quote_ms, "ms", target=f"≤ {QUOTE_TARGET_MS:g} ms",
-            passed=quote_ms <= QUOTE_TARGET_MS),
-        Row("prices", "Generate page run with prices shown vs without", shown_s * 1000, "ms", hidden_s * 1000,
-            "without prices", page_ratio, "× without", f"≤ {PAGE_TARGET_RATIO:g}×",
-            page_ratio is not None and page_ratio <= PAGE_TARGET_RATIO),
+        Row(
+            "prices",
+            f"price of a request from the cached price list (median of {rounds} × {calls:,} calls)",
+            quote_ms,
+            "ms",
+            target=f"≤ {QUOTE_TARGET_MS:g} ms",
+            passed=quote_ms <= QUOTE_TARGET_MS,
+        ),
+        Row(
+            "prices",
+            "Generate page run with prices shown vs without",
+            shown_s * 1000,
+            "ms",
+            hidden_s * 1000,
+            "without prices",
+            page_ratio,
+            "× without",
+            f"≤ {PAGE_TARGET_RATIO:g}×",
+            page_ratio is not None and page_ratio <= PAGE_TARGET_RATIO,
+        ),
     ]
     return section

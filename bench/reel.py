@@ -65,12 +65,26 @@ def run(quick: bool, work: Path) -> Section:
         raise RuntimeError(f"the reel holds {len(videos)} videos, expected {COUNT}")
     build_s, copy_s = median(build), median(copy)
     section = Section("reel", details={"runs": runs, "count": COUNT, "zip_bytes": size, "build_s": build, "copy_s": copy})
-    section.rows.append(Row(
-        "reel", f"Demo reel of {COUNT}: build the zip ({size / 1e6:.1f} MB)", build_s * 1000, "ms",
-        copy_s * 1000, "copy the videos only", ratio(build_s, copy_s), "×copy",
-    ))
-    section.rows.append(Row(
-        "reel", f"Demo reel of {COUNT}: build, not counting the copy", (build_s - copy_s) * 1000, "ms",
-        target=f"≤ {TARGET_S:g} s", passed=build_s - copy_s <= TARGET_S,
-    ))
+    section.rows.append(
+        Row(
+            "reel",
+            f"Demo reel of {COUNT}: build the zip ({size / 1e6:.1f} MB)",
+            build_s * 1000,
+            "ms",
+            copy_s * 1000,
+            "copy the videos only",
+            ratio(build_s, copy_s),
+            "×copy",
+        )
+    )
+    section.rows.append(
+        Row(
+            "reel",
+            f"Demo reel of {COUNT}: build, not counting the copy",
+            (build_s - copy_s) * 1000,
+            "ms",
+            target=f"≤ {TARGET_S:g} s",
+            passed=build_s - copy_s <= TARGET_S,
+        )
+    )
     return section

@@ -48,8 +48,16 @@ def run(quick: bool, work: Path) -> Section:
         base = median(times[aspect_ratio][BASELINE_DURATION])
         for duration in durations:
             value = median(times[aspect_ratio][duration])
-            row = Row("render", f"render {duration} s clip, {aspect_ratio}", value, "s", base, f"{BASELINE_DURATION} s clip",
-                      ratio(value, base), f"×{BASELINE_DURATION} s")
+            row = Row(
+                "render",
+                f"render {duration} s clip, {aspect_ratio}",
+                value,
+                "s",
+                base,
+                f"{BASELINE_DURATION} s clip",
+                ratio(value, base),
+                f"×{BASELINE_DURATION} s",
+            )
             if (aspect_ratio, duration) == ("16:9", 8):
                 row.target, row.passed = f"≤ {TARGET_S:g} s", value <= TARGET_S
             section.rows.append(row)

@@ -111,9 +111,7 @@ def to_json(sections: list[Section], *, command: str, machine: dict, started_at:
         "quick": quick,
         "failed_sections": [s.name for s in sections if s.error],
         "rows": [{**asdict(row), "result": row.result} for section in sections for row in section.rows],
-        "sections": {
-            s.name: {"seconds": round(s.seconds, 1), "error": s.error, "details": s.details} for s in sections
-        },
+        "sections": {s.name: {"seconds": round(s.seconds, 1), "error": s.error, "details": s.details} for s in sections},
     }
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
 from videogen.store import Record, Store, TableRow
 
 from .common import BODY, fill_history, median
@@ -62,10 +62,10 @@ class _Ours(_Impl):
         self.store = Store(data_dir, database_url=url)
 
     def add(self, gen_id: str) -> Record:
-        return self.store.add(Generation(gen_id, Status.QUEUED, "queued"), request=BODY, server=WRITES)
+        return self.store.add(Answer(gen_id, Status.QUEUED, "queued"), request=BODY, server=WRITES)
 
     def apply(self, gen_id: str) -> Record:
-        return self.store.apply(Generation(gen_id, Status.GENERATING, "generating"))
+        return self.store.apply(Answer(gen_id, Status.GENERATING, "generating"))
 
     def table_rows(self) -> list[TableRow]:
         return self.store.table_rows()
@@ -79,17 +79,41 @@ class _Ours(_Impl):
 
 def _values(gen_id: str) -> dict[str, Any]:
     now = time.time()
-    return {"id": gen_id, "model": BODY["model"], "request_json": json.dumps(BODY, ensure_ascii=False),
-            "status": Status.QUEUED.value, "remote_status": "queued", "server": WRITES, "account": "",
-            "created_at": now, "updated_at": now, "parent_id": None, "batch_id": None, "owner": "",
-            "credits_held": None, "credits_used": None, "reserved_credits": None}
+    return {
+        "id": gen_id,
+        "model": BODY["model"],
+        "request_json": json.dumps(BODY, ensure_ascii=False),
+        "status": Status.QUEUED.value,
+        "remote_status": "queued",
+        "server": WRITES,
+        "account": "",
+        "created_at": now,
+        "updated_at": now,
+        "parent_id": None,
+        "batch_id": None,
+        "owner": "",
+        "credits_held": None,
+        "credits_used": None,
+        "reserved_credits": None,
+    }
 
 
 def _apply_values(gen_id: str) -> dict[str, Any]:
     now = time.time()
-    return {"gid": gen_id, "new_status": Status.GENERATING.value, "new_remote": "generating", "new_url": None,
-            "new_error": None, "failed": False, "new_credits": None, "final": False, "now": now, "queued": False,
-            "generating": True, "polls": 1}
+    return {
+        "gid": gen_id,
+        "new_status": Status.GENERATING.value,
+        "new_remote": "generating",
+        "new_url": None,
+        "new_error": None,
+        "failed": False,
+        "new_credits": None,
+        "final": False,
+        "now": now,
+        "queued": False,
+        "generating": True,
+        "polls": 1,
+    }
 
 
 class _Core(_Impl):
@@ -99,12 +123,12 @@ class _Core(_Impl):
         self.sa = sqlalchemy
         self.sqlite = path is not None
         if self.sqlite:
-            self.engine = sqlalchemy.create_engine(f"sqlite:///{path}", isolation_level="AUTOCOMMIT",
-                                                   connect_args={"timeout": 5.0})
+            self.engine = sqlalchemy.create_engine(f"sqlite:///{path}", isolation_level="AUTOCOMMIT", connect_args={"timeout": 5.0})
             sqlalchemy.event.listen(self.engine, "connect", lambda db, _: db.execute("PRAGMA synchronous=NORMAL"))
         else:
-            self.engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                                                   isolation_level="AUTOCOMMIT", pool_size=8)
+            self.engine = sqlalchemy.create_engine(
+                url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT", pool_size=8
+            )
 
     def _transaction(self, conn: Any, work: Callable[[], None]) -> None:
         # As `Store.add`: on SQLite, durable (synchronous=FULL) and taking the write lock at once.
@@ -157,8 +181,9 @@ class _CoreText(_Core):
         super().__init__(sqlalchemy, path, url)
         text = sqlalchemy.text
         columns = ", ".join(_values("x"))
-        self._insert = text(f"INSERT INTO generations ({columns}) VALUES ({', '.join(':' + c for c in _values('x'))})"
-                            " ON CONFLICT (id) DO NOTHING")
+        self._insert = text(
+            f"INSERT INTO generations ({columns}) VALUES ({', '.join(':' + c for c in _values('x'))}) ON CONFLICT (id) DO NOTHING"
+        )
         self._get = text("SELECT * FROM generations WHERE id = :id")
         self._apply = text(f"""UPDATE generations SET
               status = CASE WHEN status IN {PENDING} THEN :new_status ELSE status END,
@@ -173,14 +198,14 @@ class _CoreText(_Core):
               poll_count = poll_count + :polls,
               updated_at = :now
             WHERE id = :gid RETURNING *""")
-        field = ((lambda key: f"json_extract(request_json, '$.{key}')") if self.sqlite
-                 else (lambda key: f"(request_json::json ->> '{key}')"))
+        field = (lambda key: f"json_extract(request_json, '$.{key}')") if self.sqlite else (lambda key: f"(request_json::json ->> '{key}')")
         self._table = text(f"""SELECT id, created_at, status, {field("prompt")}, {field("aspect_ratio")},
                    {field("duration")}, {field("seed")}, completed_at - created_at, credits_used,
                    status = 'completed' AND (video_path IS NOT NULL OR video_url IS NOT NULL), model, starred, owner
             FROM generations ORDER BY created_at DESC""")
-        self._pending = text(f"SELECT * FROM generations WHERE status IN {PENDING} AND server = :server AND account = :account"
-                             " ORDER BY created_at DESC")
+        self._pending = text(
+            f"SELECT * FROM generations WHERE status IN {PENDING} AND server = :server AND account = :account ORDER BY created_at DESC"
+        )
 
 
 class _CoreExpressions(_Core):
@@ -203,20 +228,24 @@ class _CoreExpressions(_Core):
 
             def field(key: str) -> Any:
                 return sa.cast(g.request_json, JSON)[key].astext
+
         self._insert = insert(table).on_conflict_do_nothing(index_elements=["id"])
         self._get = sa.select(table).where(g.id == sa.bindparam("id"))
         pending = g.status.in_(PENDING)
         now = sa.bindparam("now", type_=sa.Float)
         flag = lambda name: sa.bindparam(name, type_=sa.Boolean)  # noqa: E731
         self._apply = (
-            sa.update(table).where(g.id == sa.bindparam("gid"))
+            sa.update(table)
+            .where(g.id == sa.bindparam("gid"))
             .values(
                 status=sa.case((pending, sa.bindparam("new_status")), else_=g.status),
                 remote_status=sa.bindparam("new_remote"),
                 video_url=sa.func.coalesce(sa.bindparam("new_url", type_=sa.Text), g.video_url),
                 error=sa.func.coalesce(sa.bindparam("new_error", type_=sa.Text), g.error),
-                credits_used=sa.case((sa.and_(flag("failed"), pending), 0),
-                                     else_=sa.func.coalesce(sa.bindparam("new_credits", type_=sa.Float), g.credits_used)),
+                credits_used=sa.case(
+                    (sa.and_(flag("failed"), pending), 0),
+                    else_=sa.func.coalesce(sa.bindparam("new_credits", type_=sa.Float), g.credits_used),
+                ),
                 not_found_since=None,
                 completed_at=sa.case((sa.and_(flag("final"), g.completed_at.is_(None)), now), else_=g.completed_at),
                 queued_until=sa.case((sa.and_(flag("queued"), pending), now), else_=g.queued_until),
@@ -227,14 +256,20 @@ class _CoreExpressions(_Core):
             .returning(*table.c)
         )
         self._table = sa.select(
-            g.id, g.created_at, g.status,
+            g.id,
+            g.created_at,
+            g.status,
             *(field(key) for key in ("prompt", "aspect_ratio", "duration", "seed")),
-            g.completed_at - g.created_at, g.credits_used,
+            g.completed_at - g.created_at,
+            g.credits_used,
             sa.and_(g.status == Status.COMPLETED.value, sa.or_(g.video_path.is_not(None), g.video_url.is_not(None))),
-            g.model, g.starred, g.owner,
+            g.model,
+            g.starred,
+            g.owner,
         ).order_by(g.created_at.desc())
         self._pending = (
-            sa.select(table).where(pending, g.server == sa.bindparam("server"), g.account == sa.bindparam("account"))
+            sa.select(table)
+            .where(pending, g.server == sa.bindparam("server"), g.account == sa.bindparam("account"))
             .order_by(g.created_at.desc())
         )
 
@@ -243,7 +278,7 @@ def _fill(data_dir: Path, url: str, rows: int, pending: int, work: Path) -> None
     fill_history(data_dir, rows, video=work / "store-clip.mp4", database_url=url).close()
     store = Store(data_dir, database_url=url)
     for i in range(pending):
-        store.add(Generation(f"pending-{i}", Status.QUEUED, "queued"), request=BODY, server=SERVER, created_at=1000.0 + i)
+        store.add(Answer(f"pending-{i}", Status.QUEUED, "queued"), request=BODY, server=SERVER, created_at=1000.0 + i)
     store.close()
 
 
@@ -297,8 +332,7 @@ def run(quick: bool, work: Path) -> Section:
 
     rows, ops, reads = (1_000, 40, 3) if quick else (HISTORY_ROWS, OPS, READS)
     section = Section("store")
-    section.details = {"history_rows": rows, "pending_rows": PENDING_ROWS, "ops": ops, "reads": reads,
-                       "sqlalchemy": sqlalchemy.__version__}
+    section.details = {"history_rows": rows, "pending_rows": PENDING_ROWS, "ops": ops, "reads": reads, "sqlalchemy": sqlalchemy.__version__}
     results: dict[str, dict[str, dict[str, float]]] = {}
 
     sqlite_dir = work / "store-sqlite"
@@ -329,14 +363,19 @@ def run(quick: bool, work: Path) -> Section:
                     i.close()
 
     section.details["median_s"] = results
-    names = {"add": "add a generation (durable)", "apply": "update it from a fetch",
-             "table": f"table_rows(), {rows + PENDING_ROWS:,} rows", "pending": f"pending query, {PENDING_ROWS} rows"}
+    names = {
+        "add": "add a generation (durable)",
+        "apply": "update it from a fetch",
+        "table": f"table_rows(), {rows + PENDING_ROWS:,} rows",
+        "pending": f"pending query, {PENDING_ROWS} rows",
+    }
     for backend, by_op in results.items():
         for op, by_impl in by_op.items():
             base = by_impl[_Ours.label]
             section.rows.append(Row("store", f"{backend}: {names[op]}, ours", base * 1000, "ms"))
             for label in (_CoreText.label, _CoreExpressions.label):
                 value = by_impl[label]
-                section.rows.append(Row("store", f"{backend}: {names[op]}, {label}", value * 1000, "ms", base * 1000,
-                                        "ours", ratio(value, base), "×ours"))
+                section.rows.append(
+                    Row("store", f"{backend}: {names[op]}, {label}", value * 1000, "ms", base * 1000, "ours", ratio(value, base), "×ours")
+                )
     return section

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from videogen.api import Client, Generation, Status
+from videogen.api import Answer, Client, Status
 from videogen.polling import Poller, Schedule
 from videogen.store import Store
 
@@ -57,7 +57,7 @@ def _sweep(ctx, sim_url: str, ids: list[str], data_dir: Path, database_url: str,
     store = Store(data_dir, database_url=database_url)
     long_ago = time.time() - 3600
     for gen_id in ids:
-        store.add(Generation(gen_id, Status.QUEUED, "queued"), request=BODY, server=SERVER, created_at=long_ago)
+        store.add(Answer(gen_id, Status.QUEUED, "queued"), request=BODY, server=SERVER, created_at=long_ago)
     pipes, children = [], []
     for _ in range(processes):
         pipe, child_end = ctx.Pipe()
@@ -96,8 +96,14 @@ def _sweep(ctx, sim_url: str, ids: list[str], data_dir: Path, database_url: str,
 
 
 def _history_runs(data_dir: Path, database_url: str, runs: int) -> list[float]:
-    env = {"PLAYGROUND_DATA_DIR": str(data_dir), "DATABASE_URL": database_url, "AIMLAPI_API_KEY": API_KEY,
-           "AIMLAPI_BASE_URL": "http://127.0.0.1:9", "PLAYGROUND_TYPICAL_SECONDS": None, "AIML_API_KEY": None}
+    env = {
+        "PLAYGROUND_DATA_DIR": str(data_dir),
+        "DATABASE_URL": database_url,
+        "AIMLAPI_API_KEY": API_KEY,
+        "AIMLAPI_BASE_URL": "http://127.0.0.1:9",
+        "PLAYGROUND_TYPICAL_SECONDS": None,
+        "AIML_API_KEY": None,
+    }
     with app_environment(**env):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         timed_run(at)
@@ -136,14 +142,37 @@ def run(quick: bool, work: Path) -> Section:
         on_postgres = _history_runs(work / "team-history-pg", url, runs)
         on_sqlite = _history_runs(history_dir(work, HISTORY_ROWS, work / "team-history-sqlite"), "", runs)
 
-    section.details = {"pending": n, "repeats": repeats, "sweep_one_sqlite_s": one, "sweep_two_postgres_s": two,
-                       "history_rows": HISTORY_ROWS, "history_postgres_s": on_postgres, "history_sqlite_s": on_sqlite}
+    section.details = {
+        "pending": n,
+        "repeats": repeats,
+        "sweep_one_sqlite_s": one,
+        "sweep_two_postgres_s": two,
+        "history_rows": HISTORY_ROWS,
+        "history_postgres_s": on_postgres,
+        "history_sqlite_s": on_sqlite,
+    }
     one_s, two_s = median(one), median(two)
     pg_s, lite_s = median(on_postgres), median(on_sqlite)
     section.rows += [
-        Row("team", f"One sweep over {n} pending, two processes on PostgreSQL", two_s, "s", one_s,
-            "one process on SQLite", ratio(two_s, one_s), "×SQLite"),
-        Row("team", f"History page run, {HISTORY_ROWS:,} rows on PostgreSQL", pg_s, "s", lite_s, "the same on SQLite",
-            ratio(pg_s, lite_s), "×SQLite"),
+        Row(
+            "team",
+            f"One sweep over {n} pending, two processes on PostgreSQL",
+            two_s,
+            "s",
+            one_s,
+            "one process on SQLite",
+            ratio(two_s, one_s),
+            "×SQLite",
+        ),
+        Row(
+            "team",
+            f"History page run, {HISTORY_ROWS:,} rows on PostgreSQL",
+            pg_s,
+            "s",
+            lite_s,
+            "the same on SQLite",
+            ratio(pg_s, lite_s),
+            "×SQLite",
+        ),
     ]
     return section

@@ -48,8 +48,18 @@ class AppServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port), "--server.headless", "true",
-                 *self.args],
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    "app.py",
+                    "--server.port",
+                    str(self.port),
+                    "--server.headless",
+                    "true",
+                    *self.args,
+                ],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,

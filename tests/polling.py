@@ -10,8 +10,7 @@ BODY = {"model": "veo2", "prompt": "a paper boat on a river", "duration": 5, "as
 
 
 def make_poller(store, client, **kw):
-    options = dict(server=SERVER, schedule_for=fast_schedule, backoff_base=0.1, backoff_cap=0.5, idle_interval=0.1,
-                   not_found_window=0.5)
+    options = dict(server=SERVER, schedule_for=fast_schedule, backoff_base=0.1, backoff_cap=0.5, idle_interval=0.1, not_found_window=0.5)
     options.update(kw)
     return Poller(store, client, **options)
 

@@ -15,10 +15,10 @@ from tests.apptest import run
 from tests.apptest import submit as submit_form
 from tests.helpers import TEST_KEY, fast_schedule, wait_until
 from videogen import catalog
-from videogen.api import Client, Generation, Status
+from videogen.api import Answer, Client, Status
 from videogen.api import _errors as errors
 from videogen.polling import LOST_MESSAGE, NOT_FOUND_WINDOW, Poller, RunTimes, Schedule
-from videogen.simulator import Fault, JobPlan
+from videogen.simulator import Fault, JobScript
 
 SERVER = "sim"
 BODY = {"model": "veo2", "prompt": "as the API answers", "duration": 5, "aspect_ratio": "16:9"}
@@ -44,7 +44,7 @@ def answered(sim, gen_id, status):
 
 
 def test_404s_soon_after_the_create_leave_it_pending_and_it_completes(sim, client, store):
-    sim.faults.plan(JobPlan(not_found_seconds=2.0))
+    sim.faults.script(JobScript(not_found_seconds=2.0))
     gen_id = submit(client, store)
     poller = start_poller(store, client, not_found_window=60)
     try:
@@ -59,7 +59,7 @@ def test_404s_soon_after_the_create_leave_it_pending_and_it_completes(sim, clien
 
 
 def test_404s_that_outlast_the_window_mark_it_lost(sim, client, store):
-    sim.faults.plan(JobPlan(not_found_seconds=3600))
+    sim.faults.script(JobScript(not_found_seconds=3600))
     gen_id = submit(client, store)
     poller = start_poller(store, client, not_found_window=0.5)
     try:
@@ -76,9 +76,10 @@ def test_404s_that_outlast_the_window_mark_it_lost(sim, client, store):
 
 def test_the_lost_window_is_at_least_15_minutes_and_past_the_models_slow_runs(store, client):
     poller = Poller(store, client, server=SERVER)
-    veo2 = store.add(Generation("a:veo2", Status.QUEUED), request=BODY, server=SERVER)
-    kling = store.add(Generation("b:kling", Status.QUEUED), server=SERVER,
-                      request={"model": "klingai/v2-master-text-to-video", "prompt": "p", "duration": 10})
+    veo2 = store.add(Answer("a:veo2", Status.QUEUED), request=BODY, server=SERVER)
+    kling = store.add(
+        Answer("b:kling", Status.QUEUED), server=SERVER, request={"model": "klingai/v2-master-text-to-video", "prompt": "p", "duration": 10}
+    )
     assert NOT_FOUND_WINDOW == 15 * 60 and poller.lost_window(veo2) == NOT_FOUND_WINDOW
     assert poller.lost_window(kling) > 2 * 750  # 11-14 min for a 10 s clip: twice its slow run
 
@@ -86,7 +87,7 @@ def test_the_lost_window_is_at_least_15_minutes_and_past_the_models_slow_runs(st
 def test_the_card_says_the_server_does_not_know_the_id_yet(app, sim, data_dir):
     from videogen.store import Store
 
-    sim.faults.plan(JobPlan(not_found_seconds=3600))
+    sim.faults.script(JobScript(not_found_seconds=3600))
     at = submit_form(run(app))
     store = Store(data_dir)
     (gen_id,) = [r.id for r in store.records()]
@@ -160,9 +161,8 @@ def test_unknown_with_an_error_is_a_failure_with_its_message(sim, client, store)
 
 
 def test_unknown_without_an_error_is_still_pending():
-    assert Generation.from_body({"id": "x", "status": "unknown"}).status.is_pending
-    failed = Generation.from_body({"id": "", "status": "unknown", "error": {"name": "Error", "message": "bad id"}},
-                                  fallback_id="x")
+    assert Answer.from_body({"id": "x", "status": "unknown"}).status.is_pending
+    failed = Answer.from_body({"id": "", "status": "unknown", "error": {"name": "Error", "message": "bad id"}}, fallback_id="x")
     assert failed.id == "x" and failed.status is Status.FAILED and failed.error == "Error: bad id"
 
 
@@ -238,14 +238,25 @@ def test_the_page_speaks_of_credits_when_the_account_is_out_of_them(app, sim):
 
 # Every catalog id a measured figure reaches, with its typical run time for a request of the default length.
 MEASURED = {
-    "veo2": 45, "veo2/image-to-video": 45,  # 40-50 s
-    "google/veo3": 120, "google/veo-3.0-i2v": 120,  # about 2 min
-    "openai/sora-2-t2v": 70, "openai/sora-2-i2v": 70,  # 50-90 s
-    **{f"klingai/video-v3-{tier}-{kind}-to-video": 330  # 4-7 min
-       for tier in ("standard", "pro", "omni-720p", "omni-1080p") for kind in ("text", "image")},
-    **{f"klingai/{version}-master-{kind}-to-video": 330  # 5-6 min for 5 s (11-14 min for 10 s)
-       for version in ("v2", "v2.1") for kind in ("text", "image")},
-    "alibaba/wan-2-7-t2v": 510, "alibaba/wan-2-7-i2v": 510, "alibaba/wan-2-7-r2v": 510,  # about 8.5 min
+    "veo2": 45,
+    "veo2/image-to-video": 45,  # 40-50 s
+    "google/veo3": 120,
+    "google/veo-3.0-i2v": 120,  # about 2 min
+    "openai/sora-2-t2v": 70,
+    "openai/sora-2-i2v": 70,  # 50-90 s
+    **{
+        f"klingai/video-v3-{tier}-{kind}-to-video": 330  # 4-7 min
+        for tier in ("standard", "pro", "omni-720p", "omni-1080p")
+        for kind in ("text", "image")
+    },
+    **{
+        f"klingai/{version}-master-{kind}-to-video": 330  # 5-6 min for 5 s (11-14 min for 10 s)
+        for version in ("v2", "v2.1")
+        for kind in ("text", "image")
+    },
+    "alibaba/wan-2-7-t2v": 510,
+    "alibaba/wan-2-7-i2v": 510,
+    "alibaba/wan-2-7-r2v": 510,  # about 8.5 min
     "minimax/hailuo-02": 306,  # 8-9 min for 10 s; a request without a duration gets 6 s
 }
 
@@ -259,11 +270,18 @@ def test_the_vendors_figures_reach_exactly_these_catalog_ids():
     assert catalog.get("klingai/video-v3-turbo-pro-text-to-video").typical_seconds == 30  # unmeasured: its tier
 
 
-@pytest.mark.parametrize("model, duration, seconds", [
-    ("klingai/v2-master-text-to-video", 5, 330), ("klingai/v2-master-text-to-video", 10, 750),
-    ("klingai/v2.1-master-image-to-video", "10", 750), ("minimax/hailuo-02", 10, 510), ("minimax/hailuo-02", 6, 306),
-    ("veo2", 8, 45), ("google/veo3", 4, 120),  # figures given without a length hold for every length
-])
+@pytest.mark.parametrize(
+    "model, duration, seconds",
+    [
+        ("klingai/v2-master-text-to-video", 5, 330),
+        ("klingai/v2-master-text-to-video", 10, 750),
+        ("klingai/v2.1-master-image-to-video", "10", 750),
+        ("minimax/hailuo-02", 10, 510),
+        ("minimax/hailuo-02", 6, 306),
+        ("veo2", 8, 45),
+        ("google/veo3", 4, 120),  # figures given without a length hold for every length
+    ],
+)
 def test_run_times_scale_with_the_clip_where_the_vendors_figures_do(model, duration, seconds):
     assert Schedule.for_model(model, duration=duration).typical == pytest.approx(seconds)
 
@@ -273,9 +291,9 @@ def test_the_poller_and_the_card_plan_with_the_duration_scaled_figure(store, cli
     bare = Poller(store, client, server=SERVER)
     for gen_id, duration, seconds in (("short", 5, 330), ("long", 10, 750)):
         request = {"model": "klingai/v2-master-text-to-video", "prompt": "p", "duration": duration}
-        record = store.add(Generation(gen_id, Status.QUEUED), request=request, server=SERVER)
-        assert poller.plan(record).schedule.typical == seconds and poller.plan(record).estimate.is_guess
-        assert bare.plan(record).schedule.typical == seconds
+        record = store.add(Answer(gen_id, Status.QUEUED), request=request, server=SERVER)
+        assert poller.poll_plan(record).schedule.typical == seconds and poller.poll_plan(record).estimate.is_guess
+        assert bare.poll_plan(record).schedule.typical == seconds
     # A schedule of the model alone (the demo's set job length) is used as it is.
     demo = Poller(store, client, server=SERVER, schedule_for=lambda model: Schedule.scaled(10))
-    assert demo.plan(store.get("long")).schedule.typical == 10
+    assert demo.poll_plan(store.get("long")).schedule.typical == 10

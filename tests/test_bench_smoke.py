@@ -14,12 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 ROW_KEYS = {"section", "measure", "value", "unit", "baseline", "baseline_label", "ratio", "ratio_label", "target", "passed", "result"}
 
 
-@pytest.mark.parametrize("section", ["render", "ui"])
+@pytest.mark.parametrize("section", ["render", "ui", "posters", "leaderboard"])
 def test_a_quick_section_writes_the_table_as_json(tmp_path, section):
     out = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--only", section, "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert "measure" in done.stdout and section in done.stdout
@@ -43,7 +46,11 @@ def test_a_failed_section_is_named_and_the_others_still_run(tmp_path):
     env = {**os.environ, "CHROMIUM": str(tmp_path / "no-chromium-here")}
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--only", "memory", "--only", "render", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert done.returncode == 1
     assert "no-chromium-here" in done.stderr and "failed sections: memory" in done.stderr

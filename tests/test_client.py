@@ -12,7 +12,7 @@ from tests.helpers import TEST_KEY, client_from_env, minimal_body, wait_until
 from videogen import catalog
 from videogen.api import Client, Status
 from videogen.api import _errors as errors
-from videogen.simulator import Fault, JobPlan
+from videogen.simulator import Fault, JobScript
 
 VEO2 = {"model": "veo2", "prompt": "a red fox in fresh snow", "duration": 5, "aspect_ratio": "16:9"}
 
@@ -50,14 +50,21 @@ def test_legacy_path_is_selectable(sim):
     assert paths == {"/v2/generate/video/google/generation"}
 
 
-@pytest.mark.parametrize(("model", "path"), [
-    ("wan/v2.1/1.3b/text-to-video", "/v2/generate/video/alibaba/generation"),  # published on its vendor path only
-    ("runway-gen3/turbo/image-to-video", "/v2/generate/video/kling/generation"),
-    ("openai/sora-2-t2v", "/v2/video/generations"),
-])
+@pytest.mark.parametrize(
+    ("model", "path"),
+    [
+        ("wan/v2.1/1.3b/text-to-video", "/v2/generate/video/alibaba/generation"),  # published on its vendor path only
+        ("runway-gen3/turbo/image-to-video", "/v2/generate/video/kling/generation"),
+        ("openai/sora-2-t2v", "/v2/video/generations"),
+    ],
+)
 def test_each_model_is_created_and_fetched_on_its_catalog_endpoint(sim, client, model, path):
-    body = minimal_body(catalog.get(model), image_url="https://example.com/a.png",
-                                video_url="https://example.com/a.mp4", audio_url="https://example.com/a.mp3")
+    body = minimal_body(
+        catalog.get(model),
+        image_url="https://example.com/a.png",
+        video_url="https://example.com/a.mp4",
+        audio_url="https://example.com/a.mp3",
+    )
     created = client.create(body)
     assert finish(client, created.id, model=model).status is Status.COMPLETED
     assert {r.path for r in sim.requests if r.endpoint in ("create", "fetch")} == {path}
@@ -89,7 +96,7 @@ def test_alternative_spellings(sim, client):
 
 
 def test_failed_job_has_a_readable_message(sim, client):
-    sim.faults.plan(JobPlan(error="Content policy: the prompt was refused."))
+    sim.faults.script(JobScript(error="Content policy: the prompt was refused."))
     created = client.create(VEO2)
     failed = finish(client, created.id)
     assert failed.status is Status.FAILED
@@ -99,7 +106,7 @@ def test_failed_job_has_a_readable_message(sim, client):
 
 
 def test_completed_without_video_url(sim, client):
-    sim.faults.plan(JobPlan(video_url=False))
+    sim.faults.script(JobScript(video_url=False))
     done = finish(client, client.create(VEO2).id)
     assert done.status is Status.COMPLETED and done.video_url is None
 

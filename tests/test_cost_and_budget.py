@@ -18,7 +18,7 @@ from tests.helpers import FAST_JOB_SECONDS, TEST_KEY, wait_until
 from videogen import history, spend
 from videogen.api import NotSavedYetError, OutcomeUnknownError, RateLimitError, Status
 from videogen.connection import connect
-from videogen.simulator.faults import Fault, JobPlan
+from videogen.simulator.faults import Fault, JobScript
 from videogen.spend import Budget, OverBudgetError
 from videogen.store import Store
 
@@ -64,7 +64,7 @@ def test_a_later_figure_from_a_fetch_replaces_the_hold(sim, conn):
 def test_a_failed_generation_is_billed_nothing_and_its_card_says_so(sim, conn):
     from components.formatting import cost
 
-    sim.faults.plan(JobPlan(error="Content policy: refused."))
+    sim.faults.script(JobScript(error="Content policy: refused."))
     record = conn.submit(VEO)
     assert record.credits_used == CHARGE  # the hold, while it runs
     done = finished(conn, record.id)
@@ -257,11 +257,10 @@ def test_two_processes_reserving_at_once_never_pass_the_budget(backend, tmp_path
 
 def test_a_sweep_leaves_an_entry_to_the_submit_that_is_saving_it(sim, conn):
     # The create answered; its entry is on disk and its row about to be written by the submitting thread.
-    from videogen.api import Generation
+    from videogen.api import Answer
     from videogen.store import Entry
 
-    entry = Entry.of(Generation("in-flight:veo2", Status.QUEUED), request=VEO, server=conn.server,
-                     account=conn.account, created_at=1.0)
+    entry = Entry.of(Answer("in-flight:veo2", Status.QUEUED), request=VEO, server=conn.server, account=conn.account, created_at=1.0)
     conn.journal.write(entry)
     assert not conn.journal.has_entries() and conn.journal.entries() == []  # not the sweep's to replay
     conn.journal.keep(entry.id)  # the store refused it: now it is

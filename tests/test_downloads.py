@@ -27,7 +27,7 @@ from tests.helpers import TEST_KEY, fast_schedule, wait_until
 from videogen.api import Client, Status
 from videogen.polling import DownloadError, DownloadLimits, Poller, address_refusal, check_hop, download_video
 from videogen.polling import _downloads as videos
-from videogen.simulator import Fault, JobPlan
+from videogen.simulator import Fault, JobScript
 from videogen.store import Store
 
 SERVER = "simulator"
@@ -83,9 +83,9 @@ def submit(client, store, body=BODY):
     return generation.id
 
 
-def finished_link(sim, client, plan: JobPlan | None = None, body=BODY) -> tuple[str, str]:
-    if plan is not None:
-        sim.faults.plan(plan)
+def finished_link(sim, client, script: JobScript | None = None, body=BODY) -> tuple[str, str]:
+    if script is not None:
+        sim.faults.script(script)
     gen_id = client.create(body).id
     found = {}
     assert wait_until(lambda: (found.update(g=client.fetch(gen_id)) or found["g"].video_url) is not None)
@@ -112,8 +112,11 @@ def test_a_download_in_progress_is_written_apart_and_moved_in_when_complete(sim,
     gen_id, url = finished_link(sim, client)
     sim.faults.inject("video", Fault.trickling(100_000))
     done = {}
-    worker = threading.Thread(target=lambda: done.update(path=download_video(
-        url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True, limits=DownloadLimits(min_rate=1))))
+    worker = threading.Thread(
+        target=lambda: done.update(
+            path=download_video(url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True, limits=DownloadLimits(min_rate=1))
+        )
+    )
     worker.start()
     try:
         assert wait_until(lambda: any(p.stat().st_size > 0 for p in files(partial_dir)))
@@ -134,8 +137,7 @@ def test_a_killed_download_leaves_nothing_in_videos_and_a_sweep_clears_it_once_s
         "download_video(sys.argv[1], Path(sys.argv[2]), sys.argv[3], partial_dir=Path(sys.argv[4]), allow_local=True, "
         "limits=DownloadLimits(min_rate=1))"
     )
-    child = subprocess.Popen([sys.executable, "-c", script, url, str(store.videos_dir), gen_id, str(store.partial_dir)],
-                             cwd=ROOT)
+    child = subprocess.Popen([sys.executable, "-c", script, url, str(store.videos_dir), gen_id, str(store.partial_dir)], cwd=ROOT)
     try:
         assert wait_until(lambda: any(p.stat().st_size > 0 for p in files(store.partial_dir)), timeout=30)
     finally:
@@ -340,8 +342,9 @@ def test_a_trickling_server_cannot_hold_a_download(sim, client, dirs):
     gen_id, url = finished_link(sim, client)
     sim.faults.inject("video", Fault.trickling(2_000))
     with pytest.raises(DownloadError, match="too slowly") as info:
-        download_video(url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True,
-                       limits=DownloadLimits(min_rate=50_000, grace=0.3))
+        download_video(
+            url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True, limits=DownloadLimits(min_rate=50_000, grace=0.3)
+        )
     assert not info.value.permanent
     assert files(videos_dir) == files(partial_dir) == []
 
@@ -351,8 +354,7 @@ def test_a_download_past_its_deadline_is_cut_off(sim, client, dirs):
     gen_id, url = finished_link(sim, client)
     sim.faults.inject("video", Fault.trickling(20_000))  # fast enough for the rate, too slow for the deadline
     with pytest.raises(DownloadError, match="did not finish within 0.5 s") as info:
-        download_video(url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True,
-                       limits=DownloadLimits(deadline=0.5, min_rate=1))
+        download_video(url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True, limits=DownloadLimits(deadline=0.5, min_rate=1))
     assert not info.value.permanent
     assert files(videos_dir) == files(partial_dir) == []
 
@@ -381,8 +383,7 @@ def test_free_disk_space_is_checked_before_writing(sim, client, dirs, monkeypatc
     assert not info.value.permanent and files(videos_dir) == files(partial_dir) == []
     free["bytes"] = size + 10 * 2**20 - 1  # room for the video, not for the margin
     with pytest.raises(DownloadError, match="margin of 10 MB"):
-        download_video(url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True,
-                       limits=DownloadLimits(disk_margin=10 * 2**20))
+        download_video(url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True, limits=DownloadLimits(disk_margin=10 * 2**20))
     free["bytes"] = size
     assert download_video(url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True, limits=limits).exists()
 
@@ -400,25 +401,39 @@ def _certificates(tmp_path: Path, name: str) -> tuple[Path, Path]:
     now = datetime.datetime.now(datetime.UTC)
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "videogen test CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-          .not_valid_after(now + datetime.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-          .sign(ca_key, hashes.SHA256()))
-    leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     ca_file, chain_file = tmp_path / f"ca-{name}.pem", tmp_path / f"server-{name}.pem"
     ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    chain_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    chain_file.write_bytes(
+        leaf.public_bytes(serialization.Encoding.PEM)
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return ca_file, chain_file
 
 
@@ -476,8 +491,9 @@ def test_tls_refuses_a_certificate_for_another_name(tls_server, dirs, monkeypatc
     fake_dns(monkeypatch, {"localhost": ["127.0.0.1"]})
     port, ca_file = tls_server("cdn.example")  # a valid certificate, for a name other than the link's
     with pytest.raises(DownloadError, match="certificate for localhost could not be verified"):
-        download_video(f"https://localhost:{port}/v.mp4", videos_dir, "tls:veo2", partial_dir=partial_dir,
-                       allow_local=True, ca_certs=str(ca_file))
+        download_video(
+            f"https://localhost:{port}/v.mp4", videos_dir, "tls:veo2", partial_dir=partial_dir, allow_local=True, ca_certs=str(ca_file)
+        )
     assert files(videos_dir) == []
 
 
@@ -486,7 +502,7 @@ def test_tls_refuses_a_certificate_for_another_name(tls_server, dirs, monkeypatc
 
 def test_a_signed_link_is_requested_byte_for_byte(sim, client, dirs):
     videos_dir, partial_dir = dirs
-    gen_id, url = finished_link(sim, client, JobPlan(signed_link=True))
+    gen_id, url = finished_link(sim, client, JobScript(signed_link=True))
     assert "%2F" in url and "%7E" in url and "%2B" in url
     path = download_video(url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True)
     assert videos.looks_like_video(path.read_bytes()[:12])
@@ -500,7 +516,7 @@ def test_a_signed_link_is_requested_byte_for_byte(sim, client, dirs):
 
 
 def test_the_poller_keeps_a_signed_link_byte_for_byte(sim, client, store):
-    sim.faults.plan(JobPlan(signed_link=True))
+    sim.faults.script(JobScript(signed_link=True))
     gen_id = submit(client, store)
     poller = make_poller(store, client).start()
     try:
@@ -513,7 +529,7 @@ def test_the_poller_keeps_a_signed_link_byte_for_byte(sim, client, store):
 
 def test_an_expired_link_is_refused_with_the_cdns_words(sim, client, dirs):
     videos_dir, partial_dir = dirs
-    gen_id, url = finished_link(sim, client, JobPlan(expired_links=1))
+    gen_id, url = finished_link(sim, client, JobScript(expired_links=1))
     with pytest.raises(DownloadError, match="403 \\(AccessDenied: Request has expired\\)") as info:
         download_video(url, videos_dir, gen_id, partial_dir=partial_dir, allow_local=True)
     assert info.value.link_refused and files(videos_dir) == files(partial_dir) == []
@@ -524,7 +540,7 @@ def test_an_expired_link_is_refused_with_the_cdns_words(sim, client, dirs):
 @pytest.mark.parametrize("status", [403, 404, 200], ids=["403", "404", "xml-body-with-200"])
 @pytest.mark.parametrize("signed", [False, True], ids=["plain", "signed"])
 def test_the_poller_fetches_a_fresh_link_when_the_cdn_refuses_one(sim, client, store, status, signed):
-    sim.faults.plan(JobPlan(expired_links=1, expired_status=status, signed_link=signed))
+    sim.faults.script(JobScript(expired_links=1, expired_status=status, signed_link=signed))
     gen_id = submit(client, store)
     poller = make_poller(store, client).start()
     try:
@@ -538,7 +554,7 @@ def test_the_poller_fetches_a_fresh_link_when_the_cdn_refuses_one(sim, client, s
 
 
 def test_a_fresh_link_that_is_refused_too_ends_with_a_clear_error(sim, client, store):
-    sim.faults.plan(JobPlan(expired_links=2))
+    sim.faults.script(JobScript(expired_links=2))
     gen_id = submit(client, store)
     poller = make_poller(store, client).start()
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from videogen import health
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
 from videogen.store import Store
 from videogen.store import _database as database
 
@@ -25,7 +25,7 @@ def env(request, tmp_path):
 
 def pend(env: dict) -> Store:
     store = Store(env["PLAYGROUND_DATA_DIR"], database_url=env["DATABASE_URL"])
-    store.add(Generation("g1", Status.QUEUED, "queued"), request={"model": "veo2", "prompt": "p"}, server="sim")
+    store.add(Answer("g1", Status.QUEUED, "queued"), request={"model": "veo2", "prompt": "p"}, server="sim")
     return store
 
 
@@ -56,10 +56,8 @@ def test_an_unreachable_database_is_reported_without_its_password(tmp_path, monk
 
 def test_the_command_prints_json_and_exits_by_health(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "PLAYGROUND_DATA_DIR": str(tmp_path / "data")}
-    done = subprocess.run([sys.executable, "-m", "videogen.health"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-m", "videogen.health"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and json.loads(done.stdout)["healthy"]
     pend({"PLAYGROUND_DATA_DIR": env["PLAYGROUND_DATA_DIR"], "DATABASE_URL": ""}).close()
-    done = subprocess.run([sys.executable, "-m", "videogen.health"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-m", "videogen.health"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and json.loads(done.stdout)["pending"] == 1

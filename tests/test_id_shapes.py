@@ -18,9 +18,9 @@ from streamlit.runtime.state.query_params import process_query_params
 from tests.apptest import run
 from tests.helpers import fast_schedule, wait_until
 from videogen import catalog, history, reel
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
 from videogen.polling import Poller, video_filename
-from videogen.simulator import JobPlan
+from videogen.simulator import JobScript
 from videogen.store import Store
 
 IDS = [
@@ -39,12 +39,11 @@ BODY = {"model": "veo2", "prompt": "an id of every shape", "duration": 5, "aspec
 def made(sim, client, store):
     """A generation of each shape, created, polled, finished and saved through the simulator."""
     for gen_id in IDS:
-        sim.faults.plan(JobPlan(id=gen_id))
+        sim.faults.script(JobScript(id=gen_id))
         generation = client.create(BODY)
         assert generation.id == gen_id
         store.add(generation, request=BODY, server="sim")
-    poller = Poller(store, client, server="sim", schedule_for=fast_schedule, backoff_base=0.1, backoff_cap=0.5,
-                    idle_interval=0.1).start()
+    poller = Poller(store, client, server="sim", schedule_for=fast_schedule, backoff_base=0.1, backoff_cap=0.5, idle_interval=0.1).start()
     try:
         assert wait_until(lambda: all(r.video_path for r in store.find(IDS)), timeout=60)
     finally:
@@ -101,9 +100,8 @@ def test_keys_and_download_names_are_unique_and_safe():
 def finished(store: Store, ids: list[str], *, batch_id: str | None = None) -> None:
     body = catalog.validate("veo2", {"prompt": "an id of every shape"}).body
     for n, gen_id in enumerate(ids):
-        store.add(Generation(gen_id, Status.QUEUED), request={**body, "seed": n}, server="elsewhere",
-                  created_at=1000 + n, batch_id=batch_id)
-        store.apply(Generation(gen_id, Status.COMPLETED, video_url="https://cdn.example.com/x.mp4"), count_poll=False)
+        store.add(Answer(gen_id, Status.QUEUED), request={**body, "seed": n}, server="elsewhere", created_at=1000 + n, batch_id=batch_id)
+        store.apply(Answer(gen_id, Status.COMPLETED, video_url="https://cdn.example.com/x.mp4"), count_poll=False)
         video = store.videos_dir / video_filename(gen_id)  # the page plays only files in its own videos folder
         video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
         store.set_video_path(gen_id, video)

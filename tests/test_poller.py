@@ -10,7 +10,7 @@ from tests.helpers import TEST_KEY, fast_schedule, wait_until
 from tests.polling import BODY, make_poller, submit
 from videogen.api import Client, Status
 from videogen.polling import LOST_MESSAGE, NO_LINK_MESSAGE
-from videogen.simulator import Fault, JobPlan
+from videogen.simulator import Fault, JobScript
 from videogen.simulator.render import probe
 from videogen.store import Store
 
@@ -129,7 +129,7 @@ def test_transient_fetch_faults_leave_it_pending_then_complete(sim, store, fault
 
 
 def test_a_failed_generation_keeps_the_servers_message(sim, client, store, poller):
-    sim.faults.plan(JobPlan(error="The prompt was refused by the safety filter."))
+    sim.faults.script(JobScript(error="The prompt was refused by the safety filter."))
     gen_id = submit(client, store)
     assert wait_until(lambda: all_done(store))
     record = store.get(gen_id)
@@ -137,7 +137,7 @@ def test_a_failed_generation_keeps_the_servers_message(sim, client, store, polle
 
 
 def test_completed_without_a_link(sim, client, store, poller):
-    sim.faults.plan(JobPlan(video_url=False))
+    sim.faults.script(JobScript(video_url=False))
     gen_id = submit(client, store)
     assert wait_until(lambda: store.get(gen_id).video_error is not None)
     assert store.get(gen_id).video_error == NO_LINK_MESSAGE
@@ -177,9 +177,9 @@ def test_a_refused_key_pauses_polling_instead_of_a_storm(sim, client, store):
 
 
 def test_only_its_own_servers_generations_are_polled(sim, client, store, poller):
-    from videogen.api import Generation
+    from videogen.api import Answer
 
-    store.add(Generation("real-api-id:veo2", Status.QUEUED), request=BODY, server="https://api.aimlapi.com")
+    store.add(Answer("real-api-id:veo2", Status.QUEUED), request=BODY, server="https://api.aimlapi.com")
     gen_id = submit(client, store)
     assert wait_until(lambda: store.get(gen_id).status is Status.COMPLETED)
     assert sim.count("fetch", generation_id="real-api-id:veo2") == 0

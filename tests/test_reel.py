@@ -9,7 +9,7 @@ from datetime import datetime
 from html.parser import HTMLParser
 
 from videogen import media, reel
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
 from videogen.store import Store
 
 MADE_AT = datetime(2026, 11, 30, 14, 5)
@@ -19,8 +19,8 @@ WEBM_HEAD = b"\x1a\x45\xdf\xa3" + b"\x00" * 200
 
 
 def finished(store: Store, gen_id: str, request: dict, video: bytes | None, *, credits: float = 60.0):
-    store.add(Generation(gen_id, Status.QUEUED, "queued"), request=request, server="sim")
-    store.apply(Generation(gen_id, Status.COMPLETED, "completed", video_url="http://127.0.0.1/x.mp4", credits_used=credits))
+    store.add(Answer(gen_id, Status.QUEUED, "queued"), request=request, server="sim")
+    store.apply(Answer(gen_id, Status.COMPLETED, "completed", video_url="http://127.0.0.1/x.mp4", credits_used=credits))
     if video is not None:
         path = store.data_dir / "videos" / f"{gen_id.replace(':', '_')}.mp4"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ def test_the_zip_holds_one_folder_with_the_page_and_each_video_stored_as_is(stor
 def test_a_prompt_with_markup_and_markdown_is_shown_as_written(store):
     record = finished(store, "gen:x", {"model": "veo2", "prompt": HOSTILE, "aspect_ratio": "16:9", "duration": 5}, MP4_HEAD)
     store.set_note("gen:x", "<b>keep</b> this")
-    page = reel.index_html(reel.plan([store.get("gen:x")], store.data_dir), made_at=MADE_AT)
+    page = reel.index_html(reel.contents([store.get("gen:x")], store.data_dir), made_at=MADE_AT)
     parsed = parse(page)
     assert "script" not in {tag for tag, _ in parsed.tags}
     assert "b" not in {tag for tag, _ in parsed.tags}
@@ -80,10 +80,18 @@ def test_a_prompt_with_markup_and_markdown_is_shown_as_written(store):
 
 
 def test_the_page_names_every_field_and_refers_to_nothing_outside_the_folder(store):
-    request = {"model": "veo2", "prompt": "p", "aspect_ratio": "16:9", "duration": 6, "seed": 42, "enhance_prompt": False,
-               "negative_prompt": "blur", "image_url": "https://cdn.example.com/cat.png"}
+    request = {
+        "model": "veo2",
+        "prompt": "p",
+        "aspect_ratio": "16:9",
+        "duration": 6,
+        "seed": 42,
+        "enhance_prompt": False,
+        "negative_prompt": "blur",
+        "image_url": "https://cdn.example.com/cat.png",
+    }
     finished(store, "gen:p", request, MP4_HEAD, credits=125)
-    page = reel.index_html(reel.plan(store.records(), store.data_dir), made_at=MADE_AT)
+    page = reel.index_html(reel.contents(store.records(), store.data_dir), made_at=MADE_AT)
     text = " ".join(parse(page).text)
     for shown in ("aspect ratio", "16:9", "seed", "42", "enhance prompt", "off", "negative prompt", "blur", "125 credits"):
         assert shown in text
@@ -120,12 +128,12 @@ def test_an_uploaded_image_travels_in_the_zip_and_shows_as_a_picture(store, tmp_
 def test_generations_without_a_local_video_are_named_not_dropped_silently(store):
     ready = finished(store, "gen:ok", {"model": "veo2", "prompt": "here"}, MP4_HEAD)
     no_copy = finished(store, "gen:nocopy", {"model": "veo2", "prompt": "copy failed"}, None)
-    store.add(Generation("gen:run", Status.GENERATING, "generating"), request={"model": "veo2", "prompt": "still going"}, server="sim")
+    store.add(Answer("gen:run", Status.GENERATING, "generating"), request={"model": "veo2", "prompt": "still going"}, server="sim")
     running = store.get("gen:run")
-    plan = reel.plan([ready, no_copy, running], store.data_dir)
-    assert [i.record.id for i in plan.items] == ["gen:ok"]
-    assert [r.id for r in plan.missing] == ["gen:nocopy", "gen:run"]
-    text = " ".join(parse(reel.index_html(plan, made_at=MADE_AT)).text)
+    contents = reel.contents([ready, no_copy, running], store.data_dir)
+    assert [i.record.id for i in contents.items] == ["gen:ok"]
+    assert [r.id for r in contents.missing] == ["gen:nocopy", "gen:run"]
+    text = " ".join(parse(reel.index_html(contents, made_at=MADE_AT)).text)
     assert "Not included" in text and "gen:nocopy" in text and "still going" in text
     assert "1 video ·" in text
 
@@ -133,18 +141,17 @@ def test_generations_without_a_local_video_are_named_not_dropped_silently(store)
 def test_a_video_deleted_from_disk_after_the_choice_is_reported_missing(store):
     record = finished(store, "gen:gone", {"model": "veo2", "prompt": "p"}, MP4_HEAD)
     (store.data_dir / "videos" / "gen_gone.mp4").unlink()
-    plan = reel.plan([record], store.data_dir)
-    assert not plan.items and [r.id for r in plan.missing] == ["gen:gone"]
+    contents = reel.contents([record], store.data_dir)
+    assert not contents.items and [r.id for r in contents.missing] == ["gen:gone"]
 
 
 def test_a_reel_holds_what_its_limit_allows_and_names_the_rest(store):
-    records = [finished(store, f"gen:{n}", {"model": "veo2", "prompt": f"clip {n}"}, MP4_HEAD + bytes([n]) * 100)
-               for n in range(5)]
-    by_count = reel.plan(records, store.data_dir, limits=reel.Limits(videos=3))
+    records = [finished(store, f"gen:{n}", {"model": "veo2", "prompt": f"clip {n}"}, MP4_HEAD + bytes([n]) * 100) for n in range(5)]
+    by_count = reel.contents(records, store.data_dir, limits=reel.Limits(videos=3))
     assert [i.record.id for i in by_count.items] == ["gen:0", "gen:1", "gen:2"]
     assert [r.id for r in by_count.left_out] == ["gen:3", "gen:4"] and not by_count.missing
     size = len(MP4_HEAD) + 100
-    by_bytes = reel.plan(records, store.data_dir, limits=reel.Limits(bytes=2 * size + size // 2))
+    by_bytes = reel.contents(records, store.data_dir, limits=reel.Limits(bytes=2 * size + size // 2))
     assert len(by_bytes.items) == 2 and len(by_bytes.left_out) == 3
 
     data = reel.build(records, store.data_dir, made_at=MADE_AT, limits=reel.Limits(videos=3))
@@ -174,6 +181,33 @@ def test_a_row_naming_a_file_outside_the_data_folder_puts_nothing_of_it_in_the_r
     secret.write_bytes(MP4_HEAD + b"not yours")
     record = finished(store, "gen:s", {"model": "veo2", "prompt": "p"}, None)
     store.set_video_path("gen:s", secret)
-    plan = reel.plan([store.get("gen:s")], store.data_dir)
-    assert not plan.items and [r.id for r in plan.missing] == [record.id]
+    contents = reel.contents([store.get("gen:s")], store.data_dir)
+    assert not contents.items and [r.id for r in contents.missing] == [record.id]
     assert b"not yours" not in reel.build([store.get("gen:s")], store.data_dir, made_at=MADE_AT)
+
+
+def test_each_entry_shows_its_rating_as_stars_and_rejected_when_so(store):
+    from videogen.store import Rating
+
+    rated = finished(store, "gen:r", {"model": "veo2", "prompt": "a heron"}, MP4_HEAD)
+    rejected = finished(store, "gen:j", {"model": "veo2", "prompt": "a crane"}, MP4_HEAD)
+    plain = finished(store, "gen:n", {"model": "veo2", "prompt": "a swan"}, MP4_HEAD)
+    store.set_rating(rated.id, 4)
+    store.set_rejected(rejected.id, True)
+    ratings = store.ratings([rated.id, rejected.id, plain.id])
+    with zipfile.ZipFile(io.BytesIO(reel.build([rated, rejected, plain], store.data_dir, made_at=MADE_AT, ratings=ratings))) as archive:
+        page = archive.read(next(n for n in archive.namelist() if n.endswith("index.html"))).decode()
+    cards = [parse(c) for c in page.split("<article")[1:]]
+    stars = [[a for t, a in c.tags if t == "span" and a.get("class") == "stars"] for c in cards]
+    assert [[s["aria-label"] for s in found] for found in stars] == [["rated 4 of 5"], [], []]
+    marked = [[" ".join(c.text).count("rejected"), len([t for t, a in c.tags if a.get("class") == "rejected"])] for c in cards]
+    assert marked == [[0, 0], [1, 1], [0, 0]]
+    texts = [" ".join(c.text) for c in cards]
+    assert "★★★★☆" in texts[0] and "★" not in texts[1] + texts[2]
+    assert "team" not in " ".join(texts)  # one person, sign-in off: the team's figure would only repeat the rating
+    # Someone else's rating beside this person's: the team's average and how many it is of.
+    others = {rated.id: Rating(rated.id, rating=4, team_average=3.5, team_count=2)}
+    text = " ".join(parse(reel.index_html(reel.contents([rated], store.data_dir), made_at=MADE_AT, ratings=others)).text)
+    assert "★★★★☆" in text and "team 3.5 from 2" in text
+    # Without ratings handed in, no entry claims one.
+    assert "★" not in reel.index_html(reel.contents([rated], store.data_dir), made_at=MADE_AT)

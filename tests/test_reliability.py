@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import TEST_KEY, fast_schedule, wait_until
 from videogen.api import Client, Status
 from videogen.polling import LOST_MESSAGE, Poller
-from videogen.simulator import Fault, JobPlan, Simulator
+from videogen.simulator import Fault, JobScript, Simulator
 from videogen.store import Store
 
 SERVER = "sim"
@@ -17,8 +17,7 @@ BODY = {"model": "veo2", "prompt": "reliability", "duration": 5, "aspect_ratio":
 
 
 def start_poller(store, client, **kw):
-    options = dict(server=SERVER, schedule_for=fast_schedule, backoff_base=0.2, backoff_cap=1.0, idle_interval=0.1,
-                   not_found_window=0.5)
+    options = dict(server=SERVER, schedule_for=fast_schedule, backoff_base=0.2, backoff_cap=1.0, idle_interval=0.1, not_found_window=0.5)
     return Poller(store, client, **{**options, **kw}).start()
 
 
@@ -118,17 +117,17 @@ def test_polling_resumes_when_the_key_works_again(sim, store):
 
 
 @pytest.mark.parametrize(
-    "plan, words",
+    "script, words",
     [
-        (JobPlan(video_url="http://cdn.example.com/v.mp4"), "not https"),
-        (JobPlan(video_url="javascript:alert(1)"), "not https"),
-        (JobPlan(video_url="file:///etc/passwd"), "not https"),
+        (JobScript(video_url="http://cdn.example.com/v.mp4"), "not https"),
+        (JobScript(video_url="javascript:alert(1)"), "not https"),
+        (JobScript(video_url="file:///etc/passwd"), "not https"),
     ],
     ids=["http-remote", "javascript", "file"],
 )
-def test_only_https_or_loopback_video_links_are_fetched(sim, store, plan, words):
+def test_only_https_or_loopback_video_links_are_fetched(sim, store, script, words):
     client = Client(TEST_KEY, base_url=sim.url)
-    sim.faults.plan(plan)
+    sim.faults.script(script)
     (gen_id,) = submit(client, store)
     poller = start_poller(store, client)
     try:
@@ -141,7 +140,7 @@ def test_only_https_or_loopback_video_links_are_fetched(sim, store, plan, words)
 
 def test_a_hostile_generation_id_cannot_write_outside_the_videos_folder(sim, store, tmp_path):
     client = Client(TEST_KEY, base_url=sim.url)
-    sim.faults.plan(JobPlan(id="../../../../escaped/evil:veo2"))
+    sim.faults.script(JobScript(id="../../../../escaped/evil:veo2"))
     (gen_id,) = submit(client, store)
     assert gen_id == "../../../../escaped/evil:veo2"
     poller = start_poller(store, client)

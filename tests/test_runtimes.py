@@ -9,10 +9,10 @@ import pytest
 
 from tests.helpers import wait_until
 from tests.polling import make_poller, submit
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
 from videogen.polling import MIN_SAMPLES, Poller, RunTimes, Schedule, learn
 from videogen.polling import _runtimes as runtimes
-from videogen.simulator import JobPlan
+from videogen.simulator import JobScript
 
 
 def finished(store, model: str, duration, seconds: list[float]) -> None:
@@ -20,8 +20,8 @@ def finished(store, model: str, duration, seconds: list[float]) -> None:
     for i, took in enumerate(seconds):
         gen_id = f"{model}-{duration}-{i}-{len(store.records())}"
         request = {"model": model, "prompt": "p"} | ({} if duration is None else {"duration": duration})
-        store.add(Generation(gen_id, Status.QUEUED), request=request, server="s")
-        store.apply(Generation(gen_id, Status.COMPLETED, video_url="https://cdn.example/v.mp4"))
+        store.add(Answer(gen_id, Status.QUEUED), request=request, server="s")
+        store.apply(Answer(gen_id, Status.COMPLETED, video_url="https://cdn.example/v.mp4"))
         with sqlite3.connect(store.path) as db:
             db.execute("UPDATE generations SET created_at = 1000, completed_at = ? WHERE id = ?", (1000 + took, gen_id))
 
@@ -73,47 +73,49 @@ def test_a_duration_sent_as_text_counts_with_the_same_number(store):
 def test_the_poller_plans_with_the_learned_schedule(store, client):
     finished(store, "veo2", 5, [8, 8, 9, 8, 8])
     poller = Poller(store, client, server="s", schedule_for=lambda model: Schedule(typical=45), run_times=RunTimes(store))
-    store.add(Generation("new", Status.QUEUED), request={"model": "veo2", "prompt": "p", "duration": 5}, server="s")
+    store.add(Answer("new", Status.QUEUED), request={"model": "veo2", "prompt": "p", "duration": 5}, server="s")
     record = store.get("new")
-    assert poller.plan(record).schedule.typical == 8 and not poller.plan(record).estimate.is_guess
-    other = store.add(Generation("other", Status.QUEUED), request={"model": "veo2", "prompt": "p", "duration": 7}, server="s")
-    assert poller.plan(other).schedule.typical == 45 and poller.plan(other).estimate.is_guess
+    assert poller.poll_plan(record).schedule.typical == 8 and not poller.poll_plan(record).estimate.is_guess
+    other = store.add(Answer("other", Status.QUEUED), request={"model": "veo2", "prompt": "p", "duration": 7}, server="s")
+    assert poller.poll_plan(other).schedule.typical == 45 and poller.poll_plan(other).estimate.is_guess
 
 
 # -- a generation that waits in the server's queue ---------------------------------------
 
 
 def test_the_store_keeps_when_polls_saw_it_queued_and_first_saw_it_generating(store):
-    store.add(Generation("g", Status.QUEUED), request={"model": "veo2", "prompt": "p"}, server="s")
+    store.add(Answer("g", Status.QUEUED), request={"model": "veo2", "prompt": "p"}, server="s")
     assert store.get("g").queued_until is None  # the create's own answer is not a poll
-    store.apply(Generation("g", Status.QUEUED))
+    store.apply(Answer("g", Status.QUEUED))
     seen_queued = store.get("g").queued_until
     assert seen_queued is not None and store.get("g").start_window is None
-    store.apply(Generation("g", Status.GENERATING))
+    store.apply(Answer("g", Status.GENERATING))
     first_generating = store.get("g").started_at
-    store.apply(Generation("g", Status.GENERATING))
+    store.apply(Answer("g", Status.GENERATING))
     assert store.get("g").started_at == first_generating  # the first sighting stays
     assert store.get("g").start_window == (seen_queued, first_generating)
 
 
 def _record(store, gen_id, *, queued_until=None, started_at=None, status=Status.QUEUED):
-    store.add(Generation(gen_id, Status.QUEUED), request={"model": "veo2", "prompt": "p", "duration": 5}, server="s")
+    store.add(Answer(gen_id, Status.QUEUED), request={"model": "veo2", "prompt": "p", "duration": 5}, server="s")
     with sqlite3.connect(store.path) as db:
-        db.execute("UPDATE generations SET created_at = 1000, queued_until = ?, started_at = ?, status = ? WHERE id = ?",
-                   (queued_until, started_at, status.value, gen_id))
+        db.execute(
+            "UPDATE generations SET created_at = 1000, queued_until = ?, started_at = ?, status = ? WHERE id = ?",
+            (queued_until, started_at, status.value, gen_id),
+        )
     return store.get(gen_id)
 
 
 def test_the_plan_waits_while_queued_and_starts_again_from_the_run(store):
     times = RunTimes(store, fallback=lambda model: Schedule(typical=45))
-    fresh = times.plan(_record(store, "fresh"))
+    fresh = times.poll_plan(_record(store, "fresh"))
     assert fresh.origin == 1000 and not fresh.waiting and fresh.first_due() == pytest.approx(1000 + 45 * 0.67, abs=0.5)
 
-    waiting = times.plan(_record(store, "waiting", queued_until=1060))
+    waiting = times.poll_plan(_record(store, "waiting", queued_until=1060))
     # Still queued at a poll a minute in: it has not started, so the whole run is ahead, polled every 9 s.
     assert waiting.waiting and waiting.remaining(now=1061) == 45 and waiting.delay(now=1061) == pytest.approx(9)
 
-    running = times.plan(_record(store, "running", queued_until=1060, started_at=1064, status=Status.GENERATING))
+    running = times.poll_plan(_record(store, "running", queued_until=1060, started_at=1064, status=Status.GENERATING))
     assert not running.waiting and running.origin == 1062  # between the last queued sighting and the first generating
     assert running.remaining(now=1070) == pytest.approx(1062 + 45 - 1070)
     # Dense past the run's typical end, not the create's.
@@ -124,11 +126,11 @@ def test_the_plan_waits_while_queued_and_starts_again_from_the_run(store):
 def test_the_run_time_is_learned_from_generations_whose_start_was_seen(store):
     for i in range(5):
         _record(store, f"r{i}", queued_until=1050, started_at=1052, status=Status.GENERATING)
-        store.apply(Generation(f"r{i}", Status.COMPLETED, video_url="https://cdn.example/v.mp4"))
+        store.apply(Answer(f"r{i}", Status.COMPLETED, video_url="https://cdn.example/v.mp4"))
         with sqlite3.connect(store.path) as db:
             db.execute("UPDATE generations SET completed_at = ? WHERE id = ?", (1051 + 20 + i, f"r{i}"))
     times = RunTimes(store, fallback=lambda model: Schedule(typical=45))
-    running = times.plan(_record(store, "now", queued_until=2000, started_at=2002, status=Status.GENERATING))
+    running = times.poll_plan(_record(store, "now", queued_until=2000, started_at=2002, status=Status.GENERATING))
     assert running.schedule.typical == 22 and running.estimate.learned  # 20..24 s from the start of the run
     assert times.estimate("veo2", {"duration": 5}).typical == 73  # create to finish: the queue included
 
@@ -136,7 +138,7 @@ def test_the_run_time_is_learned_from_generations_whose_start_was_seen(store):
 def test_a_long_queue_is_polled_sparsely_until_the_run_begins(store, client, sim):
     """Queued for 3 s of a scaled 45 s life (a 225 s queue): a poll every 9 s of life, then the run's schedule."""
     queued, run = 3.0, 0.6
-    sim.faults.plan(JobPlan(queued_seconds=queued, seconds=run))
+    sim.faults.script(JobScript(queued_seconds=queued, seconds=run))
     poller = make_poller(store, client).start()
     try:
         gen_id = submit(client, store)

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from tests.helpers import TEST_KEY, minimal_body, wait_until
-from videogen.simulator import Fault, JobPlan, Simulator
+from videogen.simulator import Fault, JobScript, Simulator
 from videogen.simulator.render import probe
 
 FETCH_SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "fetch-response.schema.json").read_text())
@@ -41,7 +41,7 @@ def run_to_end(sim, body, path="/v2/video/generations"):
 
 
 def test_every_answer_validates_against_the_vendors_fetch_schema(sim):
-    sim.faults.plan(JobPlan(error="Refused by the safety filter."))
+    sim.faults.script(JobScript(error="Refused by the safety filter."))
     for body in ({"model": "veo2", "prompt": "ok"}, {"model": "veo2", "prompt": "fails"}):
         created, answers = run_to_end(sim, body)
         for answer in [created, *answers]:
@@ -121,7 +121,7 @@ def test_video_faults(sim):
 
 
 def test_a_job_can_end_without_a_video_url(sim):
-    sim.faults.plan(JobPlan(video_url=False))
+    sim.faults.script(JobScript(video_url=False))
     _, answers = run_to_end(sim, {"model": "veo2", "prompt": "no link"})
     assert answers[-1]["status"] == "completed" and answers[-1]["video"] is None
     jsonschema.validate(answers[-1], FETCH_SCHEMA)
@@ -170,16 +170,32 @@ def test_standalone_with_curl(tmp_path):
 
     try:
         assert wait_until(lambda: _is_up(base), timeout=20)
-        created = json.loads(curl(
-            "-H", "Authorization: Bearer demo-key", "-H", "Content-Type: application/json",
-            "-d", json.dumps({"model": "veo2", "prompt": "a lighthouse in a storm", "aspect_ratio": "9:16", "duration": 8}),
-            f"{base}/v2/video/generations",
-        ))
+        created = json.loads(
+            curl(
+                "-H",
+                "Authorization: Bearer demo-key",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                json.dumps({"model": "veo2", "prompt": "a lighthouse in a storm", "aspect_ratio": "9:16", "duration": 8}),
+                f"{base}/v2/video/generations",
+            )
+        )
         state = {}
 
         def done():
-            state.update(json.loads(curl("-H", "Authorization: Bearer demo-key", "-G", "--data-urlencode",
-                                         f"generation_id={created['id']}", f"{base}/v2/video/generations")))
+            state.update(
+                json.loads(
+                    curl(
+                        "-H",
+                        "Authorization: Bearer demo-key",
+                        "-G",
+                        "--data-urlencode",
+                        f"generation_id={created['id']}",
+                        f"{base}/v2/video/generations",
+                    )
+                )
+            )
             return state["status"] == "completed"
 
         assert wait_until(done, timeout=30, interval=0.25)
@@ -213,8 +229,7 @@ def test_many_concurrent_connections(sim):
 
 # -- every model, and the inputs a clip starts from ---------------------------------------
 
-LINKS = {"image_url": "https://example.com/a.png", "video_url": "https://example.com/a.mp4",
-         "audio_url": "https://example.com/a.mp3"}
+LINKS = {"image_url": "https://example.com/a.png", "video_url": "https://example.com/a.mp4", "audio_url": "https://example.com/a.mp3"}
 
 
 def test_every_catalog_model_accepts_its_minimal_body_on_its_own_endpoint(tmp_path):
@@ -250,8 +265,20 @@ def _first_frame(video: bytes, tmp_path: Path):
     from PIL import Image
 
     (tmp_path / "clip.mp4").write_bytes(video)
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(tmp_path / "clip.mp4"),
-                    "-frames:v", "1", str(tmp_path / "first.png")], check=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-i",
+            str(tmp_path / "clip.mp4"),
+            "-frames:v",
+            "1",
+            str(tmp_path / "first.png"),
+        ],
+        check=True,
+    )
     return Image.open(tmp_path / "first.png").convert("RGB")
 
 
@@ -268,8 +295,12 @@ def test_an_image_to_video_job_starts_from_a_data_url_and_keeps_no_base64(tmp_pa
     from PIL import ImageOps
 
     data, image = _png(tmp_path)
-    body = {"model": "veo2/image-to-video", "prompt": "the square wakes up", "aspect_ratio": "16:9",
-            "image_url": "data:image/png;base64," + base64.b64encode(data).decode()}
+    body = {
+        "model": "veo2/image-to-video",
+        "prompt": "the square wakes up",
+        "aspect_ratio": "16:9",
+        "image_url": "data:image/png;base64," + base64.b64encode(data).decode(),
+    }
     with Simulator(job_seconds=0.5, state_dir=tmp_path / "state", videos_dir=rendered_videos) as sim:
         _, answers = run_to_end(sim, body)
         video = requests.get(answers[-1]["video"]["url"], timeout=10).content
@@ -285,8 +316,12 @@ def test_a_video_to_video_job_reads_a_finished_generations_link(sim, tmp_path):
     data, image = _png(tmp_path)
     import base64
 
-    source = {"model": "veo2/image-to-video", "prompt": "x", "aspect_ratio": "16:9",
-              "image_url": "data:image/png;base64," + base64.b64encode(data).decode()}
+    source = {
+        "model": "veo2/image-to-video",
+        "prompt": "x",
+        "aspect_ratio": "16:9",
+        "image_url": "data:image/png;base64," + base64.b64encode(data).decode(),
+    }
     _, answers = run_to_end(sim, source)
     link = answers[-1]["video"]["url"]
     _, answers = run_to_end(sim, {"model": "magic/video-to-video", "video_url": link})
@@ -299,8 +334,9 @@ def test_a_video_to_video_job_reads_a_finished_generations_link(sim, tmp_path):
 
 
 def test_an_input_the_simulator_cannot_read_still_gets_a_clip(sim):
-    _, answers = run_to_end(sim, {"model": "veo2/image-to-video", "prompt": "offline",
-                                  "image_url": "https://example.com/not-reachable-from-here.png"})
+    _, answers = run_to_end(
+        sim, {"model": "veo2/image-to-video", "prompt": "offline", "image_url": "https://example.com/not-reachable-from-here.png"}
+    )
     assert answers[-1]["status"] == "completed"
 
 

@@ -6,13 +6,13 @@ import pytest
 
 from tests.apptest import PROMPT, run, seed_history, submit
 from videogen import history, spend
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
 from videogen.store import Spending, Store
 
 
 def finished(store: Store, gen_id: str, request: dict, credits: float, *, server: str = "s", account: str = "") -> None:
-    store.add(Generation(gen_id, Status.QUEUED), request=request, server=server, account=account)
-    store.apply(Generation(gen_id, Status.COMPLETED, video_url="https://cdn.example/v.mp4", credits_used=credits))
+    store.add(Answer(gen_id, Status.QUEUED), request=request, server=server, account=account)
+    store.apply(Answer(gen_id, Status.COMPLETED, video_url="https://cdn.example/v.mp4", credits_used=credits))
 
 
 VEO = {"model": "veo2", "prompt": "p", "duration": 5}
@@ -25,7 +25,7 @@ def test_an_estimate_is_the_median_of_the_same_model_duration_and_resolution(sto
     finished(store, "sora", {"model": "openai/sora-2-t2v", "prompt": "p", "duration": 5}, 5)
     finished(store, "demo", VEO, 1, server="demo")  # another server's price says nothing of this one's
     estimate = spend.estimate(store.costs("veo2", "s"), VEO)
-    assert estimate == spend.Estimate(120_000, 3)
+    assert estimate == spend.CostEstimate(120_000, 3)
     assert spend.estimate(store.costs("veo2", "s"), {**VEO, "duration": "8"}).credits == 999_999  # "8" and 8: one duration
     assert spend.estimate(store.costs("veo2", "s"), {**VEO, "duration": 6}) is None  # never invented
 
@@ -34,22 +34,26 @@ def test_totals_per_day_and_model_of_the_rows_shown(store):
     finished(store, "a", VEO, 100)
     finished(store, "b", VEO, 50)
     finished(store, "c", {"model": "openai/sora-2-t2v", "prompt": "p"}, 7)
-    store.add(Generation("running", Status.QUEUED), request=VEO, server="s")
+    store.add(Answer("running", Status.QUEUED), request=VEO, server="s")
     totals = spend.totals(history.frame(store.table_rows()))
     assert sorted(zip(totals["model"], totals["credits"], totals["generations"])) == [
-        ("openai/sora-2-t2v", 7.0, 1), ("veo2", 150.0, 2),
+        ("openai/sora-2-t2v", 7.0, 1),
+        ("veo2", 150.0, 2),
     ]
     assert spend.totals(history.frame(store.table_rows())[lambda df: df["id"] == "running"]).empty
 
 
-@pytest.mark.parametrize(("limit", "spent", "unpriced", "cost", "words"), [
-    (1_000, 1_000, 0, None, "is spent"),
-    (1_000, 900, 0, 200, "would cost about 200 credits ($0.0001) and 100 credits ($0.00005) of the budget of 1,000"),
-    (1_000, 900, 0, 100, None),
-    (1_000, 900, 0, None, None),  # no price known and nothing else unpriced running: it may go
-    (1_000, 900, 1, None, "no known price, and another generation of unknown price is still running"),
-    (1_000, 900, 1, 50, None),  # a priced request is not held up by an unpriced one
-])
+@pytest.mark.parametrize(
+    ("limit", "spent", "unpriced", "cost", "words"),
+    [
+        (1_000, 1_000, 0, None, "is spent"),
+        (1_000, 900, 0, 200, "would cost about 200 credits ($0.0001) and 100 credits ($0.00005) of the budget of 1,000"),
+        (1_000, 900, 0, 100, None),
+        (1_000, 900, 0, None, None),  # no price known and nothing else unpriced running: it may go
+        (1_000, 900, 1, None, "no known price, and another generation of unknown price is still running"),
+        (1_000, 900, 1, 50, None),  # a priced request is not held up by an unpriced one
+    ],
+)
 def test_a_budget_refuses_what_it_cannot_pay(limit, spent, unpriced, cost, words):
     spending = Spending(reported=spent, reserved=0, unpriced=unpriced)
     if words is None:
@@ -72,8 +76,9 @@ def test_the_form_names_the_estimate_and_a_request_over_budget_is_not_sent(app, 
     assert "5,000,000 credits ($2.50) of the budget's 5,000,000 credits ($2.50) left" in caption
     at = submit(at, PROMPT, duration=8)  # $3.12 by the price list
     assert sim.count("create") == 0
-    assert ("would cost about 6,240,000 credits ($3.12) and 5,000,000 credits ($2.50) of the budget of 5,000,000 "
-            "credits ($2.50) are left") in " ".join(e.value for e in at.error).replace("\\", "")
+    assert (
+        "would cost about 6,240,000 credits ($3.12) and 5,000,000 credits ($2.50) of the budget of 5,000,000 credits ($2.50) are left"
+    ) in " ".join(e.value for e in at.error).replace("\\", "")
     at = submit(at, PROMPT, duration=5)  # $1.95 fits
     assert sim.count("create") == 1
     at = submit(at, PROMPT, duration=6)  # $2.34, and $0.55 is left: the first one's cost counts at once
@@ -87,8 +92,7 @@ def test_no_estimate_yet_is_said_plainly_and_the_sidebar_takes_a_budget(app, dat
     at = run(at)
     (progress,) = at.get("progress")
     assert progress.proto.text.replace("\\", "") == "0 credits ($0.00) of 500,000 credits ($0.25) spent"
-    assert "500,000 credits ($0.25) of the budget's 500,000 credits ($0.25) left" in " ".join(
-        c.value for c in at.caption).replace("\\", "")
+    assert "500,000 credits ($0.25) of the budget's 500,000 credits ($0.25) left" in " ".join(c.value for c in at.caption).replace("\\", "")
 
 
 def test_history_shows_spend_for_the_rows_shown(app, data_dir):

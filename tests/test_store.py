@@ -9,7 +9,8 @@ import threading
 import pytest
 
 from videogen import history
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
+from videogen.posters import poster_files
 from videogen.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 BODY = {"model": "veo2", "prompt": "a fox", "duration": 5, "aspect_ratio": "16:9", "enhance_prompt": True}
@@ -33,7 +34,7 @@ def pg_stores(postgres_url, tmp_path):
 
 
 def queued(gen_id="g1:veo2"):
-    return Generation(id=gen_id, status=Status.QUEUED, remote_status="queued")
+    return Answer(id=gen_id, status=Status.QUEUED, remote_status="queued")
 
 
 def test_add_records_the_exact_request(store):
@@ -57,11 +58,11 @@ def test_schema_version(store):
 
 def test_apply_moves_forward_and_never_back(store):
     store.add(queued(), request=BODY, server="sim")
-    store.apply(Generation("g1:veo2", Status.GENERATING, "generating"))
-    done = store.apply(Generation("g1:veo2", Status.COMPLETED, "completed", video_url="https://cdn/x.mp4", credits_used=120000))
+    store.apply(Answer("g1:veo2", Status.GENERATING, "generating"))
+    done = store.apply(Answer("g1:veo2", Status.COMPLETED, "completed", video_url="https://cdn/x.mp4", credits_used=120000))
     assert done.status is Status.COMPLETED and done.completed_at and done.seconds_taken >= 0
     assert done.poll_count == 2 and done.credits_used == 120000
-    late = store.apply(Generation("g1:veo2", Status.GENERATING, "generating"))
+    late = store.apply(Answer("g1:veo2", Status.GENERATING, "generating"))
     assert late.status is Status.COMPLETED and late.video_url == "https://cdn/x.mp4"
 
 
@@ -69,7 +70,7 @@ def test_pending_and_unfinished_are_per_server(store):
     store.add(queued("a"), request=BODY, server="sim")
     store.add(queued("b"), request=BODY, server="https://api.aimlapi.com")
     store.add(queued("c"), request=BODY, server="sim")
-    store.apply(Generation("c", Status.COMPLETED, video_url="https://cdn/c.mp4"))
+    store.apply(Answer("c", Status.COMPLETED, video_url="https://cdn/c.mp4"))
     assert [r.id for r in store.pending("sim")] == ["a"]
     assert {r.id for r in store.pending()} == {"a", "b"}
     assert {r.id for r in store.unfinished("sim")} == {"a", "c"}  # c still needs its download
@@ -90,7 +91,7 @@ def test_lost_and_video_errors(store):
     lost = store.get("a")
     assert lost.status is Status.LOST and lost.error == "gone" and lost.status.is_final
     store.add(queued("b"), request=BODY, server="sim")
-    store.apply(Generation("b", Status.COMPLETED, video_url="https://cdn/b.mp4"))
+    store.apply(Answer("b", Status.COMPLETED, video_url="https://cdn/b.mp4"))
     store.set_video_error("b", "served HTML")
     assert not store.get("b").needs_download
     assert store.unfinished("sim") == []
@@ -100,7 +101,7 @@ def test_version_changes_with_every_write(store):
     before = store.version()
     store.add(queued(), request=BODY, server="sim")
     after_add = store.version()
-    store.apply(Generation("g1:veo2", Status.GENERATING))
+    store.apply(Answer("g1:veo2", Status.GENERATING))
     assert before != after_add != store.version()
 
 
@@ -117,8 +118,12 @@ def test_delete_removes_row_and_video(store):
     video = store.videos_dir / "g1.mp4"
     video.write_bytes(b"x")
     store.set_video_path("g1:veo2", video)
+    made = poster_files(video)
+    for path in (made.poster, made.strip, made.reason_file):
+        path.write_bytes(b"x")
     store.delete("g1:veo2")
     assert store.get("g1:veo2") is None and not video.exists()
+    assert not [p for p in (made.poster, made.strip, made.reason_file) if p.exists()]
 
 
 def test_survives_reopening(store, tmp_path):
@@ -140,7 +145,7 @@ def test_an_id_recorded_twice_keeps_the_first_request(store):
 
 def test_table_rows_read_the_same_on_both_backends(store):
     store.add(queued(), request={**BODY, "seed": 7}, server="sim", created_at=100.0)
-    store.apply(Generation("g1:veo2", Status.COMPLETED, video_url="https://cdn/x.mp4", credits_used=5.0))
+    store.apply(Answer("g1:veo2", Status.COMPLETED, video_url="https://cdn/x.mp4", credits_used=5.0))
     (row,) = history.frame(store.table_rows()).to_dict("records")  # what the History page reads, on either backend
     assert (row["id"], row["status"], row["prompt"], row["aspect_ratio"]) == ("g1:veo2", "completed", "a fox", "16:9")
     assert (row["duration"], row["seed"], row["credits"], row["starred"], row["owner"]) == (5, 7, 5.0, False, "")
@@ -151,7 +156,13 @@ def test_table_rows_are_named_by_their_columns(store):
     store.add(queued(), request=BODY, server="sim", created_at=100.0, owner="ana@example.com")
     (row,) = store.table_rows()
     assert (row.id, row.created, row.status, row.prompt, row.model, row.owner) == (
-        "g1:veo2", 100.0, "queued", "a fox", "veo2", "ana@example.com")
+        "g1:veo2",
+        100.0,
+        "queued",
+        "a fox",
+        "veo2",
+        "ana@example.com",
+    )
     assert row.seconds_taken is None and row.credits is None and not row.has_video and not row.starred
 
 
@@ -185,7 +196,7 @@ def test_only_the_maker_stars_or_annotates_and_the_store_checks_it(store):
 def test_run_times_and_batches(store):
     for i in range(3):
         store.add(queued(f"b{i}"), request={**BODY, "seed": i}, server="sim", created_at=200.0 + i * 1e-3, batch_id="B")
-        store.apply(Generation(f"b{i}", Status.COMPLETED, video_url="https://cdn/x.mp4"))
+        store.apply(Answer(f"b{i}", Status.COMPLETED, video_url="https://cdn/x.mp4"))
     assert [r.id for r in store.batch("B")] == ["b0", "b1", "b2"]
     times = store.run_times(recent=2)
     assert len(times) == 2 and all(model == "veo2" and request["duration"] == 5 for model, request, *_ in times)
@@ -223,7 +234,7 @@ def test_the_work_is_shared_among_the_pollers_alive(store):
 
 def test_a_finished_generation_is_not_claimed(store):
     store.add(queued("done"), request=BODY, server="sim")
-    store.apply(Generation("done", Status.FAILED, error="no"))
+    store.apply(Answer("done", Status.FAILED, error="no"))
     store.add(queued("other-server"), request=BODY, server="elsewhere")
     assert store.claim("sim", "", "p1", seconds=10) == []
 
@@ -269,8 +280,10 @@ def test_postgres_migrations_run_once_when_processes_start_together(postgres_url
     assert all(s.schema_version == SCHEMA_VERSION for s in opened)
     with opened[0].db.connect() as db:
         assert db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
-        types = {r["column_name"]: r["data_type"] for r in db.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'generations'")}
+        types = {
+            r["column_name"]: r["data_type"]
+            for r in db.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'generations'")
+        }
     assert types["created_at"] == "double precision"  # a Unix time needs 8 bytes
     assert not any("key" in c or "auth" in c or "token" in c for c in types)
     for s in opened:

@@ -323,8 +323,13 @@ def validate(model: str | Model, params: Mapping[str, Any]) -> Validation:
 
 
 _TYPE_WORDS = {
-    "string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
-    "array": "a list", "object": "an object", "null": "empty",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "an object",
+    "null": "empty",
 }
 
 
@@ -380,8 +385,9 @@ def example(rules: Mapping[str, Any], links: Mapping[str, str], *, media: str | 
     if kind == "object":
         properties = rules.get("properties", {})
         inner = next((p["enum"][0] for n, p in properties.items() if n == "type" and p.get("enum")), None)
-        return {n: example(properties[n], links, media=inner if inner in links else media)
-                for n in rules.get("required", ()) if n in properties}
+        return {
+            n: example(properties[n], links, media=inner if inner in links else media) for n in rules.get("required", ()) if n in properties
+        }
     if kind in ("integer", "number"):
         return rules.get("minimum", 1)
     if kind == "boolean":
@@ -512,10 +518,7 @@ def _as_object(label: str, rules: Mapping[str, Any], value: Any) -> dict:
     for name in rules.get("required", ()):
         if _is_blank(value.get(name)):
             raise ValueError(f"{label}: {name} is required.")
-    return {
-        name: _check(f"{label}: {name}", properties[name], item) if name in properties else item
-        for name, item in value.items()
-    }
+    return {name: _check(f"{label}: {name}", properties[name], item) if name in properties else item for name, item in value.items()}
 
 
 def _show(value: Any) -> str:

@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from . import catalog, media, spend
 from .api import ApiError, Client, InvalidRequestError, NotSavedYetError, OutcomeUnknownError, is_loopback_host, key_hint
-from .polling import Plan, Poller, RunTimes, Schedule
+from .polling import Poller, PollPlan, RunTimes, Schedule
 from .pricing import Price, PriceList
 from .simulator import Simulator
 from .spend import Budget
@@ -45,9 +45,13 @@ def account_of(api_key: str) -> str:
     return hashlib.sha256(f"videogen-account:{api_key}".encode()).hexdigest()[:16]
 
 
+#: "demo": the embedded simulator, with its own key; "api": a real server with the person's key.
+Mode = Literal["demo", "api"]
+
+
 @dataclass
 class Connection:
-    mode: str  # "demo" or "api"
+    mode: Mode
     base_url: str
     server: str  # what the store calls this server: "demo", or the base URL
     account: str
@@ -66,14 +70,13 @@ class Connection:
         """What the request `body` costs by the server's price list; None when the list does not say."""
         return self.prices.price(body) if self.prices else None
 
-    def plan(self, record: Record) -> Plan:
+    def poll_plan(self, record: Record) -> PollPlan:
         """How long `record` should take from here, and whether that is only a guess: as the poller plans it."""
-        return self.poller.plan(record)
+        return self.poller.poll_plan(record)
 
     @property
     def is_demo(self) -> bool:
         return self.mode == "demo"
-
 
     def submit(
         self,
@@ -118,9 +121,15 @@ class Connection:
             raise
         assert self.journal is not None, "connect() gives every connection its journal"
         entry = Entry.of(
-            generation, request=checked.body, server=self.server, account=self.account,
-            created_at=created_at if created_at is not None else time.time(), parent_id=parent_id, batch_id=batch_id,
-            owner=owner, reservation=reservation,
+            generation,
+            request=checked.body,
+            server=self.server,
+            account=self.account,
+            created_at=created_at if created_at is not None else time.time(),
+            parent_id=parent_id,
+            batch_id=batch_id,
+            owner=owner,
+            reservation=reservation,
         )
         try:
             self.journal.write(entry)
@@ -149,8 +158,7 @@ class Connection:
         estimate = spend.estimate(self.store.costs(str(body.get("model", "")), self.server), body)
         return estimate.credits if estimate else None
 
-    def budget_standing(self, budget: Budget, cost: float | None, *, owner: str = "",
-                        what: str = "This request") -> spend.Standing:
+    def budget_standing(self, budget: Budget, cost: float | None, *, owner: str = "", what: str = "This request") -> spend.Standing:
         """Where a request (or a batch) expected to cost `cost` credits (None: unknown) stands against `budget`
         now, with what this key and `owner` have spent here: for the page to say before anything is sent."""
         if not budget.is_set:
@@ -181,8 +189,7 @@ class Connection:
 
         def one(index: int) -> Record | ApiError:
             try:
-                return self.submit(bodies[index], batch_id=batch_id, created_at=confirmed + index * 1e-3, owner=owner,
-                                   budget=budget)
+                return self.submit(bodies[index], batch_id=batch_id, created_at=confirmed + index * 1e-3, owner=owner, budget=budget)
             except ApiError as exc:  # NotSavedYetError and OverBudgetError too: each item's outcome is its own
                 return exc
 
@@ -233,6 +240,7 @@ def connect(
     """
     store = Store(data_dir, database_url=database_url if api_key else "")
     simulator = None
+    mode: Mode
     if api_key:
         mode, server, key = "api", base_url.rstrip("/"), api_key
     else:
@@ -241,8 +249,7 @@ def connect(
         mode, server, key, base_url = "demo", DEMO_SERVER, DEMO_KEY, simulator.url
         log.info("demo mode: embedded simulator on %s", simulator.url)
     client = Client(key, base_url=base_url, pool_size=poller_workers)  # a kept connection per worker
-    prices = PriceList(base_url, data_dir, server=server,
-                       source="demo price list" if simulator else "vendor price list").start()
+    prices = PriceList(base_url, data_dir, server=server, source="demo price list" if simulator else "vendor price list").start()
     # Long enough for a server that answers to fill the first page's prices; a slow one fills them later.
     prices.wait_loaded(PRICES_FIRST_WAIT)
     account = account_of(key)
@@ -253,8 +260,17 @@ def connect(
     created.replay(store)  # what a crash or an unwritable history left unrecorded
     # Plain http and loopback video links are the simulator's, or a test server's on this machine; never the real API's.
     allow_local = simulator is not None or is_loopback_host(urlsplit(base_url).hostname)
-    poller = Poller(store, client, server=server, account=account, workers=poller_workers, schedule_for=schedule_for,
-                    run_times=run_times, journal=created, allow_local=allow_local)
+    poller = Poller(
+        store,
+        client,
+        server=server,
+        account=account,
+        workers=poller_workers,
+        schedule_for=schedule_for,
+        run_times=run_times,
+        journal=created,
+        allow_local=allow_local,
+    )
     return Connection(
         mode=mode,
         base_url=base_url,

@@ -31,8 +31,7 @@ def report(env: Mapping[str, str] = environ, now: float | None = None) -> dict[s
     try:
         pending = len(store.pending_ids())
         pollers = [
-            {"owner": owner, "server": server, "last_sweep_seconds_ago": round(now - at, 1)}
-            for owner, server, at in store.pollers()
+            {"owner": owner, "server": server, "last_sweep_seconds_ago": round(now - at, 1)} for owner, server, at in store.pollers()
         ]
         database = {"ok": True, "name": store.db.description, "schema": store.schema_version}
     finally:

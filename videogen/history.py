@@ -1,28 +1,47 @@
-"""The history table: records as a DataFrame, its filters, and its exports."""
+"""The history table: records as a DataFrame, its filters, and its exports.
+
+Ratings are the store's (`Store.ratings`), handed in by the caller for the rows it shows: one person's own
+rating and rejection beside the team's average. Without them every generation reads as unrated.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pandas as pd
 
 from .api import CREDITS_PER_USD
-from .store import Record, TableRow
+from .store import Rating, Record, TableRow
+from .text import spreadsheet_safe
 
 #: Display columns, in order. The id is kept (hidden in the UI) to map a selected row back to its record.
 COLUMNS = [
-    "starred", "created", "status", "model", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "usd",
+    "starred",
+    "created",
+    "status",
+    "model",
+    "prompt",
+    "aspect_ratio",
+    "duration",
+    "seed",
+    "seconds_taken",
+    "credits",
+    "usd",
     "video",
-    "owner", "id",
+    "owner",
+    "id",
+    "rating",
+    "team_rating",
+    "rejected",
 ]
 
 
 def frame(rows: Sequence[TableRow], *, link_prefix: str | None = None) -> pd.DataFrame:
     """The table from `Store.table_rows()`, newest first. A finished generation with a video gets
-    `link_prefix` + its URL-quoted id in the video column."""
+    `link_prefix` + its URL-quoted id in the video column. Every row reads as unrated until `with_ratings`."""
     df = pd.DataFrame.from_records(rows, columns=TableRow._fields)
     df["starred"] = df["starred"].astype(bool)
     df["created"] = pd.to_datetime(df["created"], unit="s", utc=True)
@@ -33,7 +52,18 @@ def frame(rows: Sequence[TableRow], *, link_prefix: str | None = None) -> pd.Dat
     df["credits"] = df["credits"].astype("Float64")
     df["usd"] = df["credits"] / CREDITS_PER_USD
     df["video"] = _links(df, link_prefix) if link_prefix else None
-    return df[COLUMNS]
+    return with_ratings(df, {})[COLUMNS]
+
+
+def with_ratings(df: pd.DataFrame, ratings: Mapping[str, Rating]) -> pd.DataFrame:
+    """`df` with each row's rating (the person's own), the team's average and the person's rejection,
+    from `Store.ratings()` for its ids; a row missing from `ratings` is unrated."""
+    found = [ratings.get(gen_id) or Rating(gen_id) for gen_id in df["id"]]
+    return df.assign(
+        rating=pd.array([r.rating for r in found], dtype="Int64"),
+        team_rating=pd.array([r.team_average for r in found], dtype="Float64"),
+        rejected=pd.array([r.rejected for r in found], dtype=bool),
+    )
 
 
 def _whole_numbers(column: pd.Series) -> pd.Series:
@@ -63,8 +93,11 @@ def filter_frame(
     search: str = "",
     starred: bool = False,
     owner: str | None = None,
+    min_rating: int | None = None,
+    hide_rejected: bool = False,
 ) -> pd.DataFrame:
-    """Rows matching every filter that is set; an empty filter matches everything."""
+    """Rows matching every filter that is set; an empty filter matches everything. `min_rating` keeps the rows
+    rated at least that (an unrated row is not); both it and `hide_rejected` read the frame's own person's."""
     mask = pd.Series(True, index=df.index)
     if statuses := list(statuses):
         mask &= df["status"].isin(statuses)
@@ -78,66 +111,85 @@ def filter_frame(
         mask &= df["starred"]
     if owner is not None:
         mask &= df["owner"] == owner
+    if min_rating:
+        mask &= (df["rating"] >= min_rating).fillna(False).astype(bool)
+    if hide_rejected:
+        mask &= ~df["rejected"]
     if search := search.strip():
         mask &= df["prompt"].str.contains(search, case=False, regex=False, na=False)
     return df[mask]
 
 
-def export_rows(records: Iterable[Record]) -> list[dict]:
-    """What an export holds per generation: the API id and the exact request body, plus the outcome."""
-    return [
-        {
-            "id": r.id,
-            "model": r.model,
-            "created": _iso(r.created_at),
-            "completed": _iso(r.completed_at),
-            "status": r.status.value,
-            "prompt": r.prompt,
-            "seconds_taken": None if r.seconds_taken is None else round(r.seconds_taken, 1),
-            "credits_used": r.credits_used,
-            "usd": None if r.credits_used is None else r.credits_used / CREDITS_PER_USD,
-            "error": r.error or r.video_error,
-            "video_url": r.video_url,
-            "starred": r.starred,
-            "note": r.note,
-            "parent_id": r.parent_id,
-            "owner": r.owner,
-            "request": r.request,
-        }
-        for r in records
-    ]
+def export_rows(records: Iterable[Record], *, ratings: Mapping[str, Rating] | None = None) -> list[dict]:
+    """What an export holds per generation: the API id and the exact request body, plus the outcome, and
+    the rating of whoever exports it beside the team's (from `Store.ratings()`; none given: unrated)."""
+    ratings = ratings or {}
+    return [_export_row(r, ratings.get(r.id) or Rating(r.id)) for r in records]
 
 
-def to_json(records: Iterable[Record]) -> bytes:
-    return json.dumps(export_rows(records), ensure_ascii=False, indent=2).encode("utf-8")
+def _export_row(r: Record, rating: Rating) -> dict:
+    return {
+        "id": r.id,
+        "model": r.model,
+        "created": _iso(r.created_at),
+        "completed": _iso(r.completed_at),
+        "status": r.status.value,
+        "prompt": r.prompt,
+        "seconds_taken": None if r.seconds_taken is None else round(r.seconds_taken, 1),
+        "credits_used": r.credits_used,
+        "usd": None if r.credits_used is None else r.credits_used / CREDITS_PER_USD,
+        "error": r.error or r.video_error,
+        "video_url": r.video_url,
+        "starred": r.starred,
+        "note": r.note,
+        "parent_id": r.parent_id,
+        "owner": r.owner,
+        "request": r.request,
+        "rating": rating.rating,
+        "team_rating": None if rating.team_average is None else round(rating.team_average, 2),
+        "team_rating_count": rating.team_count,
+        "rejected": rating.rejected,
+    }
 
 
-def to_csv(records: Iterable[Record]) -> bytes:
-    rows = export_rows(records)
+def to_json(records: Iterable[Record], *, ratings: Mapping[str, Rating] | None = None) -> bytes:
+    return json.dumps(export_rows(records, ratings=ratings), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def to_csv(records: Iterable[Record], *, ratings: Mapping[str, Rating] | None = None) -> bytes:
+    rows = export_rows(records, ratings=ratings)
     for row in rows:
         row["request"] = json.dumps(row["request"], ensure_ascii=False, sort_keys=True)
         for key, value in row.items():
             if isinstance(value, str):  # ids, links, owners and statuses come from servers and people too
-                row[key] = _inert(value)
-    return pd.DataFrame(rows, columns=EXPORT_COLUMNS).to_csv(index=False).encode("utf-8")
+                row[key] = spreadsheet_safe(value)
+    table = pd.DataFrame(rows, columns=EXPORT_COLUMNS)
+    table["rating"] = table["rating"].astype("Int64")  # 4, not 4.0, beside the blank of an unrated row
+    return table.to_csv(index=False).encode("utf-8")
 
 
 EXPORT_COLUMNS = [
-    "id", "model", "created", "completed", "status", "prompt", "seconds_taken", "credits_used", "usd", "error", "video_url",
-    "starred", "note", "parent_id", "owner", "request",
+    "id",
+    "model",
+    "created",
+    "completed",
+    "status",
+    "prompt",
+    "seconds_taken",
+    "credits_used",
+    "usd",
+    "error",
+    "video_url",
+    "starred",
+    "note",
+    "parent_id",
+    "owner",
+    "request",
+    "rating",
+    "team_rating",
+    "team_rating_count",
+    "rejected",
 ]
-
-
-def _inert(text: str | None) -> str | None:
-    """Spreadsheets run a cell that starts with = + - @ (or a tab or carriage return) as a formula; a leading
-    quote keeps it text. A cell that starts with a quote gets one too, so taking one leading quote off every
-    cell that has one always gives the exact value back (ids such as `-G3b3vVKdoC42fMNeK1T5` are real).
-
-    The `request` column keeps the exact body: it is JSON and always starts with "{".
-    """
-    if text and text[0] in "=+-@\t\r'":
-        return "'" + text
-    return text
 
 
 def _iso(ts: float | None) -> str | None:

@@ -177,16 +177,12 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 
 def _check_dimensions(param: Param, width: int, height: int) -> None:
     if param.min_side and min(width, height) < param.min_side:
-        raise MediaError(
-            f"The image is {width}×{height}; this model needs at least {param.min_side} pixels on the shorter side."
-        )
+        raise MediaError(f"The image is {width}×{height}; this model needs at least {param.min_side} pixels on the shorter side.")
     if param.aspect_range:
         low, high = param.aspect_range
         ratio = width / height
         if not low <= ratio <= high:
-            raise MediaError(
-                f"The image is {width}×{height} (ratio {ratio:.2f}); this model takes ratios from {low:g} to {high:g}."
-            )
+            raise MediaError(f"The image is {width}×{height} (ratio {ratio:.2f}); this model takes ratios from {low:g} to {high:g}.")
 
 
 def is_reference(value: Any) -> bool:

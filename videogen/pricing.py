@@ -268,8 +268,7 @@ def quote(
         return sum(c[0] for c in costs), " + ".join(c[1] for c in costs)
     if tariff.kind != "variants":
         return "no price known for this model: its entry in the price list has a shape this app does not read"
-    matching = [v for v in tariff.variants
-                if all(wanted is not None and _norm(value(name)) == wanted for name, wanted, _ in v.when)]
+    matching = [v for v in tariff.variants if all(wanted is not None and _norm(value(name)) == wanted for name, wanted, _ in v.when)]
     if not matching:
         named = dict.fromkeys(name for v in tariff.variants for name, _, _ in v.when)
         if blank := [name for name in named if _norm(value(name)) is None]:
@@ -447,8 +446,7 @@ class PriceList:
         headers = {"Accept": "application/json"}
         if self._etag and self._snapshot is not None:
             headers["If-None-Match"] = self._etag
-        with self._session.get(self.url, params={"include": "pricing"}, headers=headers, timeout=self.timeout,
-                               stream=True) as response:
+        with self._session.get(self.url, params={"include": "pricing"}, headers=headers, timeout=self.timeout, stream=True) as response:
             if response.status_code == 304 and self._snapshot is not None:
                 now = self._clock()
                 self._snapshot = replace(self._snapshot, checked_at=now, stale=False)
@@ -476,8 +474,7 @@ class PriceList:
             self._snapshot = replace(snap, stale=True)
 
     def _save(self, checked_at: float) -> None:
-        record = {"url": self.url, "etag": self._etag, "fetched_at": self._fetched_at, "checked_at": checked_at,
-                  "answer": self._answer}
+        record = {"url": self.url, "etag": self._etag, "fetched_at": self._fetched_at, "checked_at": checked_at, "answer": self._answer}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".prices-", suffix=".tmp", dir=self.path.parent)
@@ -497,8 +494,13 @@ class PriceList:
         try:
             record = json.loads(self.path.read_text(encoding="utf-8"))
             checked_at = float(record["checked_at"])
-            self._install(str(record["answer"]), etag=record.get("etag") or None,
-                          fetched_at=float(record.get("fetched_at") or checked_at), checked_at=checked_at, save=False)
+            self._install(
+                str(record["answer"]),
+                etag=record.get("etag") or None,
+                fetched_at=float(record.get("fetched_at") or checked_at),
+                checked_at=checked_at,
+                save=False,
+            )
         except FileNotFoundError:
             pass
         except (OSError, ValueError, RecursionError, KeyError, TypeError) as exc:

@@ -7,6 +7,9 @@ connection. It is built from `templates/reel.html` with Jinja2's autoescape on:
 every text in it is shown as written, since a prompt is a string someone typed,
 never markup.
 
+Each video's entry shows the rating of whoever made the reel (stars) and "rejected" when they rejected
+it, with the team's average when others rated it too; the caller hands in `Store.ratings()` for them.
+
 A reel is written to a temporary file as it is built, and holds at most
 `MAX_VIDEOS` videos and `MAX_BYTES` of files: it is built on the server and
 handed to the browser whole. What did not fit is named on its page.
@@ -17,7 +20,7 @@ from __future__ import annotations
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -28,7 +31,7 @@ import jinja2
 
 from . import catalog, media, spend
 from .api import Status
-from .store import Record
+from .store import RATINGS, Rating, Record
 from .text import shorten
 
 # The prompt has its own block and the model its own line; every other field goes in the table.
@@ -69,7 +72,7 @@ class Reel:
     limits: Limits = field(default_factory=Limits)
 
 
-def plan(records: Iterable[Record], data_dir: Path, *, limits: Limits | None = None) -> Reel:
+def contents(records: Iterable[Record], data_dir: Path, *, limits: Limits | None = None) -> Reel:
     """Which of the chosen generations go in (a finished one with its local copy, while the reel has room),
     and which cannot. Only files in the data folder's videos/ and uploads/ are taken, whatever a row names."""
     limits = limits or Limits()
@@ -103,25 +106,37 @@ def plan(records: Iterable[Record], data_dir: Path, *, limits: Limits | None = N
     return Reel(items, missing, left_out, limits)
 
 
-def build(records: Iterable[Record], data_dir: Path, *, made_at: datetime | None = None, limits: Limits | None = None) -> bytes:
+def build(
+    records: Iterable[Record],
+    data_dir: Path,
+    *,
+    made_at: datetime | None = None,
+    limits: Limits | None = None,
+    ratings: Mapping[str, Rating] | None = None,
+) -> bytes:
     """The zip's bytes, for a download. It is written to a temporary file in the data folder as it is built,
     so the only copy in memory is the one handed over."""
     with tempfile.TemporaryFile(dir=data_dir, prefix=".reel-") as spool:
-        write(records, data_dir, spool, made_at=made_at, limits=limits)
+        write(records, data_dir, spool, made_at=made_at, limits=limits, ratings=ratings)
         spool.seek(0)
         return spool.read()
 
 
 def write(
-    records: Iterable[Record], data_dir: Path, target: IO[bytes], *, made_at: datetime | None = None,
+    records: Iterable[Record],
+    data_dir: Path,
+    target: IO[bytes],
+    *,
+    made_at: datetime | None = None,
     limits: Limits | None = None,
+    ratings: Mapping[str, Rating] | None = None,
 ) -> Reel:
     """Write the zip to `target`; returns what went in. Videos are stored as they are: MP4 is compressed already."""
     made_at = made_at or datetime.now()
-    reel = plan(records, data_dir, limits=limits)
+    reel = contents(records, data_dir, limits=limits)
     folder = folder_name(made_at)
     with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr(f"{folder}/index.html", index_html(reel, made_at=made_at), compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(f"{folder}/index.html", index_html(reel, made_at=made_at, ratings=ratings), compress_type=zipfile.ZIP_DEFLATED)
         written: set[str] = set()
         for item in reel.items:
             archive.write(item.video, f"{folder}/{item.video_name}", compress_type=zipfile.ZIP_STORED)
@@ -140,7 +155,8 @@ def file_name(made_at: datetime | None = None) -> str:
     return folder_name(made_at or datetime.now()) + ".zip"
 
 
-def index_html(reel: Reel, *, made_at: datetime) -> str:
+def index_html(reel: Reel, *, made_at: datetime, ratings: Mapping[str, Rating] | None = None) -> str:
+    """The reel's page; `ratings` (`Store.ratings()` of its generations) puts each one's rating on its entry."""
     count = len(reel.items)
     summary = f"{count} video{'s' if count != 1 else ''} · made {made_at:%d %b %Y, %H:%M}"
     credits = [i.record.credits_used for i in reel.items if i.record.credits_used is not None]
@@ -149,7 +165,7 @@ def index_html(reel: Reel, *, made_at: datetime) -> str:
     return _template().render(
         made_on=f"{made_at:%d %b %Y}",
         summary=summary,
-        cards=[_card(item) for item in reel.items],
+        cards=[_card(item, (ratings or {}).get(item.record.id) or Rating(item.record.id)) for item in reel.items],
         missing=[_Listed(r.id, r.status.value, _first_line(r.prompt)) for r in reel.missing],
         left_out=[_Listed(r.id, r.status.value, _first_line(r.prompt)) for r in reel.left_out],
         limits=reel.limits.describe(),
@@ -161,8 +177,12 @@ def _template() -> jinja2.Template:
     # Loaded from beside this module, so any working directory finds it. Autoescape: a prompt or a note is
     # text someone typed; StrictUndefined: a misspelt name fails the build instead of printing nothing.
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
     return environment.get_template("reel.html")
 
@@ -188,6 +208,10 @@ class _Card:
     rows: list[tuple[str, _Cell]]  # (field name as words, its value)
     facts: str
     id: str
+    stars: str  # "★★★★☆"; '' when not rated
+    rating: str  # the stars in words, "4 of 5"; '' when not rated
+    team: str  # "team 4.2 from 3" when someone else rated it; else ''
+    rejected: bool
 
 
 @dataclass(frozen=True)
@@ -199,7 +223,7 @@ class _Listed:
     prompt: str
 
 
-def _card(item: Item) -> _Card:
+def _card(item: Item, rating: Rating) -> _Card:
     record, request = item.record, item.record.request
     model_id = str(request.get("model", record.model))
     facts = [f"{record.seconds_taken:.0f} s to make" if record.seconds_taken is not None else ""]
@@ -222,7 +246,27 @@ def _card(item: Item) -> _Card:
         rows=rows,
         facts=" · ".join(f for f in facts if f),
         id=record.id,
+        stars=stars(rating.rating),
+        rating="" if rating.rating is None else f"{rating.rating} of {RATINGS.stop - 1}",
+        team=team_figure(rating) if _others_rated(rating) else "",
+        rejected=rating.rejected,
     )
+
+
+def stars(rating: int | None) -> str:
+    """A rating as five stars, the first `rating` of them filled; '' when not rated."""
+    return "" if rating is None else "★" * rating + "☆" * (RATINGS.stop - 1 - rating)
+
+
+def team_figure(rating: Rating) -> str:
+    """The team's average and how many it is of: "team 4.2 from 3"; '' when nobody rated it."""
+    return "" if rating.team_average is None else f"team {rating.team_average:.1f} from {rating.team_count}"
+
+
+def _others_rated(rating: Rating) -> bool:
+    # The team's figure says something only when it is not just this person's own rating again
+    # (with sign-in off everyone is one person, and it never is).
+    return rating.team_count > (0 if rating.rating is None else 1)
 
 
 def _value(name: str, value: Any, item: Item) -> _Cell:

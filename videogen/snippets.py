@@ -88,13 +88,17 @@ def python(body: Mapping[str, Any], *, base_url: str, data_dir: Path, poll_secon
     literal = pprint.pformat(dict(body), sort_dicts=False, width=100)
     for reference, path in uploads.items():
         literal = literal.replace(repr(reference), f"data_url({str(path)!r}, {media.mime_of(reference)!r})")
-    helper = '''
+    helper = (
+        """
 
 def data_url(path, mime):
     return f"data:{mime};base64," + base64.b64encode(open(path, "rb").read()).decode()
-''' if uploads else ""
+"""
+        if uploads
+        else ""
+    )
     imports = "import base64\nimport os\nimport time\n\nimport requests\n" if uploads else "import os\nimport time\n\nimport requests\n"
-    return f'''{imports}
+    return f"""{imports}
 URL = {url!r}
 HEADERS = {{"Authorization": f"Bearer {{os.environ['{KEY_VARIABLE}']}}"}}
 {helper}
@@ -112,5 +116,4 @@ while True:
         print(answer.json())
         break
     time.sleep({poll_seconds:g})
-'''
-
+"""

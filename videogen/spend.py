@@ -24,39 +24,53 @@ from .settings import Money
 from .store import Spending
 
 __all__ = [
-    "CREDITS_PER_USD", "Budget", "Estimate", "OverBudgetError", "Standing", "dollars", "estimate", "in_credits", "money",
-    "totals", "usd",
+    "CREDITS_PER_USD",
+    "Budget",
+    "CostEstimate",
+    "OverBudgetError",
+    "Standing",
+    "dollars",
+    "estimate",
+    "in_credits",
+    "money",
+    "totals",
+    "usd",
 ]
 
 
 @dataclass(frozen=True)
-class Estimate:
+class CostEstimate:
     credits: float
     samples: int
 
 
 def _key(request: Mapping[str, Any]) -> tuple[str, str, str]:
-    return (str(request.get("model", "")), str(request.get("duration", "")).removesuffix(".0"),
-            str(request.get("resolution", "")))
+    return (str(request.get("model", "")), str(request.get("duration", "")).removesuffix(".0"), str(request.get("resolution", "")))
 
 
-def estimate(costs: Iterable[tuple[Mapping[str, Any], float]], request: Mapping[str, Any]) -> Estimate | None:
+def estimate(costs: Iterable[tuple[Mapping[str, Any], float]], request: Mapping[str, Any]) -> CostEstimate | None:
     """The median credits of completed generations like `request` (model, duration, resolution); None if none.
 
     `costs`: (request, credits) of completed generations, as `Store.costs(model, server)` gives them.
     """
     wanted = _key(request)
     matching = [credits for past, credits in costs if _key(past) == wanted]
-    return Estimate(statistics.median(matching), len(matching)) if matching else None
+    return CostEstimate(statistics.median(matching), len(matching)) if matching else None
 
 
 def totals(df: pd.DataFrame) -> pd.DataFrame:
     """Credits per day and model of the history table's rows (columns day, model, credits, generations, usd)."""
     rows = df[df["credits"].notna()]
     if rows.empty:
-        return pd.DataFrame({"day": pd.Series(dtype="object"), "model": pd.Series(dtype="object"),
-                             "credits": pd.Series(dtype="float"), "generations": pd.Series(dtype="int"),
-                             "usd": pd.Series(dtype="float")})
+        return pd.DataFrame(
+            {
+                "day": pd.Series(dtype="object"),
+                "model": pd.Series(dtype="object"),
+                "credits": pd.Series(dtype="float"),
+                "generations": pd.Series(dtype="int"),
+                "usd": pd.Series(dtype="float"),
+            }
+        )
     days = rows["created"].dt.strftime("%Y-%m-%d")
     grouped = rows.assign(day=days).groupby(["day", "model"], as_index=False)
     sums = grouped.agg(credits=("credits", "sum"), generations=("id", "count")).astype({"credits": float})
@@ -124,8 +138,7 @@ class Budget:
             if refusal := _refusal(limit, spending, self.assumed(cost), whose, what):
                 raise OverBudgetError(refusal)
 
-    def standing(self, cost: float | None, key: Spending, person: Spending | None = None, *,
-                 what: str = "This request") -> Standing:
+    def standing(self, cost: float | None, key: Spending, person: Spending | None = None, *, what: str = "This request") -> Standing:
         """`check`, as a statement for the page rather than a refusal to send."""
         try:
             self.check(cost, key, person, what=what)
@@ -142,10 +155,11 @@ def _refusal(limit: float, spending: Spending, cost: float | None, whose: str, w
     if left <= 0:
         return f"{whose.capitalize()} of {money(limit)} is spent ({money(spending.total)} counted). Nothing was sent."
     if cost is not None and cost > left:
-        return (f"{what} would cost about {money(cost)} and {money(left)} of {whose} of {money(limit)} are left. "
-                "Nothing was sent.")
+        return f"{what} would cost about {money(cost)} and {money(left)} of {whose} of {money(limit)} are left. Nothing was sent."
     if cost is None and spending.unpriced:
-        return (f"{what} has no known price, and another generation of unknown price is still running. With a "
-                f"budget set, one such request goes at a time, so {whose} can be passed by one generation at most. "
-                "Nothing was sent; try again when it has finished.")
+        return (
+            f"{what} has no known price, and another generation of unknown price is still running. With a "
+            f"budget set, one such request goes at a time, so {whose} can be passed by one generation at most. "
+            "Nothing was sent; try again when it has finished."
+        )
     return None

@@ -3,7 +3,7 @@
 Only the names below are for use outside this package; `_client`, `_errors` and `_answers` may change.
 """
 
-from ._answers import CREDITS_PER_USD, FINAL_SPELLINGS, Generation, Status, error_text
+from ._answers import CREDITS_PER_USD, FINAL_SPELLINGS, Answer, Status, error_text
 from ._client import (
     MAX_ANSWER_BYTES,
     AnswerTooLargeError,
@@ -30,11 +30,11 @@ __all__ = [
     "CREDITS_PER_USD",
     "FINAL_SPELLINGS",
     "MAX_ANSWER_BYTES",
+    "Answer",
     "AnswerTooLargeError",
     "ApiError",
     "AuthenticationError",
     "Client",
-    "Generation",
     "InvalidRequestError",
     "MalformedResponseError",
     "NetworkError",

@@ -2,7 +2,7 @@
 
 The vendor's docs disagree with themselves about field and status spellings
 (see docs/api-contract in the README). Everything that reads a response body
-goes through `Generation.from_body`, so those variations are handled once.
+goes through `Answer.from_body`, so those variations are handled once.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Status(StrEnum):
     def from_api(cls, raw: Any) -> Status:
         """Map any status spelling the vendor has used; an unknown one means still running.
 
-        The literal status "unknown" alongside an error is a failure; `Generation.from_body` sees both.
+        The literal status "unknown" alongside an error is a failure; `Answer.from_body` sees both.
         """
         text = str(raw or "").strip().lower()
         if text in COMPLETED_SPELLINGS:
@@ -58,7 +58,7 @@ FINAL_SPELLINGS = COMPLETED_SPELLINGS + FAILED_SPELLINGS
 
 
 @dataclass(frozen=True)
-class Generation:
+class Answer:
     """One answer from the create or fetch endpoint."""
 
     id: str
@@ -70,9 +70,7 @@ class Generation:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_body(
-        cls, body: Mapping[str, Any], *, fallback_id: str | None = None, headers: Mapping[str, str] | None = None
-    ) -> Generation:
+    def from_body(cls, body: Mapping[str, Any], *, fallback_id: str | None = None, headers: Mapping[str, str] | None = None) -> Answer:
         """Build a record from a response body; raise ValueError when no id can be found.
 
         A create may answer with only `{"generation_id": ...}`: that is a queued generation. Its cost comes

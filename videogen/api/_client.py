@@ -38,7 +38,7 @@ from urllib3.util.retry import Retry
 
 from .. import catalog, settings
 from ..settings import DEFAULT_BASE_URL
-from ._answers import Generation, error_text
+from ._answers import Answer, error_text
 from ._errors import (
     ApiError,
     AuthenticationError,
@@ -186,7 +186,7 @@ class Client:
             return model.legacy_endpoints[0]
         return model.endpoint
 
-    def create(self, body: Mapping[str, Any]) -> Generation:
+    def create(self, body: Mapping[str, Any]) -> Answer:
         """Start a generation. The body is validated again here: nothing invalid is ever sent."""
         checked = catalog.validate(str(body.get("model", "")), {k: v for k, v in body.items() if k != "model"})
         if not checked.ok:
@@ -210,26 +210,24 @@ class Client:
         if response.status_code >= 500 or (response.status_code >= 400 and _is_html(response)):
             # A gateway's page says nothing of whether the API received the body and started the job.
             raise OutcomeUnknownError(
-                f"The server failed while handling the request ({_message_of(response)}). "
-                "The generation may or may not have started.",
+                f"The server failed while handling the request ({_message_of(response)}). The generation may or may not have started.",
                 status=response.status_code,
                 request_id=_request_id(response),
             )
         _raise_for_status(response)
         try:
-            return Generation.from_body(_json_object(response), headers=response.headers)
+            return Answer.from_body(_json_object(response), headers=response.headers)
         except (MalformedResponseError, ValueError):
             raise OutcomeUnknownError(
                 "The server accepted the request but its answer could not be read, so the generation id is unknown.",
                 status=response.status_code,
             ) from None
 
-    def fetch(self, generation_id: str, *, model: str = catalog.DEFAULT_MODEL) -> Generation:
+    def fetch(self, generation_id: str, *, model: str = catalog.DEFAULT_MODEL) -> Answer:
         """Read a generation's current state. Retried by urllib3 on transient failures."""
         url = self.base_url + self.path_for(model)
         try:
-            response = self._session.get(url, params={"generation_id": generation_id}, timeout=self.timeout,
-                                         stream=True)
+            response = self._session.get(url, params={"generation_id": generation_id}, timeout=self.timeout, stream=True)
             read_capped(response, MAX_ANSWER_BYTES)
         except requests.RequestException as exc:
             raise NetworkError(f"No answer from {self.base_url}: {_short_reason(exc)}") from None
@@ -239,7 +237,7 @@ class Client:
             ) from None
         _raise_for_status(response)
         try:
-            return Generation.from_body(_json_object(response), fallback_id=generation_id)
+            return Answer.from_body(_json_object(response), fallback_id=generation_id)
         except ValueError as exc:
             raise MalformedResponseError(f"Unreadable answer for {generation_id}: {exc}", status=response.status_code) from None
 

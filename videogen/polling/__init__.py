@@ -15,7 +15,7 @@ from ._downloads import (
     video_filename,
 )
 from ._poller import LEASE_SECONDS, LOST_MESSAGE, NO_LINK_MESSAGE, NOT_FOUND_WINDOW, Poller
-from ._runtimes import MIN_SAMPLES, Estimate, Plan, RunTimes, learn, plan
+from ._runtimes import MIN_SAMPLES, PollPlan, RunTimeEstimate, RunTimes, learn, poll_plan
 from ._schedule import Schedule, error_backoff
 
 __all__ = [
@@ -26,8 +26,8 @@ __all__ = [
     "NO_LINK_MESSAGE",
     "DownloadError",
     "DownloadLimits",
-    "Estimate",
-    "Plan",
+    "RunTimeEstimate",
+    "PollPlan",
     "Poller",
     "RunTimes",
     "Schedule",
@@ -38,6 +38,6 @@ __all__ = [
     "is_allowed_video_url",
     "learn",
     "looks_like_video",
-    "plan",
+    "poll_plan",
     "video_filename",
 ]

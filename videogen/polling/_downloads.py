@@ -174,8 +174,10 @@ def check_hop(url: str, *, allow_local: bool, resolve: Resolver | None = None, r
     local_http = scheme == "http" and allow_local and is_loopback_host(host)
     if scheme != "https" and not local_http:
         if redirected:
-            raise DownloadError(f"The video link redirected to {scheme or 'a'}://{host or '…'}, which is not https: "
-                                "refused before connecting.", permanent=True)
+            raise DownloadError(
+                f"The video link redirected to {scheme or 'a'}://{host or '…'}, which is not https: refused before connecting.",
+                permanent=True,
+            )
         raise DownloadError("The video link is not https, so it was not fetched.", permanent=True)
     if not host:
         raise DownloadError(f"The video link {verb} an address with no host: refused.", permanent=True)
@@ -206,7 +208,7 @@ def _resolve(host: str, port: int, resolve: Resolver) -> tuple[str, ...]:
 
 def _request_target(url: str, scheme: str) -> str:
     """Path and query exactly as written in the link: no decoding, no re-quoting."""
-    rest = url[len(scheme) + 3:]
+    rest = url[len(scheme) + 3 :]
     cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
     target = rest[cut:].split("#", 1)[0]
     if not target.startswith("/"):
@@ -290,8 +292,13 @@ def _connection_for(hop: Hop, address: str, *, timeout: float, ca_certs: str) ->
     """A connection to the checked `address`; TLS still verifies the certificate against the link's host name."""
     if hop.scheme == "https":
         return HTTPSConnection(
-            address, hop.port, timeout=timeout, server_hostname=hop.host, assert_hostname=hop.host,
-            cert_reqs="CERT_REQUIRED", ca_certs=ca_certs,
+            address,
+            hop.port,
+            timeout=timeout,
+            server_hostname=hop.host,
+            assert_hostname=hop.host,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_certs,
         )
     return HTTPConnection(address, hop.port, timeout=timeout)
 
@@ -306,8 +313,12 @@ def _request(conn: HTTPConnection, hop: Hop, limits: DownloadLimits, started: fl
 
 
 def _receive(
-    response: urllib3.BaseHTTPResponse, sock: socket.socket, target: Path, partial_dir: Path,
-    limits: DownloadLimits, started: float,
+    response: urllib3.BaseHTTPResponse,
+    sock: socket.socket,
+    target: Path,
+    partial_dir: Path,
+    limits: DownloadLimits,
+    started: float,
 ) -> Path:
     status = response.status
     content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -356,11 +367,13 @@ def _refusal(status: int, head: bytes) -> DownloadError:
         found = [m.group(1).decode("utf-8", "replace").strip() for m in (_XML_FIELD[n].search(head) for n in (b"Code", b"Message")) if m]
         detail = f" ({': '.join(found)})" if found else ""
     if status in (404, 410):
-        return DownloadError(f"The video link answered {status}{detail}: the file is gone, or the link expired.",
-                             permanent=True, link_refused=True)
+        return DownloadError(
+            f"The video link answered {status}{detail}: the file is gone, or the link expired.", permanent=True, link_refused=True
+        )
     if status == 403 or xml:
-        return DownloadError(f"The video link answered {status}{detail}: the link was refused, or it expired.",
-                             permanent=True, link_refused=True)
+        return DownloadError(
+            f"The video link answered {status}{detail}: the link was refused, or it expired.", permanent=True, link_refused=True
+        )
     if status < 400:
         return DownloadError(f"The video link served XML, not a video ({status}).", permanent=True)
     transient = status >= 500 or status in (408, 429)
@@ -389,13 +402,16 @@ def _check_space(partial_dir: Path, length: int | None, limits: DownloadLimits) 
 
 
 def _disk_error(exc: OSError) -> DownloadError:
-    return DownloadError(f"The video could not be written to the data folder ({exc.strerror or type(exc).__name__}).",
-                         permanent=False)
+    return DownloadError(f"The video could not be written to the data folder ({exc.strerror or type(exc).__name__}).", permanent=False)
 
 
 def _copy_body(
-    response: urllib3.BaseHTTPResponse, sock: socket.socket, out, length: int | None,  # out: a binary file
-    limits: DownloadLimits, started: float,
+    response: urllib3.BaseHTTPResponse,
+    sock: socket.socket,
+    out,
+    length: int | None,  # out: a binary file
+    limits: DownloadLimits,
+    started: float,
 ) -> None:
     written = 0
     head = b""  # the first bytes, held until there are enough to tell a video from an error page

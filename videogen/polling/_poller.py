@@ -9,8 +9,12 @@ A scheduling thread reads the store for unfinished work, and hands each
 generation whose poll is due to a thread pool, so hundreds of fetches run side
 by side (threads start only as they are needed; `make bench` measures a sweep
 over 200 slow fetches). When a generation finishes, the same worker copies its video into the
-data directory. The store is the only state that matters: after a restart the
-poller finds every unfinished row again and carries on.
+data directory, then makes its poster and filmstrip (`videogen.posters`); a
+poster that cannot be made never fails the video. Videos saved without one
+(before posters existed, or by a process stopped in between) get theirs from a
+backfill that a worker runs a small batch at a time. The store is the only state
+that matters: after a restart the poller finds every unfinished row again and
+carries on.
 
 The poller never calls Streamlit. The UI learns what changed by re-reading the
 store (`Store.version()`), and reads `auth_problem` for the banner.
@@ -31,9 +35,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..api import ApiError, AuthenticationError, Client, NotFoundError, PermissionDeniedError, RateLimitError, Status, is_loopback_host
+from ..posters import backfill, ensure_posters
 from ..store import Journal, Record, Store
 from ._downloads import DownloadError, DownloadLimits, download_video, remove_stale_partials
-from ._runtimes import Estimate, Plan, RunTimes, by_request, plan
+from ._runtimes import PollPlan, RunTimeEstimate, RunTimes, by_request, poll_plan
 from ._schedule import Schedule, error_backoff
 
 log = logging.getLogger(__name__)
@@ -55,6 +60,9 @@ LEASE_SECONDS = 15.0
 HEARTBEAT_SECONDS = 5.0
 # How often a sweep looks for downloads a killed process left in the partial folder: a directory scan, kept rare.
 PARTIAL_SWEEP_SECONDS = 60.0
+# How often a sweep looks for saved videos with no poster: a directory scan, kept rare. A pass that leaves
+# some for later is followed by the next one at once.
+POSTER_SWEEP_SECONDS = 60.0
 
 
 @dataclass
@@ -88,6 +96,8 @@ class Poller:
         allow_local: bool | None = None,
         download_limits: DownloadLimits | None = None,
         partial_sweep_every: float = PARTIAL_SWEEP_SECONDS,
+        posters: int = 2,
+        poster_sweep_every: float = POSTER_SWEEP_SECONDS,
     ) -> None:
         self.store = store
         self.client = client
@@ -131,6 +141,11 @@ class Poller:
         # Hundreds of videos can finish in the same second. Copying them all at once would
         # starve the page of CPU (one interpreter lock for everything) for no gain in bandwidth.
         self._download_slots = threading.BoundedSemaphore(downloads)
+        # Each poster is an ffmpeg decode, CPU-bound: a few at a time, whatever the number of downloads.
+        self._poster_slots = threading.BoundedSemaphore(posters)
+        self.poster_sweep_every = poster_sweep_every
+        self._last_poster_sweep = float("-inf")
+        self._backfilling = False  # set by the scheduling thread, cleared by the worker running the pass
 
     # -- lifecycle -------------------------------------------------------
 
@@ -176,6 +191,7 @@ class Poller:
         """Start a poll for every generation that is due; return seconds until the next one is."""
         now = time.time() if now is None else now
         self._sweep_partials()
+        self._sweep_posters()
         if now < self._paused_until:
             return min(self._paused_until - now, self.idle_interval)
         if self.journal is not None and self.journal.has_entries():
@@ -209,18 +225,18 @@ class Poller:
     def _first_due(self, record: Record, now: float) -> float:
         if not record.status.is_pending:
             return now  # finished but not downloaded yet
-        return max(now, self.plan(record).first_due())
+        return max(now, self.poll_plan(record).first_due())
 
-    def plan(self, record: Record) -> Plan:
+    def poll_plan(self, record: Record) -> PollPlan:
         """When to poll `record` next: learned run times where there are some, and from the run's start once seen."""
         if self.run_times is not None:
-            return self.run_times.plan(record)
+            return self.run_times.poll_plan(record)
         schedule = self._schedule_for(record.model, record.request)
-        return plan(record, schedule, Estimate(schedule.typical, schedule.spread, samples=0, learned=False))
+        return poll_plan(record, schedule, RunTimeEstimate(schedule.typical, schedule.spread, samples=0, learned=False))
 
     def lost_window(self, record: Record) -> float:
         """How long 404s must go on before `record` counts as lost: the window, or the model's slow runs if longer."""
-        schedule = self.plan(record).schedule
+        schedule = self.poll_plan(record).schedule
         return max(self.not_found_window, NOT_FOUND_SLOW_RUNS * schedule.age_at(schedule.tail_z))
 
     def _reschedule(self, record: Record, *, delay: float) -> None:
@@ -243,7 +259,7 @@ class Poller:
             if record.needs_download:
                 delay = self._download(record, track)
             elif record.status.is_pending:
-                delay = self.plan(record).delay(time.time())
+                delay = self.poll_plan(record).delay(time.time())
         except PermissionDeniedError as exc:
             if exc.out_of_credits:
                 delay = self._pause(exc)
@@ -296,7 +312,16 @@ class Poller:
                 return self.idle_interval
             return self._backoff(track)
         self.store.set_video_path(record.id, path)
+        self._make_posters(path)
         return self.idle_interval
+
+    def _make_posters(self, video: Path) -> None:
+        # After the record: the video is saved whatever happens here, and a backfill retries what did not finish.
+        try:
+            with self._poster_slots:
+                ensure_posters(video, scratch=self.store.partial_dir)
+        except Exception:
+            log.exception("making the poster of %s failed", video.name)
 
     def _download_fresh(self, record: Record) -> Path:
         """Copy the video; when the CDN refuses the link (signed links expire), ask the API once for a fresh one."""
@@ -317,8 +342,14 @@ class Poller:
     def _copy_video(self, url: str, generation_id: str) -> Path:
         # The CDN is another host: nothing of the API client (its key) goes with the download.
         with self._download_slots:
-            return download_video(url, self.store.videos_dir, generation_id, partial_dir=self.store.partial_dir,
-                                  allow_local=self.allow_local, limits=self.download_limits)
+            return download_video(
+                url,
+                self.store.videos_dir,
+                generation_id,
+                partial_dir=self.store.partial_dir,
+                allow_local=self.allow_local,
+                limits=self.download_limits,
+            )
 
     def _fresh_link(self, record: Record, refused: DownloadError) -> str:
         try:
@@ -326,8 +357,9 @@ class Poller:
         except (AuthenticationError, PermissionDeniedError):
             raise  # the key's trouble, not this video's: polling pauses as for any fetch
         except NotFoundError:
-            raise DownloadError(f"{refused} The server no longer knows the generation, so no fresh link could be had.",
-                                permanent=True) from None
+            raise DownloadError(
+                f"{refused} The server no longer knows the generation, so no fresh link could be had.", permanent=True
+            ) from None
         except ApiError as exc:
             raise DownloadError(f"{refused} A fresh link could not be fetched yet ({exc}).", permanent=False) from None
         updated = self.store.apply(generation)
@@ -349,6 +381,33 @@ class Poller:
             return
         if removed:
             log.info("removed %d partial download(s) left by a stopped process", removed)
+
+    def _sweep_posters(self) -> None:
+        """Hand a backfill pass to a worker when one is due and none is running; the sweep itself never waits on ffmpeg."""
+        now = time.monotonic()
+        if self._pool is None or self._backfilling or now - self._last_poster_sweep < self.poster_sweep_every:
+            return
+        self._last_poster_sweep = now
+        self._backfilling = True
+        try:
+            self._pool.submit(self._backfill)
+        except RuntimeError:  # the pool is shutting down: stop() was called
+            self._backfilling = False
+
+    def _backfill(self) -> None:
+        try:
+            with self._poster_slots:
+                result = backfill(self.store.videos_dir, scratch=self.store.partial_dir, should_stop=self._stop.is_set)
+        except Exception:
+            log.exception("the poster backfill failed")
+            return
+        finally:
+            self._backfilling = False
+        if result.made or result.noted:
+            log.info("backfill: %d poster(s) made, %d video(s) cannot have one, %d left", result.made, result.noted, result.left)
+        if result.left and not result.stalled:
+            self._last_poster_sweep = float("-inf")
+            self._wake.set()
 
     def _pause(self, exc: ApiError) -> float:
         # Every other poll would fail the same way: pause all of them, once, instead of a storm.

@@ -47,7 +47,7 @@ REFRESH_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
-class Estimate:
+class RunTimeEstimate:
     typical: float  # median run time, seconds
     spread: float  # log-space sigma
     samples: int  # completed runs behind it; 0 for the catalog's figure
@@ -58,7 +58,7 @@ class Estimate:
         return not self.learned
 
 
-def learn(seconds: Iterable[float]) -> Estimate | None:
+def learn(seconds: Iterable[float]) -> RunTimeEstimate | None:
     """An estimate from observed run times, or None while there are fewer than MIN_SAMPLES."""
     runs = sorted(s for s in seconds if s and s > 0)
     if len(runs) < MIN_SAMPLES:
@@ -68,7 +68,7 @@ def learn(seconds: Iterable[float]) -> Estimate | None:
     observed = (q3 - q1) / _IQR_IN_SIGMAS
     shrunk = math.sqrt((n * observed**2 + PRIOR_RUNS * DEFAULT_SPREAD**2) / (n + PRIOR_RUNS))
     spread = shrunk * math.sqrt(1 + _MEDIAN_VARIANCE / n)
-    return Estimate(typical=statistics.median(runs), spread=min(max(spread, MIN_SPREAD), MAX_SPREAD), samples=n, learned=True)
+    return RunTimeEstimate(typical=statistics.median(runs), spread=min(max(spread, MIN_SPREAD), MAX_SPREAD), samples=n, learned=True)
 
 
 def duration_of(request: dict) -> str:
@@ -94,7 +94,7 @@ def by_request(schedule_for: Callable[..., Schedule]) -> Callable[[str, Mapping]
 
 
 @dataclass(frozen=True)
-class Plan:
+class PollPlan:
     """When to poll one generation next, and what to promise: a schedule, and the time its ages count from.
 
     Most generations are planned from their create. One that a poll saw queued
@@ -106,7 +106,7 @@ class Plan:
 
     schedule: Schedule
     origin: float
-    estimate: Estimate
+    estimate: RunTimeEstimate
     waiting: bool = False  # seen queued by a poll: the run has not begun
 
     @property
@@ -130,7 +130,7 @@ QUEUE_STEP_SHARE = 0.2
 QUEUE_STEP_RANGE = (2.0, 15.0)
 
 
-def plan(record, total: Schedule, total_estimate: Estimate, run: Estimate | None = None) -> Plan:  # record: a Record
+def poll_plan(record, total: Schedule, total_estimate: RunTimeEstimate, run: RunTimeEstimate | None = None) -> PollPlan:  # record: a Record
     """The plan for `record`: from its create, or, once a poll saw it queued, from the start of its run.
 
     `total` is the schedule from create to finish; `run`, when learned, the
@@ -139,12 +139,12 @@ def plan(record, total: Schedule, total_estimate: Estimate, run: Estimate | None
     run_schedule = total if run is None else replace(total, typical=run.typical, spread=run.spread)
     run_estimate = total_estimate if run is None else run
     if record.status is Status.QUEUED and record.queued_until is not None:
-        return Plan(run_schedule, origin=record.queued_until, estimate=run_estimate, waiting=True)
+        return PollPlan(run_schedule, origin=record.queued_until, estimate=run_estimate, waiting=True)
     window = record.start_window
     if record.status is Status.GENERATING and window is not None:
         # The run began between the last poll that saw it queued and the first that saw it generating.
-        return Plan(run_schedule, origin=(window[0] + window[1]) / 2, estimate=run_estimate)
-    return Plan(total, origin=record.created_at, estimate=total_estimate)
+        return PollPlan(run_schedule, origin=(window[0] + window[1]) / 2, estimate=run_estimate)
+    return PollPlan(total, origin=record.created_at, estimate=total_estimate)
 
 
 class RunTimes:
@@ -163,15 +163,15 @@ class RunTimes:
         self._fallback = by_request(fallback)
         self._lock = threading.Lock()
         self._read_at = -math.inf
-        self._learned: dict[tuple[str, str, str], Estimate] = {}
+        self._learned: dict[tuple[str, str, str], RunTimeEstimate] = {}
 
-    def estimate(self, model: str, request: dict) -> Estimate:
+    def estimate(self, model: str, request: dict) -> RunTimeEstimate:
         """From create to finish: learned, or the fallback's figure (a guess)."""
         learned = self._table().get(("total", model, duration_of(request)))
         if learned is not None:
             return learned
         schedule = self._fallback(model, request)
-        return Estimate(typical=schedule.typical, spread=schedule.spread, samples=0, learned=False)
+        return RunTimeEstimate(typical=schedule.typical, spread=schedule.spread, samples=0, learned=False)
 
     def schedule(self, model: str, request: dict) -> Schedule:
         fallback = self._fallback(model, request)
@@ -180,9 +180,9 @@ class RunTimes:
             return fallback
         return replace(fallback, typical=estimate.typical, spread=estimate.spread)
 
-    def plan(self, record) -> Plan:  # record: a Record
+    def poll_plan(self, record) -> PollPlan:  # record: a Record
         run = self._table().get(("run", record.model, duration_of(record.request)))
-        return plan(record, self.schedule(record.model, record.request), self.estimate(record.model, record.request), run)
+        return poll_plan(record, self.schedule(record.model, record.request), self.estimate(record.model, record.request), run)
 
     def refresh(self) -> None:
         """Read the history now (a test or a finished generation need not wait for the next refresh)."""
@@ -190,13 +190,13 @@ class RunTimes:
             self._learned = _learn_all(self.store.run_times(recent=RECENT))
             self._read_at = time.monotonic()
 
-    def _table(self) -> dict[tuple[str, str, str], Estimate]:
+    def _table(self) -> dict[tuple[str, str, str], RunTimeEstimate]:
         if time.monotonic() - self._read_at >= REFRESH_SECONDS:
             self.refresh()
         return self._learned
 
 
-def _learn_all(rows: Iterable[tuple]) -> dict[tuple[str, str, str], Estimate]:
+def _learn_all(rows: Iterable[tuple]) -> dict[tuple[str, str, str], RunTimeEstimate]:
     """rows: (model, request, created_at, queued_until, started_at, completed_at)."""
     grouped: dict[tuple[str, str, str], list[float]] = {}
     for model, request, created_at, queued_until, started_at, completed_at in rows:

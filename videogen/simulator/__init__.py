@@ -1,7 +1,7 @@
 """A local server that speaks the AI/ML API video contract and renders real MP4s.
 
 Public: `Simulator` (start, stop, `url`, and the knobs and counts tests use),
-`Fault` and `JobPlan` (what `sim.faults` queues), and `RequestLog` and
+`Fault` and `JobScript` (what `sim.faults` queues), and `RequestLog` and
 `RequestHistory` (what `sim.requests` holds). `python -m videogen.simulator`
 runs one on its own. The modules `faults`, `prices`, `inputs` and `render` may
 be imported for their own names; the `_`-prefixed ones are its insides:
@@ -9,7 +9,7 @@ be imported for their own names; the `_`-prefixed ones are its insides:
 """
 
 from ._state import RequestHistory, RequestLog
-from .faults import Fault, JobPlan
+from .faults import Fault, JobScript
 from .server import Simulator
 
-__all__ = ["Fault", "JobPlan", "RequestHistory", "RequestLog", "Simulator"]
+__all__ = ["Fault", "JobScript", "RequestHistory", "RequestLog", "Simulator"]

@@ -231,7 +231,7 @@ class Handler(BaseHTTPRequestHandler):
         if job.model in self.state.refused_models:
             self._error(403, REFUSED_MESSAGE)
             return
-        if job.plan.not_found_seconds is not None and time.time() < job.created_at + job.plan.not_found_seconds:
+        if job.script.not_found_seconds is not None and time.time() < job.created_at + job.script.not_found_seconds:
             self._error(404, "Inference not found")
             return
         self._send_json(200, self._job_body(job))
@@ -274,8 +274,9 @@ class Handler(BaseHTTPRequestHandler):
         """A signed link answers only to its exact bytes, as S3 checks a signature over the path it received."""
         key = self.state.links.signed_key(self.path)
         if key is None:
-            self._send_xml_error(403, "SignatureDoesNotMatch",
-                                 "The request signature we calculated does not match the signature you provided.")
+            self._send_xml_error(
+                403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."
+            )
             return
         self._serve_video(key, head)
 
@@ -286,8 +287,10 @@ class Handler(BaseHTTPRequestHandler):
         self._send(302, b"", "text/plain", {"Location": location})
 
     def _send_xml_error(self, status: int, code: str, message: str) -> None:
-        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
-                f"<RequestId>{uuid.uuid4().hex[:16].upper()}</RequestId></Error>").encode()
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+            f"<RequestId>{uuid.uuid4().hex[:16].upper()}</RequestId></Error>"
+        ).encode()
         self._send(status, body, "application/xml")
 
     def _send_video(self, key: str, head: bool, rate: float | None = None) -> None:
@@ -318,7 +321,7 @@ class Handler(BaseHTTPRequestHandler):
         piece = max(1, int(rate / 20))  # twenty writes a second
         for offset in range(0, len(data), piece):
             try:
-                self.wfile.write(data[offset:offset + piece])
+                self.wfile.write(data[offset : offset + piece])
             except OSError:  # the client gave up, as a downloader with a minimum rate should
                 self.close_connection = True
                 return
@@ -334,9 +337,9 @@ class Handler(BaseHTTPRequestHandler):
         if alt:
             body["status"] = {"queued": "waiting", "generating": "active", "completed": "complete", "error": "failed"}[status]
         if status == "completed":
-            if isinstance(job.plan.video_url, str):
-                body["video"] = {"url": job.plan.video_url}
-            elif job.plan.video_url:
+            if isinstance(job.script.video_url, str):
+                body["video"] = {"url": job.script.video_url}
+            elif job.script.video_url:
                 body["video"] = {"url": self.state.links.issue(job, self._base_url())}
             else:
                 body["video"] = None
@@ -345,7 +348,7 @@ class Handler(BaseHTTPRequestHandler):
             if alt:
                 body["duration"] = clip_seconds(job.body)
         elif status == "error":
-            body["error"] = job.plan.error if alt else {"name": "GenerationError", "message": job.plan.error}
+            body["error"] = job.script.error if alt else {"name": "GenerationError", "message": job.script.error}
         return body
 
     def _usage(self, job: Job, *, alt: bool) -> dict:
@@ -368,8 +371,9 @@ class Handler(BaseHTTPRequestHandler):
             head, tail = b'{"id": "padded", "status": "queued", "padding": "', b'"}'
             self._send(200, head + b"x" * max(0, fault.huge - len(head) - len(tail)) + tail, "application/json")
         elif fault.unknown_answer:
-            self._send_json(200, {"id": "", "status": "unknown",
-                                  "error": {"name": "Error", "message": "invalid params, task_id cannot by empty"}})
+            self._send_json(
+                200, {"id": "", "status": "unknown", "error": {"name": "Error", "message": "invalid params, task_id cannot by empty"}}
+            )
         elif fault.credits_body:
             self._out_of_credits()
         elif fault.html_page and fault.status:
@@ -384,15 +388,17 @@ class Handler(BaseHTTPRequestHandler):
     def _out_of_credits(self) -> None:
         """The vendor's answer when the account has no credits left, as its docs show it (the typo is its own)."""
         parts = urlsplit(self.path)
-        self._send_json(403, {
-            "title": "Forbidden",
-            "status": 403,
-            "message": OUT_OF_CREDITS_MESSAGE,
-            "instance": f"{parts.path}?{parts.query}",
-            "timestamp": datetime.now(UTC).isoformat(),
-            "error": {"name": "ForbiddenException", "message": OUT_OF_CREDITS_MESSAGE,
-                      "data": {"kind": "err_insufficent_credits"}},
-        })
+        self._send_json(
+            403,
+            {
+                "title": "Forbidden",
+                "status": 403,
+                "message": OUT_OF_CREDITS_MESSAGE,
+                "instance": f"{parts.path}?{parts.query}",
+                "timestamp": datetime.now(UTC).isoformat(),
+                "error": {"name": "ForbiddenException", "message": OUT_OF_CREDITS_MESSAGE, "data": {"kind": "err_insufficent_credits"}},
+            },
+        )
 
     def _error(self, status: int, message: str, headers: dict | None = None) -> None:
         """The vendor's error body. Its statusCode has been seen as a string, so send that in the alternative spelling."""
@@ -439,9 +445,11 @@ def _gateway_page(status: int) -> bytes:
     """Cloudflare's error page in front of the API, in outline: its title names the status."""
     what = {524: "A timeout occurred", 522: "Connection timed out", 520: "Web server is returning an unknown error"}
     title = f"api.aimlapi.com | {status}: {what.get(status, 'Origin error')}"
-    return (f'<!DOCTYPE html><html lang="en-US"><head><title>{title}</title></head><body>'
-            f'<div id="cf-error-details"><h1>{what.get(status, "Origin error")}</h1>'
-            f'<span>Error code {status}</span><p>Cloudflare Ray ID: {secrets.token_hex(8)}</p></div></body></html>').encode()
+    return (
+        f'<!DOCTYPE html><html lang="en-US"><head><title>{title}</title></head><body>'
+        f'<div id="cf-error-details"><h1>{what.get(status, "Origin error")}</h1>'
+        f"<span>Error code {status}</span><p>Cloudflare Ray ID: {secrets.token_hex(8)}</p></div></body></html>"
+    ).encode()
 
 
 def _is_api_path(path: str) -> bool:

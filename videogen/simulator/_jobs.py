@@ -1,9 +1,9 @@
 """A job's life: queued, generating, then completed or failed, and the clip it renders.
 
-A job reads as queued for the first fifth of its run time (or, with a plan's
+A job reads as queued for the first fifth of its run time (or, with a script's
 `queued_seconds`, for that long before its run), then as generating until its
 run time is over and its clip is rendered, then as completed, or as failed if
-its plan says so. Times come from the wall clock, so a job moves on without
+its script says so. Times come from the wall clock, so a job moves on without
 anything driving it, and a restarted simulator finds its jobs where they were.
 
 A clip depends only on what is drawn, so equal requests of any model share one
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import inputs
-from .faults import JobPlan
+from .faults import JobScript
 from .render import MAX_DURATION, render_clip
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Job:
     body: dict
     created_at: float
     seconds: float
-    plan: JobPlan
+    script: JobScript
     render_key: str
     # Wall time the video file was ready; None while rendering (or for failing jobs).
     ready_at: float | None = None
@@ -47,16 +47,16 @@ class Job:
     source: dict | None = None
 
     def queued_for(self) -> float:
-        queued = self.plan.queued_seconds
+        queued = self.script.queued_seconds
         return QUEUED_SHARE * self.seconds if queued is None else queued
 
     def due_at(self) -> float:
         # Without a set queue, the queue is part of the run time; with one, the run follows it.
-        return self.created_at + self.seconds + (self.plan.queued_seconds or 0.0)
+        return self.created_at + self.seconds + (self.script.queued_seconds or 0.0)
 
     def completed_at(self) -> float | None:
         """When the job turned final, from the simulator's point of view."""
-        if self.plan.error:
+        if self.script.error:
             return self.due_at()
         return None if self.ready_at is None else max(self.due_at(), self.ready_at)
 
@@ -66,15 +66,18 @@ class Job:
         done = self.completed_at()
         if done is None or now < done:
             return "generating"
-        return "error" if self.plan.error else "completed"
+        return "error" if self.script.error else "completed"
 
     def line(self) -> str:
         """The job as one line of the jobs file; a reloaded job renders (or finds) its clip again, so no ready time."""
-        return json.dumps({**asdict(self), "plan": asdict(self.plan), "ready_at": None}) + "\n"
+        return json.dumps({**asdict(self), "ready_at": None}) + "\n"
 
     @classmethod
     def from_line(cls, item: dict[str, Any]) -> Job:
-        return cls(**{**item, "plan": JobPlan(**item["plan"])})
+        item = dict(item)
+        # Jobs files written before the rename call the script "plan".
+        script = item.pop("script") if "script" in item else item.pop("plan")
+        return cls(**{**item, "script": JobScript(**script)})
 
 
 def clip_ratio(body: dict) -> str:
@@ -94,8 +97,14 @@ def clip_seconds(body: dict) -> int:
 
 def render_key(body: dict, source: inputs.Source | None) -> str:
     """The clip's file name: a digest of what is drawn, the model left out."""
-    drawn = [body.get("prompt"), clip_ratio(body), clip_seconds(body), body.get("seed"), body.get("resolution"),
-             source.digest if source else None]
+    drawn = [
+        body.get("prompt"),
+        clip_ratio(body),
+        clip_seconds(body),
+        body.get("seed"),
+        body.get("resolution"),
+        source.digest if source else None,
+    ]
     return hashlib.sha256(json.dumps(drawn).encode()).hexdigest()[:20]
 
 
@@ -127,7 +136,7 @@ class Renders:
                 return
             if done.exception() is not None:
                 log.error("render failed for %s: %s", job.id, done.exception())
-                job.plan = JobPlan(error="The video could not be rendered.")
+                job.script = JobScript(error="The video could not be rendered.")
             job.ready_at = time.time()
 
         future.add_done_callback(ready)
@@ -147,8 +156,9 @@ class Renders:
             if job.source["local"]:
                 source_path = Path(job.source["value"])
             else:
-                source_path = inputs.fetch(inputs.Source(job.source["kind"], job.source["value"]),
-                                           inputs_dir=self.inputs_dir, videos_dir=self.videos_dir)
+                source_path = inputs.fetch(
+                    inputs.Source(job.source["kind"], job.source["value"]), inputs_dir=self.inputs_dir, videos_dir=self.videos_dir
+                )
         return render_clip(
             path,
             prompt=str(job.body.get("prompt") or ""),

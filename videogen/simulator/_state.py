@@ -83,7 +83,8 @@ class RequestHistory:
     def count(self, endpoint: str, *, generation_id: str | None = None, method: str | None = None) -> int:
         with self._lock:
             return sum(
-                n for (kind, gen_id, verb), n in self._counts.items()
+                n
+                for (kind, gen_id, verb), n in self._counts.items()
                 if kind == endpoint and (generation_id is None or gen_id == generation_id) and (method is None or verb == method)
             )
 
@@ -108,7 +109,7 @@ def _pop_first(counts: dict[tuple, int]) -> tuple[tuple, int]:
 
 
 _LINK_TOKEN = re.compile(r"[?&](?:sig|X-Amz-Date)=([0-9a-f]{16})(?:&|$)")
-# JobPlan.signed_link: the exact bytes a signed link's request must carry, escaped slash and plus included.
+# JobScript.signed_link: the exact bytes a signed link's request must carry, escaped slash and plus included.
 _SIGNED_TARGET = re.compile(
     r"/signed/(?P<key>[0-9a-f]{20})%2Fclip%7Ev1\.mp4\?X-Amz-Date=(?P<token>[0-9a-f]{16})&X-Amz-Expires=600"
     r"&X-Amz-Signature=(?P<a>[0-9a-f]{16})%2B(?P<b>[0-9a-f]{16})"
@@ -116,7 +117,7 @@ _SIGNED_TARGET = re.compile(
 
 
 class VideoLinks:
-    """The video links handed out: a fresh one per fetch, as the real API gives (JobPlan.signed_link, expired_links)."""
+    """The video links handed out: a fresh one per fetch, as the real API gives (JobScript.signed_link, expired_links)."""
 
     def __init__(self) -> None:
         self._secret = secrets.token_bytes(16)
@@ -128,9 +129,9 @@ class VideoLinks:
         token = secrets.token_hex(8)
         with self._lock:
             issued = self._issued[job.id] = self._issued.get(job.id, 0) + 1
-            if issued <= job.plan.expired_links:
-                self._expired[token] = job.plan.expired_status
-        if not job.plan.signed_link:
+            if issued <= job.script.expired_links:
+                self._expired[token] = job.script.expired_status
+        if not job.script.signed_link:
             return f"{base_url}/videos/{job.render_key}.mp4?sig={token}"
         a, b = self._signature(job.render_key, token)
         return f"{base_url}/signed/{job.render_key}%2Fclip%7Ev1.mp4?X-Amz-Date={token}&X-Amz-Expires=600&X-Amz-Signature={a}%2B{b}"
@@ -222,30 +223,33 @@ class State:
 
     def create(self, model_id: str, body: dict) -> Job:
         """A new job for a validated body, as a create makes it; its clip starts rendering unless it is to fail."""
-        plan = self.faults.take_plan()
-        seconds = plan.seconds if plan.seconds is not None else self._seconds_for(body)
+        script = self.faults.take_script()
+        seconds = script.seconds if script.seconds is not None else self._seconds_for(body)
         short = model_id.rsplit("/", 1)[-1]
         source = inputs.source_of(catalog.get(model_id), body)
         key = render_key(body, source)
         if source is not None:
             # A data URL is kept as a file now, so saved state never holds megabytes of base64.
-            path = inputs.fetch(source, inputs_dir=self._inputs_dir(), videos_dir=self.videos_dir) \
-                if source.value.startswith("data:") else None
+            path = (
+                inputs.fetch(source, inputs_dir=self._inputs_dir(), videos_dir=self.videos_dir)
+                if source.value.startswith("data:")
+                else None
+            )
             source = {"kind": source.kind, "value": str(path) if path else source.value, "local": path is not None}
         job = Job(
-            id=plan.id or f"{uuid.uuid4()}:{short}",
+            id=script.id or f"{uuid.uuid4()}:{short}",
             model=model_id,
             body=inputs.shorten(body),
             created_at=time.time(),
             seconds=seconds,
-            plan=plan,
+            script=script,
             render_key=key,
             source=source,
         )
         with self._lock:
             self.jobs[job.id] = job
             self._append_job(job)
-        if not plan.error:
+        if not script.error:
             self.renders.start(job)
         return job
 
@@ -302,7 +306,7 @@ class State:
                 continue
             job = Job.from_line(item)
             self.jobs[job.id] = job
-            if not job.plan.error:
+            if not job.script.error:
                 self.renders.start(job)
         if torn:  # rewrite, or the next appended line would join the torn one
             self._save_jobs()

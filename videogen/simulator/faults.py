@@ -39,8 +39,9 @@ class Fault:
 
     @property
     def only_delays(self) -> bool:
-        return self.status is None and not (self.drop or self.bad_json or self.html_page or self.redirect_hops or self.trickle
-                                            or self.unknown_answer or self.huge)
+        return self.status is None and not (
+            self.drop or self.bad_json or self.html_page or self.redirect_hops or self.trickle or self.unknown_answer or self.huge
+        )
 
     @classmethod
     def oversized(cls, size: int) -> Fault:
@@ -111,7 +112,7 @@ class Fault:
 
 
 @dataclass(frozen=True)
-class JobPlan:
+class JobScript:
     """How the next created job(s) end."""
 
     error: str | None = None  # end in status "error" with this message
@@ -141,30 +142,30 @@ class FaultQueue:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: dict[str, deque[Fault]] = {"create": deque(), "fetch": deque(), "video": deque(), "models": deque()}
-        self._plans: deque[JobPlan] = deque()
+        self._scripts: deque[JobScript] = deque()
 
     def inject(self, endpoint: Endpoint, fault: Fault, times: int = 1) -> None:
         with self._lock:
             self._faults[endpoint].extend([fault] * times)
 
-    def plan(self, plan: JobPlan, times: int = 1) -> None:
+    def script(self, script: JobScript, times: int = 1) -> None:
         with self._lock:
-            self._plans.extend([plan] * times)
+            self._scripts.extend([script] * times)
 
     def take(self, endpoint: Endpoint) -> Fault | None:
         with self._lock:
             queue = self._faults[endpoint]
             return queue.popleft() if queue else None
 
-    def take_plan(self) -> JobPlan:
+    def take_script(self) -> JobScript:
         with self._lock:
-            return self._plans.popleft() if self._plans else JobPlan()
+            return self._scripts.popleft() if self._scripts else JobScript()
 
     def clear(self) -> None:
         with self._lock:
             for queue in self._faults.values():
                 queue.clear()
-            self._plans.clear()
+            self._scripts.clear()
 
     def pending(self, endpoint: Endpoint) -> int:
         with self._lock:

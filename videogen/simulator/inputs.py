@@ -60,9 +60,10 @@ def source_of(model: catalog.Model, body: dict[str, Any]) -> Source | None:
 
 def shorten(body: dict[str, Any]) -> dict[str, Any]:
     """The body with each data URL cut to its type and length, for the simulator's own saved state."""
+
     def short(value: Any) -> Any:
         if isinstance(value, str) and value.startswith("data:") and len(value) > 200:
-            return f"{value[:value.find(',') + 1]}…({len(value):,} characters)"
+            return f"{value[: value.find(',') + 1]}…({len(value):,} characters)"
         if isinstance(value, list):
             return [short(v) for v in value]
         return value
@@ -106,4 +107,3 @@ def _keep(data: bytes, ext: str, inputs_dir: Path) -> Path:
         tmp.write_bytes(data)
         os.replace(tmp, path)
     return path
-

@@ -37,8 +37,19 @@ OWN_RATES = {"veo2": 0.39}  # $1.95 for its default 5 s, an amount the vendor's 
 _FAST = re.compile(r"(?:^|[-/_.])(?:fast|flash|turbo|lite|draft|distill(?:ed)?|mini)(?=$|[-/_.])")
 _PREMIUM = re.compile(r"(?:^|[-/_.])(?:pro|master|ultra)(?=$|[-/_.])")
 RESOLUTION_FACTORS = {
-    "360p": 0.5, "480p": 0.6, "540p": 0.75, "580p": 0.75, "720p": 1.0, "hd": 1.0, "768p": 1.1,
-    "1080p": 5 / 3, "fhd": 5 / 3, "1440p": 2.5, "2k": 2.5, "2160p": 4.0, "4k": 4.0,
+    "360p": 0.5,
+    "480p": 0.6,
+    "540p": 0.75,
+    "580p": 0.75,
+    "720p": 1.0,
+    "hd": 1.0,
+    "768p": 1.1,
+    "1080p": 5 / 3,
+    "fhd": 5 / 3,
+    "1440p": 2.5,
+    "2k": 2.5,
+    "2160p": 4.0,
+    "4k": 4.0,
 }
 # A model without a duration field renders this long here (see server._seconds).
 DEFAULT_SECONDS = 5
@@ -67,11 +78,18 @@ class Tariff:
             return {"kind": "variable", "currency": "USD"}
         if self.kind == "fixed":
             ((_, price),) = self.variants
-            return {"kind": "fixed", "currency": "USD",
-                    "units": [{"name": self.unit, "measure": "output", "price": price, "per": self.per}]}
+            return {
+                "kind": "fixed",
+                "currency": "USD",
+                "units": [{"name": self.unit, "measure": "output", "price": price, "per": self.per}],
+            }
         dimensions = list(dict.fromkeys(name for when, _ in self.variants for name, _ in when))
-        return {"kind": "variants", "currency": "USD", "dimensions": dimensions, "variants": [
-            {"when": dict(when), "price": price, "unit": self.unit, "per": self.per} for when, price in self.variants]}
+        return {
+            "kind": "variants",
+            "currency": "USD",
+            "dimensions": dimensions,
+            "variants": [{"when": dict(when), "price": price, "unit": self.unit, "per": self.per} for when, price in self.variants],
+        }
 
 
 def _rate_of(model: catalog.Model) -> float:
@@ -99,8 +117,7 @@ def tariff(model_id: str) -> Tariff:
     amount = per if unit == "second" else DEFAULT_SECONDS
     if resolution is not None and resolution.enum:
         # Spelled in lower case, whatever the model's enum says ("720P"): the client must match either.
-        variants = tuple(((("resolution", str(r).lower()),), round(rate * _factor(r) * amount, 3))
-                         for r in resolution.enum)
+        variants = tuple(((("resolution", str(r).lower()),), round(rate * _factor(r) * amount, 3)) for r in resolution.enum)
         return Tariff("variants", unit, per, variants, rate)
     if model.vendor in FIXED_VENDORS:
         return Tariff("fixed", unit, per, (((), round(rate * amount, 3)),), rate)
@@ -153,8 +170,13 @@ def usd_for(model_id: str, body: Mapping[str, Any]) -> float:
 def item(model: catalog.Model, *, pricing: bool) -> dict[str, Any]:
     """The model in the vendor's list item shape; the list may name it otherwise, as it names veo2."""
     listed, *aliases = model.vendor_ids or (model.id,)
-    entry = {"id": listed, "type": TYPE, "aliases": aliases, "tags": ["playground:video"],
-             "info": {"name": model.name, "developer": model.vendor}}
+    entry = {
+        "id": listed,
+        "type": TYPE,
+        "aliases": aliases,
+        "tags": ["playground:video"],
+        "info": {"name": model.name, "developer": model.vendor},
+    }
     if pricing:
         entry["pricing"] = tariff(model.id).pricing()
     return entry
@@ -162,10 +184,12 @@ def item(model: catalog.Model, *, pricing: bool) -> dict[str, Any]:
 
 # Not a video model: a real list holds many such, and a client must pass over their token prices.
 _CHAT_ITEM = {
-    "id": "openai/gpt-4o", "type": "openai/chat-completions", "aliases": ["gpt-4o"], "tags": ["playground:chat"],
+    "id": "openai/gpt-4o",
+    "type": "openai/chat-completions",
+    "aliases": ["gpt-4o"],
+    "tags": ["playground:chat"],
     "info": {"name": "GPT-4o", "developer": "Open AI"},
-    "pricing": {"kind": "fixed", "currency": "USD", "units": [{"name": "token", "measure": "output", "price": 3.25,
-                                                               "per": 1000000}]},
+    "pricing": {"kind": "fixed", "currency": "USD", "units": [{"name": "token", "measure": "output", "price": 3.25, "per": 1000000}]},
 }
 
 

@@ -122,8 +122,13 @@ def render_clip(
         _draw_glow(glow_png)
         if source is not None:
             try:
-                return _encode(dest, _ffmpeg_args(width, height, duration, digest, text_png, text_pos, glow_png,
-                                                  _part(dest), source=(Path(source), source_kind)), duration)
+                return _encode(
+                    dest,
+                    _ffmpeg_args(
+                        width, height, duration, digest, text_png, text_pos, glow_png, _part(dest), source=(Path(source), source_kind)
+                    ),
+                    duration,
+                )
             except RuntimeError as exc:
                 # An unreadable input still gets a clip, as the fallback a person can see.
                 log.info("source %s not usable, rendering without it: %s", source, exc)

@@ -42,8 +42,14 @@ class Simulator(State):
         self.port = port
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
-        super().__init__(job_seconds=job_seconds, state_dir=state_dir, api_keys=api_keys, latency=latency,
-                         render_workers=render_workers, videos_dir=videos_dir)
+        super().__init__(
+            job_seconds=job_seconds,
+            state_dir=state_dir,
+            api_keys=api_keys,
+            latency=latency,
+            render_workers=render_workers,
+            videos_dir=videos_dir,
+        )
 
     def start(self) -> Simulator:
         server = Server((self.host, self.port), state=self)

@@ -30,7 +30,8 @@ class Database(Protocol):
     The store writes each statement once. Where the two dialects spell a thing differently, the backend
     supplies the words: `mark` for each parameter, `json_field()` for one field of a JSON text column,
     `skip_locked` to end a `SELECT ... LIMIT` that must pass over rows another transaction is claiming,
-    and `float_type` for `{float}` in a migration.
+    `json_list` for the texts of one parameter holding a JSON array (`x IN {json_list}`: one statement
+    for any number of ids), and `float_type` for `{float}` in a migration.
     """
 
     description: str  # for logs and the health check; never holds a password
@@ -38,6 +39,7 @@ class Database(Protocol):
     path: Path | None  # the SQLite file; None for a server
     mark: str  # a parameter as the driver takes it
     skip_locked: str
+    json_list: str  # a subquery of the texts in one JSON-array parameter
     float_type: str  # an 8-byte float column: a Unix time, credits
 
     def connect(self) -> AbstractContextManager[Any]: ...

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..api import Generation, Status
+from ..api import Answer, Status
 from ._store import Record, Reservation, Store
 
 log = logging.getLogger(__name__)
@@ -49,24 +49,50 @@ class Entry:
     reservation_credits: float | None = None
 
     @classmethod
-    def of(cls, generation: Generation, *, request: Mapping[str, Any], server: str, account: str, created_at: float,
-           parent_id: str | None = None, batch_id: str | None = None, owner: str = "",
-           reservation: Reservation | None = None) -> Entry:
+    def of(
+        cls,
+        generation: Answer,
+        *,
+        request: Mapping[str, Any],
+        server: str,
+        account: str,
+        created_at: float,
+        parent_id: str | None = None,
+        batch_id: str | None = None,
+        owner: str = "",
+        reservation: Reservation | None = None,
+    ) -> Entry:
         return cls(
-            id=generation.id, status=generation.status.value, remote_status=generation.remote_status,
-            video_url=generation.video_url, error=generation.error, credits_used=generation.credits_used,
-            request=dict(request), server=server, account=account, created_at=created_at, parent_id=parent_id,
-            batch_id=batch_id, owner=owner, reservation_id=reservation.id if reservation else None,
+            id=generation.id,
+            status=generation.status.value,
+            remote_status=generation.remote_status,
+            video_url=generation.video_url,
+            error=generation.error,
+            credits_used=generation.credits_used,
+            request=dict(request),
+            server=server,
+            account=account,
+            created_at=created_at,
+            parent_id=parent_id,
+            batch_id=batch_id,
+            owner=owner,
+            reservation_id=reservation.id if reservation else None,
             reservation_credits=reservation.credits if reservation else None,
         )
 
     def save_to(self, store: Store) -> Record:
-        generation = Generation(self.id, Status(self.status), self.remote_status, self.video_url, self.error,
-                                self.credits_used)
+        generation = Answer(self.id, Status(self.status), self.remote_status, self.video_url, self.error, self.credits_used)
         reservation = Reservation(self.reservation_id, self.reservation_credits) if self.reservation_id else None
         return store.add(
-            generation, request=self.request, server=self.server, account=self.account, created_at=self.created_at,
-            parent_id=self.parent_id, batch_id=self.batch_id, owner=self.owner, reservation=reservation,
+            generation,
+            request=self.request,
+            server=self.server,
+            account=self.account,
+            created_at=self.created_at,
+            parent_id=self.parent_id,
+            batch_id=self.batch_id,
+            owner=self.owner,
+            reservation=reservation,
         )
 
 

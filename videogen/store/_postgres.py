@@ -28,12 +28,17 @@ class PostgreSQL:
     path: Path | None = None
     mark = "%s"
     skip_locked = " FOR UPDATE SKIP LOCKED"  # two processes claiming at once take different rows, neither waits
+    json_list = "(SELECT json_array_elements_text(%s::json))"
     float_type = "DOUBLE PRECISION"  # PostgreSQL's REAL is 4 bytes, too coarse for a Unix time
 
     def __init__(self, url: str, *, connect_timeout: float) -> None:
         self.description = "PostgreSQL " + _without_password(url)
         self._pool = ConnectionPool(
-            url, min_size=1, max_size=POOL_SIZE, open=True, name="videogen",
+            url,
+            min_size=1,
+            max_size=POOL_SIZE,
+            open=True,
+            name="videogen",
             kwargs={"autocommit": True, "row_factory": _rows},
         )
         try:

@@ -15,6 +15,7 @@ class SQLite:
     shared = False
     mark = "?"
     skip_locked = ""  # one writer at a time: no other transaction can be claiming a row meanwhile
+    json_list = "(SELECT value FROM json_each(?))"
     float_type = "REAL"  # SQLite's REAL is an 8-byte float
 
     def __init__(self, path: Path, *, busy_timeout: float) -> None:

@@ -20,14 +20,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..api import Generation, Status
+from .. import catalog
+from ..api import Answer, Status
 from ..media import own_file
+from ..posters import poster_files
 from ._database import BUSY_TIMEOUT_S, Database, open_database
+from ._ratings import RATINGS, MissingGenerations, Rating, Vote, check_vote
 
 # Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
 # `{float}` is an 8-byte float column (a Unix time, credits), in the backend's spelling (`Database.float_type`).
@@ -122,6 +125,30 @@ MIGRATIONS: tuple[str, ...] = (
         credits     {float} NOT NULL
     );
     """,
+    # 9: ratings and blind votes. One ratings row per generation and person (rating NULL: only rejected), gone
+    # with its generation. A vote keeps copies of what it showed, in order (JSON arrays of ids and of models),
+    # and of its prompt, so the leaderboard still counts it once those generations are deleted. winner_id NULL: a tie.
+    """
+    CREATE TABLE ratings (
+        generation_id  TEXT NOT NULL,
+        person         TEXT NOT NULL,
+        rating         INTEGER CHECK (rating BETWEEN 1 AND 5),
+        rejected       INTEGER NOT NULL DEFAULT 0,
+        updated_at     {float} NOT NULL,
+        PRIMARY KEY (generation_id, person)
+    );
+    CREATE TABLE votes (
+        id           TEXT PRIMARY KEY,
+        person       TEXT NOT NULL,
+        voted_at     {float} NOT NULL,
+        prompt       TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        shown_json   TEXT NOT NULL,
+        models_json  TEXT NOT NULL,
+        winner_id    TEXT
+    );
+    CREATE INDEX votes_by_time ON votes (voted_at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -133,6 +160,15 @@ _UNFINISHED = f"""(status IN {_PENDING}
 
 def _marks(mark: str, n: int) -> str:
     return ", ".join([mark] * n)
+
+
+def _shared_kind(models: Sequence[str]) -> str:
+    """The kind of model every one of `models` is, or '' when they differ or the catalog no longer has one."""
+    try:
+        kinds = {catalog.get(model).kind for model in models}
+    except catalog.UnknownModelError:
+        return ""
+    return kinds.pop() if len(kinds) == 1 else ""
 
 
 # A reservation whose create never came back with an id (its outcome unknown) still counts for a day:
@@ -297,7 +333,7 @@ class Store:
 
     def add(
         self,
-        generation: Generation,
+        generation: Answer,
         *,
         request: Mapping[str, Any],
         server: str,
@@ -349,7 +385,7 @@ class Store:
             return self.apply(generation, count_poll=False)
         return self.get(generation.id)
 
-    def apply(self, generation: Generation, *, count_poll: bool = True) -> Record | None:
+    def apply(self, generation: Answer, *, count_poll: bool = True) -> Record | None:
         """Update a row from a fetch. A final status is never overwritten by a later pending one."""
         now = time.time()
         final = generation.status.is_final
@@ -445,11 +481,120 @@ class Store:
                     (record.id, record.server, record.account, record.owner, record.model, record.created_at, charged),
                 )
             db.execute(f"DELETE FROM generations WHERE id = {p}", (generation_id,))
+            db.execute(f"DELETE FROM ratings WHERE generation_id = {p}", (generation_id,))  # votes keep their copies
         if record.video_path:
             path = Path(record.video_path)
             if path.resolve().parent == self.videos_dir.resolve():
-                path.unlink(missing_ok=True)
+                files = poster_files(path)
+                for made in (path, files.poster, files.strip, files.reason_file):
+                    made.unlink(missing_ok=True)
         return True
+
+    # -- ratings and votes ------------------------------------------------
+
+    def set_rating(self, generation_id: str, rating: int | None, *, by: str = "") -> bool:
+        """`by`'s rating of a finished generation, 1 to 5; None takes it back (a rejection stays).
+        True if kept; False when there is no such generation or it is still running."""
+        if rating is not None and rating not in RATINGS:
+            raise ValueError(f"A rating is {RATINGS.start} to {RATINGS.stop - 1}, not {rating}.")
+        return self._rate(generation_id, by, "rating", rating)
+
+    def set_rejected(self, generation_id: str, rejected: bool, *, by: str = "") -> bool:
+        """`by` rejects a finished generation, or takes the rejection back (a rating stays). True if kept."""
+        return self._rate(generation_id, by, "rejected", int(rejected))
+
+    def clear_rating(self, generation_id: str, *, by: str = "") -> None:
+        """Forget `by`'s rating and rejection of a generation."""
+        p = self.db.mark
+        with self.db.writing() as db:
+            db.execute(f"DELETE FROM ratings WHERE generation_id = {p} AND person = {p}", (generation_id, by))
+
+    def _rate(self, generation_id: str, person: str, column: str, value: int | None) -> bool:
+        # Only a finished generation is rated, checked in the statement that writes.
+        p = self.db.mark
+        with self.db.transaction() as db:
+            row = db.execute(
+                f"""INSERT INTO ratings (generation_id, person, {column}, updated_at)
+                    SELECT id, {p}, {p}, {p} FROM generations WHERE id = {p} AND status NOT IN {_PENDING}
+                    ON CONFLICT (generation_id, person) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at
+                    RETURNING generation_id""",
+                (person, value, time.time(), generation_id),
+            ).fetchone()
+            # Neither rated nor rejected: no row, so the team's figures count only people who said something.
+            db.execute(
+                f"DELETE FROM ratings WHERE generation_id = {p} AND person = {p} AND rating IS NULL AND rejected = 0",
+                (generation_id, person),
+            )
+        return row is not None
+
+    def ratings(self, ids: Sequence[str], *, by: str = "") -> dict[str, Rating]:
+        """Every one of `ids` with `by`'s own rating and the team's, in one query (History asks for
+        thousands at once); an id nobody rated gets an empty Rating."""
+        p = self.db.mark
+        rows = self.db.tuples(
+            f"""SELECT generation_id,
+                       MAX(CASE WHEN person = {p} THEN rating END),
+                       MAX(CASE WHEN person = {p} THEN rejected ELSE 0 END),
+                       AVG(rating), COUNT(rating), SUM(rejected)
+                FROM ratings WHERE generation_id IN {self.db.json_list} GROUP BY generation_id""",
+            (by, by, json.dumps(list(ids))),
+        )
+        found = {
+            gen_id: Rating(gen_id, mine, bool(rejected), None if average is None else float(average), int(count), int(rejections))
+            for gen_id, mine, rejected, average, count, rejections in rows
+        }
+        return {gen_id: found.get(gen_id) or Rating(gen_id) for gen_id in ids}
+
+    def record_vote(self, shown: Sequence[str], winner: str | None, *, by: str = "", at: float | None = None) -> Vote:
+        """Keep `by`'s blind vote among `shown` (generation ids, in the order shown): `winner` the best of
+        them, or None for a tie between two.
+
+        Raises ValueError for a vote that could not have been cast, and MissingGenerations, naming them, when
+        any of the generations was deleted meanwhile; nothing is recorded then. The prompt is the first
+        generation's (Compare shows one prompt's generations); the kind, the one all the models share.
+        """
+        check_vote(shown, winner)
+        shown = tuple(shown)
+        p = self.db.mark
+        # Both backends' transactions make the check and the insert one: SQLite's takes the write lock first,
+        # and on PostgreSQL a delete committed after the check orders after the vote, which keeps its copies.
+        with self.db.transaction() as db:
+            rows = db.execute(f"SELECT id, model, request_json FROM generations WHERE id IN ({_marks(p, len(shown))})", shown).fetchall()
+            found = {gen_id: (model, json.loads(request)) for gen_id, model, request in rows}
+            if missing := [gen_id for gen_id in shown if gen_id not in found]:
+                raise MissingGenerations(missing)
+            models = tuple(found[gen_id][0] for gen_id in shown)
+            vote = Vote(
+                id=uuid.uuid4().hex,
+                person=by,
+                at=time.time() if at is None else at,
+                prompt=str(found[shown[0]][1].get("prompt", "")),
+                kind=_shared_kind(models),
+                shown=shown,
+                models=models,
+                winner=winner,
+            )
+            db.execute(
+                f"""INSERT INTO votes (id, person, voted_at, prompt, kind, shown_json, models_json, winner_id)
+                    VALUES ({_marks(p, 8)})""",
+                (vote.id, vote.person, vote.at, vote.prompt, vote.kind, json.dumps(shown), json.dumps(models), winner),
+            )
+        return vote
+
+    def votes(self, *, kind: str | None = None, by: str | None = None, search: str = "") -> list[Vote]:
+        """The votes, newest first; with `kind`, of that kind of model; with `by`, that person's; with `search`,
+        those whose prompt holds it, whatever the case."""
+        where, args = "", []
+        for column, value in (("kind", kind), ("person", by)):
+            if value is not None:
+                where, args = where + f" AND {column} = {self.db.mark}", [*args, value]
+        with self.db.connect() as db:
+            rows = db.execute(f"SELECT * FROM votes WHERE 1 = 1{where} ORDER BY voted_at DESC, id", args).fetchall()
+        found = [Vote.from_row(r) for r in rows]
+        # Searched here rather than in SQL: SQLite's lower() folds ASCII letters only, PostgreSQL's every one.
+        if needle := search.strip().casefold():
+            found = [v for v in found if needle in v.prompt.casefold()]
+        return found
 
     def _update(self, generation_id: str, assignments: str, values: tuple, *, touch: bool = True) -> None:
         p = self.db.mark
@@ -485,9 +630,7 @@ class Store:
     def batch(self, batch_id: str) -> list[Record]:
         """The generations sent in one variants batch, in the order they were sent."""
         with self.db.connect() as db:
-            rows = db.execute(
-                f"SELECT * FROM generations WHERE batch_id = {self.db.mark} ORDER BY created_at, id", (batch_id,)
-            ).fetchall()
+            rows = db.execute(f"SELECT * FROM generations WHERE batch_id = {self.db.mark} ORDER BY created_at, id", (batch_id,)).fetchall()
         return [Record.from_row(r) for r in rows]
 
     def table_rows(self) -> list[TableRow]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from videogen.duplicates import DuplicateGuard
+from videogen.double_submit import DoubleSubmitGuard
 
 BODY = {"model": "veo2", "prompt": "a fox"}
 
@@ -17,7 +17,7 @@ class Clock:
 
 def test_the_same_request_within_the_window_after_its_page_showed_is_a_repeat():
     clock = Clock()
-    guard = DuplicateGuard(window=3.0, clock=clock)
+    guard = DoubleSubmitGuard(window=3.0, clock=clock)
     assert not guard.is_repeat(BODY)
     guard.sent(BODY)
     guard.shown()
@@ -31,7 +31,7 @@ def test_the_same_request_within_the_window_after_its_page_showed_is_a_repeat():
 def test_until_the_page_that_answered_it_shows_the_same_request_is_a_repeat_however_late():
     # A busy server: the second click of a double click is handled long after the first create.
     clock = Clock()
-    guard = DuplicateGuard(window=3.0, clock=clock)
+    guard = DoubleSubmitGuard(window=3.0, clock=clock)
     guard.sent(BODY)
     clock.now = 30.0
     assert guard.is_repeat(BODY)
@@ -39,7 +39,7 @@ def test_until_the_page_that_answered_it_shows_the_same_request_is_a_repeat_howe
 
 def test_the_window_counts_from_when_the_page_showed_not_from_the_send():
     clock = Clock()
-    guard = DuplicateGuard(window=3.0, clock=clock)
+    guard = DoubleSubmitGuard(window=3.0, clock=clock)
     guard.sent(BODY)
     clock.now = 10.0  # the rest of the page run was slow
     guard.shown()

@@ -22,7 +22,7 @@ def fingerprint(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-class DuplicateGuard:
+class DoubleSubmitGuard:
     """Per browser tab: remembers the last request sent, and whether the page has shown it since.
 
     The window counts from when the page that answered the submission was shown, not from the send:
