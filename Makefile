@@ -1,6 +1,6 @@
 # make run    start the playground (demo mode unless an API key is set)
 # make test   the import contracts, then every test: engine, simulator, pages, and the browser end-to-end suite
-# make lint   ruff, and the import contracts (pyproject.toml's [tool.importlinter])
+# make lint   ruff check, ruff format --check, and the import contracts (pyproject.toml's [tool.importlinter])
 # make bench  the benchmark; writes bench/results/latest.json
 #
 # Each target installs what it needs: the venv from PyPI, and through
@@ -67,6 +67,7 @@ catalog: $(BIN)/python
 
 lint: $(DEV)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(LINT_IMPORTS)
 
 clean:
@@ -74,4 +75,4 @@ clean:
 
 # Retake the README's screenshots (docs/screenshots/) with the end-to-end suite.
 screenshots: $(DEV) browser
-	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e -k "prompt_becomes or history_lists or selecting or uploaded_image or picker_searches or seed_batch or reel or two_people"
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e -k "prompt_becomes or history_lists or selecting or uploaded_image or picker_searches or seed_batch or reel or two_people or blind_vote or keys_in_the_gallery"

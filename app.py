@@ -27,7 +27,8 @@ conn = services.connection(source)
 generate = st.Page("pages/generate.py", title="Generate", icon=":material/movie_edit:", default=True)
 history = st.Page("pages/history.py", title="History", icon=":material/history:")
 compare = st.Page("pages/compare.py", title="Compare", icon=":material/compare:")
-page = st.navigation([generate, history, compare])
+leaderboard = st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:")
+page = st.navigation([generate, history, compare, leaderboard])
 if session.take_go_to_generate() and page.url_path != generate.url_path:
     st.switch_page(generate)
 

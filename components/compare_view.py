@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -40,36 +41,60 @@ def _ids_from_link() -> list[str]:
     return list(dict.fromkeys(i.strip() for i in st.query_params.get("ids", "").split(",") if i.strip()))
 
 
-def chosen(store: Store) -> list[Record]:
-    """The generations to compare: the link's, checked and named when unusable, then as picked on the page."""
-    wanted = _ids_from_link()
+def checked(store: Store, wanted: list[str]) -> list[Record]:
+    """The generations of `wanted` that can be played here, in order; each of the others is named and left out."""
     found = {r.id: r for r in store.find(wanted)}
     if unknown := [i for i in wanted if i not in found]:
-        st.warning("Not in this history, so left out: " + literal(", ".join(unknown)),
-                   icon=":material/link_off:")
+        st.warning("Not in this history, so left out: " + literal(", ".join(unknown)), icon=":material/link_off:")
     # Signed in, in one's own view: someone else's generations are named and left out, as History does.
     scope = services.owner_scope()
     if theirs := [i for i in wanted if i in found and scope is not None and found[i].owner != scope]:
-        st.info("Made by someone else, so left out: " + literal(", ".join(generation_card.short_id(i) for i in theirs))
-                + ". Turn on **Show the team's generations** in the sidebar to compare them.", icon=":material/group:")
+        st.info(
+            "Made by someone else, so left out: "
+            + literal(", ".join(generation_card.short_id(i) for i in theirs))
+            + ". Turn on **Show the team's generations** in the sidebar to compare them.",
+            icon=":material/group:",
+        )
         found = {i: r for i, r in found.items() if i not in theirs}
         wanted = [i for i in wanted if i not in theirs]
     if waiting := [found[i] for i in wanted if i in found and not _playable(found[i], store)]:
-        st.warning("No video to play yet, so left out: " + literal(", ".join(
-            f"{generation_card.short_id(r.id)} ({r.status.value})" for r in waiting)), icon=":material/hourglass_top:")
-    usable = [i for i in wanted if i in found and _playable(found[i], store)]
+        st.warning(
+            "No video to play yet, so left out: "
+            + literal(", ".join(f"{generation_card.short_id(r.id)} ({r.status.value})" for r in waiting)),
+            icon=":material/hourglass_top:",
+        )
+    return [found[i] for i in wanted if i in found and _playable(found[i], store)]
+
+
+def chosen(store: Store, *, picker: bool = True) -> list[Record]:
+    """The generations to compare: the link's, checked and named when unusable, then as picked on the page.
+
+    Without the picker (Blind: its options name each model) the link's first four are compared as they are.
+    """
+    usable = checked(store, _ids_from_link())
     if len(usable) > MAX_SHOWN:
-        st.info(f"Compare plays up to {MAX_SHOWN} at once: the first {MAX_SHOWN} of these {len(usable)} are shown. "
-                "Swap them below.", icon=":material/compare:")
-    finished = {r.id: r for r in store.records(limit=CHOICES, owner=scope) if _playable(r, store)}
-    finished |= {i: found[i] for i in usable}
+        swap = "Swap them below." if picker else "Turn Blind off to swap them."
+        st.info(
+            f"Compare plays up to {MAX_SHOWN} at once: the first {MAX_SHOWN} of these {len(usable)} are shown. " + swap,
+            icon=":material/compare:",
+        )
+    if not picker:
+        return usable[:MAX_SHOWN]
+    first = [r.id for r in usable[:MAX_SHOWN]]
+    finished = {r.id: r for r in store.records(limit=CHOICES, owner=services.owner_scope()) if _playable(r, store)}
+    finished |= {r.id: r for r in usable}
     # A new widget for each link: its default is the link's choice, and a pick below rewrites the link.
-    ident = hashlib.sha256(json.dumps(usable[:MAX_SHOWN]).encode()).hexdigest()[:10]
+    ident = hashlib.sha256(json.dumps(first).encode()).hexdigest()[:10]
     picked = st.multiselect(
-        "Generations", list(finished), default=usable[:MAX_SHOWN], max_selections=MAX_SHOWN,
-        format_func=lambda i: _option(finished[i]), key=f"compare-pick-{ident}", placeholder="Choose 2 to 4 finished videos",
+        "Generations",
+        list(finished),
+        default=first,
+        max_selections=MAX_SHOWN,
+        format_func=lambda i: _option(finished[i]),
+        key=f"compare-pick-{ident}",
+        placeholder="Choose 2 to 4 finished videos",
     )
-    if picked != usable[:MAX_SHOWN]:
+    if picked != first:
         st.query_params["ids"] = ",".join(picked)
     return [finished[i] for i in picked]
 
@@ -79,14 +104,21 @@ def _option(record: Record) -> str:
     return f"{prompt} · {model_name(record.model)} · {generation_card.short_id(record.id)}"
 
 
-def videos(records: list[Record], store: Store) -> None:
-    """The clips side by side, each headed by its letter and what sets it apart; one control bar under them."""
-    differing = variants.differences([r.request for r in records]) - {"prompt"}
+def videos(records: list[Record], store: Store, *, headings: Sequence[str] | None = None) -> None:
+    """The clips side by side, each headed by its letter and what sets it apart; one control bar under them.
+
+    `headings` (markdown, one per clip) replaces those headers: Blind's say nothing but the letter.
+    """
+    if headings is None:
+        differing = variants.differences([r.request for r in records]) - {"prompt"}
+        headings = []
+        for letter, record in zip(LETTERS, records, strict=False):
+            apart = " · ".join(f"{name.replace('_', ' ')} {_show(record.request.get(name))}" for name in sorted(differing))
+            headings.append(f"**{letter}** :gray[{literal(' '.join((apart or model_name(record.model)).split()))}]")
     with st.container(key=SCOPE):
-        for letter, column, record in zip(LETTERS, st.columns(len(records)), records, strict=False):
+        for heading, column, record in zip(headings, st.columns(len(records)), records, strict=True):
             with column:
-                apart = " · ".join(f"{name.replace('_', ' ')} {_show(record.request.get(name))}" for name in sorted(differing))
-                st.markdown(f"**{letter}** :gray[{literal(' '.join((apart or model_name(record.model)).split()))}]")
+                st.markdown(heading)
                 if (video := record.video_file(store.videos_dir)) is not None:
                     st.video(str(video))
                 else:  # deleted since it was chosen

@@ -1,9 +1,9 @@
 """One form for every model: a catalog entry becomes widgets, and the widgets' values become raw parameters.
 
-`plan(model)` decides, from the JSON-Schema shape of each parameter alone,
+`layout(model)` decides, from the JSON-Schema shape of each parameter alone,
 which widget it gets and whether it sits up front or under Advanced; there is
 no branch per model id. `draw_media`, `draw_fields` and `raw_values` put that
-plan on the page and read it back. What the values mean (types, bounds,
+layout on the page and read it back. What the values mean (types, bounds,
 enums, the vendor's schema) is decided by `catalog.validate`, never here.
 
 Widget keys are `gen_<parameter>`, shared by every model, so a prompt or an
@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, assert_never
 
 import streamlit as st
 
@@ -49,6 +49,10 @@ IMAGE_TYPES = ["png", "jpg", "jpeg", "webp"]
 EXAMPLE_LINKS = {kind: f"https://example.com/{kind}" for kind in ("image", "video", "audio")}
 
 
+#: What a parameter is edited with; decided by `widget_for` from the schema's shape alone.
+Widget = Literal["segmented", "select", "toggle", "slider", "number", "integer_text", "text", "textarea", "json", "media"]
+
+
 def key(name: str) -> str:
     return f"gen_{name}"
 
@@ -56,7 +60,7 @@ def key(name: str) -> str:
 @dataclass(frozen=True)
 class Field:
     param: Param
-    widget: str  # segmented | select | toggle | slider | number | integer_text | text | textarea | json | media
+    widget: Widget
     advanced: bool
 
     @property
@@ -76,7 +80,7 @@ class Field:
         return self.param.enum or ()
 
 
-def widget_for(param: Param) -> str:
+def widget_for(param: Param) -> Widget:
     rules = param.rules
     if param.media:
         return "media"
@@ -100,11 +104,10 @@ def widget_for(param: Param) -> str:
 
 
 @cache
-def plan(model_id: str) -> tuple[Field, ...]:
+def layout(model_id: str) -> tuple[Field, ...]:
     """The model's fields in display order: required and common ones first, the rest under Advanced."""
     model = catalog.get(model_id)
-    fields = [Field(p, widget_for(p), advanced=not (p.required or p.name in COMMON or p.media in ("image", "video")))
-              for p in model.params]
+    fields = [Field(p, widget_for(p), advanced=not (p.required or p.name in COMMON or p.media in ("image", "video"))) for p in model.params]
 
     def order(f: Field) -> tuple:
         common = COMMON.index(f.name) if f.name in COMMON else len(COMMON)
@@ -119,17 +122,21 @@ def plan(model_id: str) -> tuple[Field, ...]:
 def default_value(field: Field) -> Any:
     """What the widget starts at: the published default, or blank ("the server's default")."""
     default = field.param.default
-    if field.widget in ("text", "textarea", "integer_text"):
-        return "" if default is None else str(default)
-    if field.widget == "json":
-        return "" if default is None else json.dumps(default)
-    if field.widget == "toggle":
-        return bool(default) if default is not None else False
-    if field.widget in ("segmented", "select"):
-        return default if default in field.options else (field.options[0] if field.param.required else None)
-    if field.widget == "slider":
-        return default if default is not None else field.param.rules.get("minimum")
-    return default  # number: None is a blank field
+    match field.widget:
+        case "text" | "textarea" | "integer_text":
+            return "" if default is None else str(default)
+        case "json":
+            return "" if default is None else json.dumps(default)
+        case "toggle":
+            return bool(default) if default is not None else False
+        case "segmented" | "select":
+            return default if default in field.options else (field.options[0] if field.param.required else None)
+        case "slider":
+            return default if default is not None else field.param.rules.get("minimum")
+        case "number" | "media":
+            return default  # a number's None is a blank field; media have no widget value of their own
+        case unknown:
+            assert_never(unknown)
 
 
 def widget_value(field: Field, value: Any) -> tuple[Any, bool]:
@@ -175,7 +182,7 @@ def prepare(model: Model) -> list[str]:
     fail, and such a value could never have been sent anyway.
     """
     reset = []
-    for field in plan(model.id):
+    for field in layout(model.id):
         if field.widget == "media":
             if not isinstance(session.setdefault(key(field.name), ""), str):
                 session.assign(key(field.name), "")
@@ -191,9 +198,9 @@ def prepare(model: Model) -> list[str]:
 
 def reconcile(old: Model, new: Model) -> tuple[list[str], list[str]]:
     """After a change of model: keep what the new model takes, drop the rest. Returns (kept, dropped) labels."""
-    new_fields = {f.name: f for f in plan(new.id)}
+    new_fields = {f.name: f for f in layout(new.id)}
     kept, dropped = [], []
-    for field in plan(old.id):
+    for field in layout(old.id):
         value = _current(field)
         target = new_fields.get(field.name)
         if target is None:
@@ -247,16 +254,17 @@ def _show(value: Any) -> str:
 # -- drawing ---------------------------------------------------------------------
 
 
-def draw_fields(
-    model: Model, *, advanced: bool, only: Collection[str] | None = None, skip: Collection[str] = ()
-) -> dict[str, Any]:
+def draw_fields(model: Model, *, advanced: bool, only: Collection[str] | None = None, skip: Collection[str] = ()) -> dict[str, Any]:
     """Draw the non-media fields of one section (inside the form); returns error slots by parameter name.
 
     `only` and `skip` draw some of them apart: the ones the price follows sit outside the form, where
     a change reruns the page.
     """
-    fields = [f for f in plan(model.id) if f.advanced == advanced and f.widget != "media"
-              and (only is None or f.name in only) and f.name not in skip]
+    fields = [
+        f
+        for f in layout(model.id)
+        if f.advanced == advanced and f.widget != "media" and (only is None or f.name in only) and f.name not in skip
+    ]
     slots: dict[str, Any] = {}
     pending_pair: list[Field] = []
 
@@ -303,34 +311,55 @@ def _draw(field: Field) -> Any:
     k, label, rules = key(field.name), field.label, field.param.rules
     # persist_state: the values survive a visit to History and back, as a half-written prompt should.
     common = {"key": k, "help": _help(field), "persist_state": "session"}
-    widget = field.widget
-    if widget == "segmented":
-        st.segmented_control(label, field.options, required=field.param.required or field.param.default is not None,
-                             format_func=lambda o: OPTION_LABELS.get(str(o), str(o)), **common)
-    elif widget == "select":
-        st.selectbox(label, field.options, placeholder="Server default",
-                     format_func=lambda o: OPTION_LABELS.get(str(o), str(o)), **common)
-    elif widget == "toggle":
-        st.toggle(label, **common)
-    elif widget == "slider":
-        is_int = field.param.type == "integer"
-        low, high = rules["minimum"], rules["maximum"]
-        st.slider(label, min_value=int(low) if is_int else float(low), max_value=int(high) if is_int else float(high),
-                  step=1 if is_int else _step(float(low), float(high)), **common)
-    elif widget == "number":
-        # Streamlit refuses bounds of one numeric type with values of another.
-        as_type = int if field.param.type == "integer" else float
-        low, high = rules.get("minimum"), rules.get("maximum")
-        st.number_input(label, min_value=None if low is None else as_type(low), max_value=None if high is None else as_type(high),
-                        step=as_type(1) if as_type is int else None, placeholder="Server default", **common)
-    elif widget == "integer_text":
-        st.text_input(label, placeholder="Random" if field.name == "seed" else "Server default", **common)
-    elif widget == "textarea":
-        st.text_area(label, height=110 if field.name == "prompt" else 68, placeholder=PLACEHOLDERS.get(field.name), **common)
-    elif widget == "text":
-        st.text_input(label, **common)
-    elif widget == "json":
-        st.text_area(label, height=90, placeholder=_json_placeholder(field), **common)
+    match field.widget:
+        case "segmented":
+            st.segmented_control(
+                label,
+                field.options,
+                required=field.param.required or field.param.default is not None,
+                format_func=lambda o: OPTION_LABELS.get(str(o), str(o)),
+                **common,
+            )
+        case "select":
+            st.selectbox(
+                label, field.options, placeholder="Server default", format_func=lambda o: OPTION_LABELS.get(str(o), str(o)), **common
+            )
+        case "toggle":
+            st.toggle(label, **common)
+        case "slider":
+            is_int = field.param.type == "integer"
+            low, high = rules["minimum"], rules["maximum"]
+            st.slider(
+                label,
+                min_value=int(low) if is_int else float(low),
+                max_value=int(high) if is_int else float(high),
+                step=1 if is_int else _step(float(low), float(high)),
+                **common,
+            )
+        case "number":
+            # Streamlit refuses bounds of one numeric type with values of another.
+            as_type = int if field.param.type == "integer" else float
+            low, high = rules.get("minimum"), rules.get("maximum")
+            st.number_input(
+                label,
+                min_value=None if low is None else as_type(low),
+                max_value=None if high is None else as_type(high),
+                step=as_type(1) if as_type is int else None,
+                placeholder="Server default",
+                **common,
+            )
+        case "integer_text":
+            st.text_input(label, placeholder="Random" if field.name == "seed" else "Server default", **common)
+        case "textarea":
+            st.text_area(label, height=110 if field.name == "prompt" else 68, placeholder=PLACEHOLDERS.get(field.name), **common)
+        case "text":
+            st.text_input(label, **common)
+        case "json":
+            st.text_area(label, height=90, placeholder=_json_placeholder(field), **common)
+        case "media":
+            raise ValueError(f"{field.name} is a media input: draw_media draws it, outside the form")
+        case unknown:
+            assert_never(unknown)
     return st.empty()
 
 
@@ -358,7 +387,7 @@ class MediaValue:
 def draw_media(model: Model, data_dir: Path, finished_videos: Callable[[], list[tuple[str, str]]]) -> dict[str, MediaValue]:
     """The model's image, video and audio inputs; returns each one's current value or problem."""
     values: dict[str, MediaValue] = {}
-    for field in plan(model.id):
+    for field in layout(model.id):
         if field.widget != "media":
             continue
         with st.container(border=True, key=f"media-{field.name}"):
@@ -387,8 +416,11 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
     with upload_col:
         if field.param.accepts_base64:
             files = st.file_uploader(
-                f"Upload {field.label.lower()}", type=IMAGE_TYPES, accept_multiple_files=field.param.is_list,
-                key=k + "__file", label_visibility="collapsed",
+                f"Upload {field.label.lower()}",
+                type=IMAGE_TYPES,
+                accept_multiple_files=field.param.is_list,
+                key=k + "__file",
+                label_visibility="collapsed",
                 help=f"PNG, JPEG or WebP, up to {media.max_bytes(field.param) / 2**20:.0f} MB.",
                 # The browser refuses a bigger file before sending it; save_image checks the exact bytes.
                 max_upload_size=math.ceil(media.max_bytes(field.param) / 2**20),
@@ -405,7 +437,10 @@ def _image_input(field: Field, data_dir: Path) -> MediaValue:
             st.caption(":material/link: This model fetches its images itself: give a public https link.")
     with link_col:
         st.text_input(
-            "or an https link", key=k, placeholder="https://…", persist_state="session",
+            "or an https link",
+            key=k,
+            placeholder="https://…",
+            persist_state="session",
             label_visibility="visible" if field.param.accepts_base64 else "collapsed",
             help="One link per line." if field.param.is_list else None,
         )
@@ -461,12 +496,19 @@ def _link_input(field: Field, finished_videos: Callable[[], list[tuple[str, str]
         if choices:
             labels = dict(choices)
             picked = st.selectbox(
-                "Use a finished generation", list(labels), index=None, key=k + "__pick", persist_state="session",
-                format_func=labels.get, placeholder="Pick one of your videos…",
+                "Use a finished generation",
+                list(labels),
+                index=None,
+                key=k + "__pick",
+                persist_state="session",
+                format_func=labels.get,
+                placeholder="Pick one of your videos…",
                 help="Sends that generation's video link from the API, which the API keeps for a limited time.",
             )
     st.text_input(
-        "https link" if finished_videos is None else "or an https link", key=k, placeholder="https://…",
+        "https link" if finished_videos is None else "or an https link",
+        key=k,
+        placeholder="https://…",
         persist_state="session",
         help="One link per line." if field.param.is_list else None,
     )
@@ -489,7 +531,7 @@ def raw_values(model: Model, media_values: dict[str, MediaValue]) -> tuple[dict[
     """The form's values as raw parameters for `catalog.validate`, and the errors found while reading them."""
     params: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for field in plan(model.id):
+    for field in layout(model.id):
         if field.widget == "media":
             given = media_values.get(field.name, MediaValue())
             if given.error:

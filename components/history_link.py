@@ -27,8 +27,10 @@ def preselect(store: Store, scope: str | None) -> tuple[list[str], str | None]:
         wanted = None
     elif wanted and scope is not None and linked_record.owner != scope:
         who = services.as_code(services.owner_label(linked_record.owner)) if linked_record.owner else "someone before sign-in"
-        st.info(f"That link is to a generation made by {who}: turn on "
-                "**Show the team's generations** in the sidebar to see it.", icon=":material/group:")
+        st.info(
+            f"That link is to a generation made by {who}: turn on **Show the team's generations** in the sidebar to see it.",
+            icon=":material/group:",
+        )
         wanted = None
     kept = session.history_selection()
     linked = wanted if wanted and wanted not in kept else None

@@ -37,14 +37,23 @@ def render() -> catalog.Model:
     kind_col, model_col = st.columns([9, 11], vertical_alignment="bottom")  # room for the three kinds, unclipped
     with kind_col:
         st.segmented_control(
-            "Kind", list(KIND_LABELS), format_func=KIND_LABELS.get, key=session.MODEL_KIND, on_change=_follow_kind,
-            help="Show only models of one kind. Click the chosen kind again to show all.", persist_state="session",
+            "Kind",
+            list(KIND_LABELS),
+            format_func=KIND_LABELS.get,
+            key=session.MODEL_KIND,
+            on_change=_follow_kind,
+            help="Show only models of one kind. Click the chosen kind again to show all.",
+            persist_state="session",
         )
     kind = session.value(session.MODEL_KIND)
     with model_col:
         st.selectbox(
-            "Model", ordered_ids(kind), key=session.MODEL, format_func=option_label,
-            help="Type to search by name, vendor or id.", persist_state="session",
+            "Model",
+            ordered_ids(kind),
+            key=session.MODEL,
+            format_func=option_label,
+            help="Type to search by name, vendor or id.",
+            persist_state="session",
         )
     model = catalog.get(session.value(session.MODEL))
     last = session.last_model()

@@ -8,7 +8,7 @@ their field; nothing is sent.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 import streamlit as st
 
@@ -32,7 +32,7 @@ def load_into_form(request: dict[str, Any]) -> None:
     session.assign(session.MODEL, model.id)
     session.set_last_model(model.id)  # not a switch: nothing to reconcile
     reset = []
-    for field in form_builder.plan(model.id):
+    for field in form_builder.layout(model.id):
         k = form_builder.key(field.name)
         value = request.get(field.name)
         if field.widget == "media":
@@ -66,7 +66,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
 
     media_values = form_builder.draw_media(model, conn.store.data_dir, lambda: _finished_videos(conn))
     sweep = variants_form.settings(model)
-    advanced = any(f.advanced and f.widget != "media" for f in form_builder.plan(model.id))
+    advanced = any(f.advanced and f.widget != "media" for f in form_builder.layout(model.id))
     # A widget inside a form tells the server nothing until Generate is pressed: the fields the price
     # follows sit just above the form, in the same box, so that changing one shows its price at once.
     priced = _price_fields(conn, model)
@@ -91,7 +91,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
         if not errors and sweep is None:
             submit_actions.send(conn, result.body)
         elif not errors:
-            batch = variants_form.plan(result.body, sweep)
+            batch = variants_form.draft(result.body, sweep)
             if isinstance(batch, str):
                 st.error(literal(batch), icon=":material/view_module:")
         else:
@@ -108,15 +108,17 @@ def render(conn: Connection, model: catalog.Model) -> None:
 def _price_fields(conn: Connection, model: catalog.Model) -> set[str]:
     """The up-front fields the price of this model's request follows: duration, resolution, and any the price list names."""
     names = {"duration", "resolution", *(conn.prices.dimensions(model.id) if conn.prices else ())}
-    return {f.name for f in form_builder.plan(model.id) if f.name in names and not f.advanced and f.widget != "media"}
+    return {f.name for f in form_builder.layout(model.id) if f.name in names and not f.advanced and f.widget != "media"}
 
 
 def _cost_line(conn: Connection, model: catalog.Model) -> str:
     """The price of the form's request by the server's price list, and where it came from; beside it, as a check,
     what requests like it cost in this history; and the budget left, when there is one."""
     names = {"duration", "resolution", *(conn.prices.dimensions(model.id) if conn.prices else ())}
-    request = {"model": model.id, **{f.name: session.value(form_builder.key(f.name))
-                                     for f in form_builder.plan(model.id) if f.name in names}}
+    request = {
+        "model": model.id,
+        **{f.name: session.value(form_builder.key(f.name)) for f in form_builder.layout(model.id) if f.name in names},
+    }
     price = conn.price(request)
     if price is not None:
         line = f":material/payments: {literal(price.explanation)}"
@@ -125,16 +127,21 @@ def _cost_line(conn: Connection, model: catalog.Model) -> str:
     else:
         line = ":material/payments: no price known for this model"
     cost = spend.estimate(conn.store.costs(model.id, conn.server), request)
-    line += (f" · this history: about {literal(spend.money(cost.credits))}, median of {cost.samples}"
-             if cost else " · this history: no estimate yet (none like it has finished here)")
+    line += (
+        f" · this history: about {literal(spend.money(cost.credits))}, median of {cost.samples}"
+        if cost
+        else " · this history: no estimate yet (none like it has finished here)"
+    )
     budget = services.budget()
     expected = price.credits if price is not None else cost.credits if cost else None
     standing = conn.budget_standing(budget, expected, owner=services.signed_in_user())
     if standing.left is not None:
         line += f" · {literal(spend.money(standing.left))} of the budget's {literal(spend.money(budget.limit))} left"
     if standing.one_at_a_time:
-        line += (" · with a budget set, a request of unknown price goes only while no other is running, so the "
-                 "budget can be passed by one generation at most")
+        line += (
+            " · with a budget set, a request of unknown price goes only while no other is running, so the "
+            "budget can be passed by one generation at most"
+        )
     return line
 
 
@@ -152,7 +159,7 @@ def _finished_videos(conn: Connection) -> list[tuple[str, str]]:
 
 def _take_query_params(model: catalog.Model) -> None:
     """`?prompt=…&aspect_ratio=9:16&duration=6&seed=7` fills the form once; invalid values are named and ignored."""
-    fields = {f.name: f for f in form_builder.plan(model.id)}
+    fields = {f.name: f for f in form_builder.layout(model.id)}
     given = {name: st.query_params[name] for name in fields if name in st.query_params}
     if not given:
         return
@@ -180,9 +187,9 @@ def _take_query_params(model: catalog.Model) -> None:
         accepted.append(name)
     if refused:
         session.set_field_problems({name: f"From the link, ignored: {text}" for name, text in refused.items()})
-        session.set_form_notice("Some values in the link were ignored: " + literal(
-            "; ".join(f"{name}: {text}" for name, text in refused.items())
-        ))
+        session.set_form_notice(
+            "Some values in the link were ignored: " + literal("; ".join(f"{name}: {text}" for name, text in refused.items()))
+        )
     elif accepted:
         session.set_form_notice("The form was filled in from the link.")
 
@@ -192,23 +199,30 @@ def _submit_problem(conn: Connection) -> None:
     if not problem:
         return
     kind, message, body = problem
-    if kind == "unknown":
-        st.warning(
-            "**We could not confirm whether this generation started.** "
-            + literal(message)
-            + " If it did, it may not appear here and is still charged. Submitting again may create (and charge) a second one.",
-            icon=":material/help:",
-        )
-        again, dismiss = st.columns([1, 4])
-        if again.button("Submit again", key="submit-again", icon=":material/replay:"):
-            submit_actions.send(conn, body)
-            st.rerun()
-        if dismiss.button("Dismiss", key="dismiss-unknown"):
-            session.clear_submit_problem()
-            st.rerun()
-    elif kind == "unsaved":
-        st.warning(literal(message), icon=":material/save:")
-    elif kind == "warning":
-        st.warning(literal(message), icon=":material/hourglass_top:")
-    else:
-        st.error(literal(message), icon=":material/error:")
+    match kind:
+        case "unknown":
+            _unknown_outcome(conn, message, body)
+        case "unsaved":
+            st.warning(literal(message), icon=":material/save:")
+        case "warning":
+            st.warning(literal(message), icon=":material/hourglass_top:")
+        case "error":
+            st.error(literal(message), icon=":material/error:")
+        case unknown:
+            assert_never(unknown)
+
+
+def _unknown_outcome(conn: Connection, message: str, body: dict) -> None:
+    st.warning(
+        "**We could not confirm whether this generation started.** "
+        + literal(message)
+        + " If it did, it may not appear here and is still charged. Submitting again may create (and charge) a second one.",
+        icon=":material/help:",
+    )
+    again, dismiss = st.columns([1, 4])
+    if again.button("Submit again", key="submit-again", icon=":material/replay:"):
+        submit_actions.send(conn, body)
+        st.rerun()
+    if dismiss.button("Dismiss", key="dismiss-unknown"):
+        session.clear_submit_problem()
+        st.rerun()

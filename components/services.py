@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import streamlit as st
 
@@ -28,10 +29,14 @@ from videogen.store import DatabaseError, Record
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
 
+#: Where the key came from; "none" is demo mode.
+KeyOrigin = Literal["secrets.toml", "environment", "this session", "none"]
+
+
 @dataclass(frozen=True)
 class KeySource:
     key: str | None
-    origin: str  # "secrets.toml", "environment", "this session", or "" in demo mode
+    origin: KeyOrigin
 
 
 def _secret(name: str) -> str | None:
@@ -166,7 +171,7 @@ def resolve_key() -> KeySource:
         return KeySource(key, "environment")
     if key := session.session_api_key():
         return KeySource(key, "this session")
-    return KeySource(None, "")
+    return KeySource(None, "none")
 
 
 def base_url() -> str:
@@ -222,8 +227,12 @@ class _Connections:
         with self._lock:
             if ident not in self._open:
                 self._open[ident] = connect(
-                    key, base_url=url, data_dir=folder, demo_job_seconds=settings.demo_seconds(),
-                    typical_seconds=settings.typical_seconds(), database_url=database,
+                    key,
+                    base_url=url,
+                    data_dir=folder,
+                    demo_job_seconds=settings.demo_seconds(),
+                    typical_seconds=settings.typical_seconds(),
+                    database_url=database,
                 )
             return self._open[ident]
 

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import streamlit as st
 
 from videogen.api import ApiError
-from videogen.duplicates import DuplicateGuard
+from videogen.double_submit import DoubleSubmitGuard
 
 if TYPE_CHECKING:
-    from components.variants_form import BatchPlan, BatchResult
+    from components.judge_queue import JudgeQueue
+    from components.variants_form import BatchDraft, BatchResult
+    from videogen.store import Vote
 
 # -- what this tab submitted --------------------------------------------------------------------
 MY_GENERATIONS = "my_generations"  # ids this tab created, oldest first: the Generate page's cards
@@ -29,7 +31,7 @@ SEEN_PENDING = "seen_pending"  # ids running at the last look: each that finishe
 DUPLICATE_GUARD = "duplicate_guard"  # a DuplicateGuard: the same request twice in a row is sent once
 SUBMIT_PROBLEM = "submit_problem"  # why the last send came to nothing certain, shown until the next
 CREATE_AUTH_PROBLEM = "create_auth_problem"  # the key's refusal at the last send, for the sidebar's banner
-VARIANTS_PLAN = "variants_plan"  # a batch waiting for its confirmation
+VARIANTS_DRAFT = "variants_draft"  # a batch waiting for its confirmation
 VARIANTS_RESULT = "variants_result"  # what the last batch came to, until it is dismissed
 
 # -- the Generate page --------------------------------------------------------------------------
@@ -46,6 +48,14 @@ GO_TO_GENERATE = "go_to_generate"  # a Re-run elsewhere: the next run opens Gene
 
 # -- History ------------------------------------------------------------------------------------
 HISTORY_SELECTION = "hist_selection"  # the table's selected ids, kept while rows come and go
+GALLERY_PAGE = "hist_gallery_page"  # which page of gallery tiles shows, from 0
+
+# -- Compare's blind votes ----------------------------------------------------------------------
+# A comparison is known by `blind_vote.comparison_key`: a digest of its set of ids, whatever their order.
+BLIND_ORDERS = "compare_blind_orders"  # comparison -> its ids in the order shown (A, B, ...): shuffled once
+BLIND_VOTES = "compare_blind_votes"  # comparison -> the Vote this tab recorded on it: one vote each
+BLIND_REFUSAL = "compare_blind_refusal"  # why the last vote was not recorded, shown once
+JUDGE_QUEUES = "compare_judge_queues"  # set of generations judged -> its JudgeQueue: the pairs, how far this tab got
 
 # -- the key ------------------------------------------------------------------------------------
 SESSION_API_KEY = "session_api_key"  # a key pasted in the sidebar: this tab's only, in memory only
@@ -57,6 +67,11 @@ VARIANTS_DIMENSION = "variants_dimension"
 TEAM_VIEW = "team_view"  # the sidebar's switch: the whole team's generations, not only mine
 BUDGET_USD = "budget_usd"  # the sidebar's budget for this session, in dollars
 KEY_FIELD = "key_field"  # the sidebar's password field, emptied as soon as it is read
+HISTORY_HIDE_REJECTED = "hist_hide_rejected"  # History's switch, on at first: rejected generations set aside
+HISTORY_MIN_RATING = "hist_min_rating"  # History's least rating to show (1 to 5); None: any, unrated too
+HISTORY_VIEW = "view"  # History's View choice, Gallery or Table: bound to the ?view= query parameter, hence the name
+GALLERY = "hist_gallery"  # the gallery's tiles: their keys and clicks arrive as its "action" trigger
+COMPARE_BLIND = "compare_blind"  # Compare's Blind switch
 
 ProblemKind = Literal["unknown", "unsaved", "warning", "error"]
 
@@ -73,7 +88,7 @@ def init() -> None:
     """This tab's own state at its start; a key already set keeps its value."""
     st.session_state.setdefault(MY_GENERATIONS, [])
     st.session_state.setdefault(SEEN_PENDING, set())
-    st.session_state.setdefault(DUPLICATE_GUARD, DuplicateGuard())
+    st.session_state.setdefault(DUPLICATE_GUARD, DoubleSubmitGuard())
     st.session_state.setdefault(HISTORY_SELECTION, [])
 
 
@@ -100,8 +115,8 @@ def remember_submitted(ids: Iterable[str]) -> None:
     seen_pending().update(created)
 
 
-def duplicate_guard() -> DuplicateGuard:
-    return st.session_state.setdefault(DUPLICATE_GUARD, DuplicateGuard())
+def duplicate_guard() -> DoubleSubmitGuard:
+    return st.session_state.setdefault(DUPLICATE_GUARD, DoubleSubmitGuard())
 
 
 def submit_problem() -> SubmitProblem | None:
@@ -128,17 +143,17 @@ def clear_auth_problem() -> None:
     st.session_state.pop(CREATE_AUTH_PROBLEM, None)
 
 
-def variants_plan() -> BatchPlan | None:
-    return st.session_state.get(VARIANTS_PLAN)
+def variants_draft() -> BatchDraft | None:
+    return st.session_state.get(VARIANTS_DRAFT)
 
 
-def set_variants_plan(plan: BatchPlan) -> None:
-    st.session_state[VARIANTS_PLAN] = plan
+def set_variants_draft(draft: BatchDraft) -> None:
+    st.session_state[VARIANTS_DRAFT] = draft
 
 
-def take_variants_plan() -> BatchPlan | None:
+def take_variants_draft() -> BatchDraft | None:
     """The waiting batch, no longer waiting: whoever takes it is the only one to send it."""
-    return st.session_state.pop(VARIANTS_PLAN, None)
+    return st.session_state.pop(VARIANTS_DRAFT, None)
 
 
 def variants_result() -> BatchResult | None:
@@ -248,6 +263,49 @@ def set_history_selection(ids: list[str]) -> None:
     st.session_state[HISTORY_SELECTION] = ids
 
 
+def gallery_page() -> int:
+    return st.session_state.get(GALLERY_PAGE, 0)
+
+
+def set_gallery_page(page: int) -> None:
+    st.session_state[GALLERY_PAGE] = page
+
+
+# -- Compare's blind votes ----------------------------------------------------------------------
+
+
+def blind_order(comparison: str) -> list[str] | None:
+    return st.session_state.get(BLIND_ORDERS, {}).get(comparison)
+
+
+def set_blind_order(comparison: str, ids: list[str]) -> None:
+    st.session_state.setdefault(BLIND_ORDERS, {})[comparison] = ids
+
+
+def blind_vote(comparison: str) -> Vote | None:
+    return st.session_state.get(BLIND_VOTES, {}).get(comparison)
+
+
+def set_blind_vote(comparison: str, vote: Vote) -> None:
+    st.session_state.setdefault(BLIND_VOTES, {})[comparison] = vote
+
+
+def set_blind_refusal(text: str) -> None:
+    st.session_state[BLIND_REFUSAL] = text
+
+
+def take_blind_refusal() -> str | None:
+    return st.session_state.pop(BLIND_REFUSAL, None)
+
+
+def judge_queue(judged: str) -> JudgeQueue | None:
+    return st.session_state.get(JUDGE_QUEUES, {}).get(judged)
+
+
+def set_judge_queue(judged: str, queue: JudgeQueue) -> None:
+    st.session_state.setdefault(JUDGE_QUEUES, {})[judged] = queue
+
+
 # -- the key ------------------------------------------------------------------------------------
 
 
@@ -275,6 +333,10 @@ def take_key_field() -> str:
 
 def team_view() -> bool:
     return bool(st.session_state.get(TEAM_VIEW))
+
+
+def compare_blind() -> bool:
+    return bool(st.session_state.get(COMPARE_BLIND))
 
 
 def budget_usd() -> float | None:

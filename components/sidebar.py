@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import assert_never
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -60,13 +61,18 @@ def _account() -> None:
     if not name:
         return
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.caption(f":material/account_circle: {services.as_code(name)}",
-                   help="Signed in. An address the provider has not verified is marked so: it is shown, never trusted.")
+        st.caption(
+            f":material/account_circle: {services.as_code(name)}",
+            help="Signed in. An address the provider has not verified is marked so: it is shown, never trusted.",
+        )
         st.space("stretch")
         st.button("Sign out", key="sign-out", type="tertiary", on_click=st.logout)
-    st.toggle("Show the team's generations", key=session.TEAM_VIEW,
-              help="Off: only yours, on Generate, in History and in Compare. Only the person who made a generation "
-                   "can star, annotate or delete it.")
+    st.toggle(
+        "Show the team's generations",
+        key=session.TEAM_VIEW,
+        help="Off: only yours, on Generate, in History and in Compare. Only the person who made a generation "
+        "can star, annotate or delete it.",
+    )
 
 
 def sign_in_page() -> None:
@@ -82,16 +88,21 @@ def no_identity_page() -> None:
     """Signed in with a provider that gave no issuer and subject: shown instead of anything of the history."""
     _, middle, _ = st.columns([1, 2, 1])
     with middle, st.container(border=True):
-        st.error("The sign-in provider did not say who you are (its answer has no issuer and subject), "
-                 "so this app cannot keep your generations apart from anyone else's.", icon=":material/person_off:")
+        st.error(
+            "The sign-in provider did not say who you are (its answer has no issuer and subject), "
+            "so this app cannot keep your generations apart from anyone else's.",
+            icon=":material/person_off:",
+        )
         st.button("Sign out", key="sign-out", on_click=st.logout)
 
 
 def _connection_status(conn: Connection, source: services.KeySource) -> None:
     if conn.is_demo:
         st.badge("Demo mode", icon=":material/science:", color="violet")
-        st.caption("Generations run on the built-in simulator: free, about "
-                   f"{seconds(conn.schedule_for('veo2').typical)} each, with placeholder videos.")
+        st.caption(
+            "Generations run on the built-in simulator: free, about "
+            f"{seconds(conn.schedule_for('veo2').typical)} each, with placeholder videos."
+        )
     else:
         host = urlsplit(conn.base_url).hostname or conn.base_url
         st.badge("Live API", icon=":material/cloud_done:", color="green")
@@ -102,33 +113,42 @@ def _budget(conn: Connection) -> None:
     """Spend with this key, against the budget: the configured one, or one set here for this session."""
     if services.configured_budget() is None:
         st.number_input(
-            "Budget ($)", min_value=0.0, step=5.0, format="%.2f", value=None, key=session.BUDGET_USD,
+            "Budget ($)",
+            min_value=0.0,
+            step=5.0,
+            format="%.2f",
+            value=None,
+            key=session.BUDGET_USD,
             placeholder="No budget",
             help="For this session. Each request's price is set aside when it is sent; one that does not fit what "
-                 "is left is refused. PLAYGROUND_BUDGET_USD sets one for everybody.",
+            "is left is refused. PLAYGROUND_BUDGET_USD sets one for everybody.",
         )
     user = services.signed_in_user()
     spending = conn.store.spending(conn.server, conn.account)
     if (limit := services.budget_credits()) is not None:
-        st.progress(min(spending.total / limit, 1.0) if limit else 1.0,
-                    text=literal(f"{spend.money(spending.total)} of {spend.money(limit)} spent"))
+        st.progress(
+            min(spending.total / limit, 1.0) if limit else 1.0, text=literal(f"{spend.money(spending.total)} of {spend.money(limit)} spent")
+        )
     else:
         st.caption(f":material/payments: {literal(spend.money(spending.total))} spent with this key.")
     if spending.reserved:
-        st.caption(literal(f"Of that, {spend.money(spending.reserved)} is set aside for generations that reported "
-                           "no cost yet."))
+        st.caption(literal(f"Of that, {spend.money(spending.reserved)} is set aside for generations that reported no cost yet."))
     if user and (own := services.budget().per_person) is not None:
         mine = conn.store.spending(conn.server, conn.account, user)
-        st.progress(min(mine.total / own, 1.0) if own else 1.0,
-                    text=literal(f"Yours: {spend.money(mine.total)} of {spend.money(own)}"))
+        st.progress(min(mine.total / own, 1.0) if own else 1.0, text=literal(f"Yours: {spend.money(mine.total)} of {spend.money(own)}"))
 
 
 def _key_field(source: services.KeySource) -> None:
-    if source.origin in ("secrets.toml", "environment"):
-        return
-    if source.origin == "this session":
-        st.button("Forget this key", icon=":material/key_off:", on_click=_forget_key, width="stretch")
-        return
+    match source.origin:
+        case "secrets.toml" | "environment":
+            return
+        case "this session":
+            st.button("Forget this key", icon=":material/key_off:", on_click=_forget_key, width="stretch")
+            return
+        case "none":
+            pass
+        case unknown:
+            assert_never(unknown)
     st.text_input(
         "API key",
         type="password",
@@ -196,8 +216,7 @@ def auth_banner(conn: Connection, source: services.KeySource) -> None:
         return
     if isinstance(problem, AuthenticationError):
         st.error(
-            f"**The API refused the key (401).** {_where_to_fix(source)} "
-            "Polling is paused until the key works; nothing is lost.",
+            f"**The API refused the key (401).** {_where_to_fix(source)} Polling is paused until the key works; nothing is lost.",
             icon=":material/key_off:",
         )
     elif isinstance(problem, PermissionDeniedError) and problem.out_of_credits:
@@ -215,7 +234,13 @@ def auth_banner(conn: Connection, source: services.KeySource) -> None:
 
 
 def _where_to_fix(source: services.KeySource) -> str:
-    if source.origin == "this session":
-        return "Press *Forget this key* above and paste another."
-    where = "`.streamlit/secrets.toml`" if source.origin == "secrets.toml" else "the environment"
-    return f"Check `AIMLAPI_API_KEY` in {where}, then restart the app."
+    match source.origin:
+        case "this session":
+            return "Press *Forget this key* above and paste another."
+        case "secrets.toml":
+            return "Check `AIMLAPI_API_KEY` in `.streamlit/secrets.toml`, then restart the app."
+        case "environment" | "none":
+            # "none": demo mode's key is the simulator's own and is never refused; the environment is where one goes.
+            return "Check `AIMLAPI_API_KEY` in the environment, then restart the app."
+        case unknown:
+            assert_never(unknown)

@@ -60,8 +60,9 @@ def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None
             session.set_auth_problem(exc)
             session.set_submit_problem(SubmitProblem("error", "The API refused the request. Nothing was created."))
         else:  # this request's refusal (the API has refused one model while another worked): no banner for the key
-            session.set_submit_problem(SubmitProblem(
-                "error", f"The API refused this request (403): {exc.message.rstrip('.')}. Nothing was created."))
+            session.set_submit_problem(
+                SubmitProblem("error", f"The API refused this request (403): {exc.message.rstrip('.')}. Nothing was created.")
+            )
     except AuthenticationError as exc:
         session.set_auth_problem(exc)
         session.set_submit_problem(SubmitProblem("error", "The API refused the request. Nothing was created."))

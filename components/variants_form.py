@@ -5,7 +5,7 @@ widgets inside a form cannot change until it is submitted). Pressing Generate
 with a sweep on validates the form's request as usual, expands it into one
 request per value (`videogen.variants`, each validated for its own model), and
 asks first: how many paid generations, and what they should cost. Only
-Confirm sends, once: the plan is taken out of the session before the first
+Confirm sends, once: the draft is taken out of the session before the first
 create, so a second click finds nothing to send.
 """
 
@@ -33,7 +33,7 @@ class Sweep:
 
 
 @dataclass(frozen=True)
-class BatchPlan:
+class BatchDraft:
     batch_id: str
     items: list[variants.Variant]
     dimension: str
@@ -44,7 +44,7 @@ class BatchPlan:
 
 
 #: A sent batch, and each item's outcome: created, or why not.
-BatchResult = tuple[BatchPlan, list[tuple[variants.Variant, Record | ApiError]]]
+BatchResult = tuple[BatchDraft, list[tuple[variants.Variant, Record | ApiError]]]
 
 
 def settings(model: catalog.Model) -> Sweep | None:
@@ -53,14 +53,19 @@ def settings(model: catalog.Model) -> Sweep | None:
     if session.value(session.VARIANTS_DIMENSION) not in (None, *offered):
         session.assign(session.VARIANTS_DIMENSION, None)  # the new model cannot sweep what the last one did
     on = st.toggle(
-        "Variants", key="variants_on", help="Make 2 to 8 generations from one prompt, varying one setting. "
-        "Nothing is sent before you confirm.",
+        "Variants",
+        key="variants_on",
+        help="Make 2 to 8 generations from one prompt, varying one setting. Nothing is sent before you confirm.",
     )
     if not on:
         return None
     with st.container(border=True, key="variants-settings"):
         dimension = st.segmented_control(
-            "Sweep one setting", offered, format_func=DIMENSION_LABELS.get, key=session.VARIANTS_DIMENSION, default=offered[0],
+            "Sweep one setting",
+            offered,
+            format_func=DIMENSION_LABELS.get,
+            key=session.VARIANTS_DIMENSION,
+            default=offered[0],
         )
         if dimension is None:
             st.caption("Choose a setting to vary. Generate then asks before it sends anything.")
@@ -75,16 +80,22 @@ def _values(model: catalog.Model, dimension: str) -> list[Any] | int:
     if dimension == "model":
         ids = model_picker.ordered_ids(model.kind)
         return st.multiselect(
-            "Models", ids, default=[model.id], format_func=model_picker.option_label, key=f"variants_models_{model.kind}",
-            max_selections=variants.MAX_ITEMS, placeholder="Add models to compare",
+            "Models",
+            ids,
+            default=[model.id],
+            format_func=model_picker.option_label,
+            key=f"variants_models_{model.kind}",
+            max_selections=variants.MAX_ITEMS,
+            placeholder="Add models to compare",
             help="Each model gets the fields of this form that it takes, checked by its own rules.",
         )
     label = "Aspect ratios" if dimension == "aspect_ratio" else "Durations"
-    return st.multiselect(label, choices, default=choices[: variants.MAX_ITEMS], key=f"variants_{dimension}_{model.id}",
-                          max_selections=variants.MAX_ITEMS)
+    return st.multiselect(
+        label, choices, default=choices[: variants.MAX_ITEMS], key=f"variants_{dimension}_{model.id}", max_selections=variants.MAX_ITEMS
+    )
 
 
-def plan(body: dict[str, Any], sweep: Sweep) -> BatchPlan | str:
+def draft(body: dict[str, Any], sweep: Sweep) -> BatchDraft | str:
     """The batch for a valid `body`, kept for the confirmation; or why there can be none."""
     try:
         items = variants.expand(body, sweep.dimension, sweep.values)
@@ -92,8 +103,8 @@ def plan(body: dict[str, Any], sweep: Sweep) -> BatchPlan | str:
         return str(exc)
     if not any(item.ok for item in items):
         return "None of these variants can be sent: " + "; ".join(f"{v.label}: {v.problem}" for v in items)
-    batch = BatchPlan(variants.new_batch_id(), items, sweep.dimension)
-    session.set_variants_plan(batch)
+    batch = BatchDraft(variants.new_batch_id(), items, sweep.dimension)
+    session.set_variants_draft(batch)
     return batch
 
 
@@ -105,23 +116,24 @@ def _estimate(conn: Connection, bodies: list[dict]) -> tuple[float, int]:
 
 def ask(conn: Connection) -> None:
     """While a batch waits for its confirmation, the dialog is open (on every run, so a click in it is never lost)."""
-    if session.variants_plan() is not None:
+    if session.variants_draft() is not None:
         _confirm(conn)
 
 
 def _dismissed() -> None:
-    session.take_variants_plan()
+    session.take_variants_draft()
 
 
 @st.dialog("Create these generations?", width="large", on_dismiss=_dismissed)
 def _confirm(conn: Connection) -> None:
-    batch = session.variants_plan()
+    batch = session.variants_draft()
     if batch is None:
         st.write("This batch was already sent.")
         return
     count = len(batch.sendable)
-    st.markdown(f"**{count} paid generation{'s' if count != 1 else ''}** will be created, varying "
-                f"**{DIMENSION_LABELS[batch.dimension].lower()}**.")
+    st.markdown(
+        f"**{count} paid generation{'s' if count != 1 else ''}** will be created, varying **{DIMENSION_LABELS[batch.dimension].lower()}**."
+    )
     for item in batch.items:
         if item.ok:
             note = f" (drops {', '.join(item.dropped)}: not a field of this model)" if item.dropped else ""
@@ -134,23 +146,25 @@ def _confirm(conn: Connection) -> None:
     else:
         missing = f"; {unknown} of them have no estimate yet" if unknown else ""
         st.caption(f":material/payments: About {spend.money(total)} in all{missing}.")
-    refusal = conn.budget_standing(services.budget(), total if unknown < count else None, owner=services.signed_in_user(),
-                                   what=f"These {count} generations").refusal
+    refusal = conn.budget_standing(
+        services.budget(), total if unknown < count else None, owner=services.signed_in_user(), what=f"These {count} generations"
+    ).refusal
     if refusal:
         st.error(refusal, icon=":material/account_balance_wallet:")
     send_col, cancel_col = st.columns(2)
-    if send_col.button(f"Create {count}", type="primary", icon=":material/movie:", key="confirm-batch", width="stretch",
-                       disabled=refusal is not None):
+    if send_col.button(
+        f"Create {count}", type="primary", icon=":material/movie:", key="confirm-batch", width="stretch", disabled=refusal is not None
+    ):
         send(conn)
         st.rerun()
     if cancel_col.button("Cancel", key="cancel-batch", width="stretch"):
-        session.take_variants_plan()
+        session.take_variants_draft()
         st.rerun()
 
 
 def send(conn: Connection) -> None:
     """Send the planned batch, once. Every item's outcome is kept for the page to report."""
-    batch = session.take_variants_plan()
+    batch = session.take_variants_draft()
     if batch is None or not batch.sendable:
         return
     outcomes = submit_actions.send_batch(conn, [v.body for v in batch.sendable], batch_id=batch.batch_id)
@@ -173,8 +187,9 @@ def result(conn: Connection) -> None:
     unsent: list[variants.Variant] = []
     for item, error in failed:
         if isinstance(error, OutcomeUnknownError):
-            lines.append(f"- {literal(item.label)}: we could not confirm whether it started; if it did, it is charged "
-                         "and may not appear here.")
+            lines.append(
+                f"- {literal(item.label)}: we could not confirm whether it started; if it did, it is charged and may not appear here."
+            )
         elif isinstance(error, NotSavedYetError):
             lines.append(f"- {literal(item.label)}: {literal(error.message)}")
         else:
@@ -183,9 +198,13 @@ def result(conn: Connection) -> None:
             unsent.append(item)
     st.warning("\n".join(lines), icon=":material/warning:")
     again, dismiss = st.columns([2, 3])
-    if unsent and again.button(f"Send the {len(unsent)} not created", icon=":material/replay:", key="batch-again",
-                               help="Only the ones the server refused: they were never created."):
-        session.set_variants_plan(BatchPlan(batch.batch_id, unsent, batch.dimension))
+    if unsent and again.button(
+        f"Send the {len(unsent)} not created",
+        icon=":material/replay:",
+        key="batch-again",
+        help="Only the ones the server refused: they were never created.",
+    ):
+        session.set_variants_draft(BatchDraft(batch.batch_id, unsent, batch.dimension))
         session.clear_variants_result()
         st.rerun()
     if dismiss.button("Dismiss", key="batch-dismiss"):

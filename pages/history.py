@@ -1,6 +1,6 @@
 import streamlit as st
 
-from components import history_link, history_table, services
+from components import gallery, history_link, history_table, services
 from videogen import history
 
 services.ensure_entry_point()
@@ -17,22 +17,36 @@ scope = services.owner_scope()
 everything = history.filter_frame(history.frame(rows, link_prefix=history_table.VIDEO_LINK_PREFIX), owner=scope)
 if everything.empty:  # signed in, nothing of one's own yet, and the team has some
     made = f"{len(rows):,} generation" + ("s" if len(rows) != 1 else "")
-    st.info(f"Nothing of yours yet. The team has made {made}: turn on "
-            "**Show the team's generations** in the sidebar to see them.", icon=":material/group:")
+    st.info(
+        f"Nothing of yours yet. The team has made {made}: turn on **Show the team's generations** in the sidebar to see them.",
+        icon=":material/group:",
+    )
     st.stop()
+# The person's own ratings beside the team's, for every row this page may show: one query, whatever the count.
+everything = history.with_ratings(everything, conn.store.ratings(everything["id"].tolist(), by=services.signed_in_user()))
 chosen = history_table.filters(everything)
 frame = history.filter_frame(everything, **chosen)
 shown = frame["id"].tolist()
 
 with st.container(horizontal=True, vertical_alignment="center"):
+    view = gallery.view()
     st.caption(f"Showing {len(shown):,} of {len(everything):,} generations")
     history_table.exports(conn.store, shown)
 st.space("small")  # room for the table's hover toolbar, which would cover the export buttons
 
 # One generation can be named in the link (?gen=<id>); it wins over what this session had selected.
 preselected, linked = history_link.preselect(conn.store, scope)
-selected = history_table.table(frame, preselected, conn.store.version(), linked=linked,
-                               owners=services.sign_in_configured() and scope is None)
+if linked and linked not in shown:  # most often rejected, since Hide rejected starts on
+    st.info(
+        "The generation that link names is hidden by the filters above: rejected ones are hidden while **Hide rejected** is on.",
+        icon=":material/filter_alt:",
+    )
+if view == "Gallery":
+    selected = gallery.show(conn, frame, preselected, linked=linked)
+else:
+    selected = history_table.table(
+        frame, preselected, conn.store.version(), linked=linked, owners=services.sign_in_configured() and scope is None
+    )
 history_link.follow(selected)
 if selected:
     history_table.selection_actions(conn, conn.store.find(selected))

@@ -31,8 +31,20 @@ FETCH_SCHEMA_OUT = ROOT / "tests" / "fixtures" / "fetch-response.schema.json"
 # JSON-Schema keywords that carry rules, and the description the form shows as
 # help; everything else (example, x-codeSamples, title) stays behind.
 KEPT_KEYWORDS = (
-    "type", "enum", "default", "minimum", "maximum", "minLength", "maxLength",
-    "minItems", "maxItems", "format", "nullable", "deprecated", "required", "description",
+    "type",
+    "enum",
+    "default",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "format",
+    "nullable",
+    "deprecated",
+    "required",
+    "description",
 )
 
 # Facts the OpenAPI files leave out but the vendor's contract states elsewhere
@@ -57,13 +69,13 @@ OVERRIDES: dict[str, dict] = {
 
 # -- facts read from names and descriptions ------------------------------------------
 
+
 def media_kind(name: str, rules: dict) -> str | None:
     """Which file a parameter carries ("image", "video", "audio"), judged by its name and shape."""
     if "enum" in rules:
         return None  # video_quality, video_write_mode: settings, not files
     shapes = [rules, *rules.get("anyOf", ()), *rules.get("oneOf", ())]
-    if not any(s.get("type") == "string" or (s.get("type") == "array" and s.get("items", {}).get("type") == "string")
-               for s in shapes):
+    if not any(s.get("type") == "string" or (s.get("type") == "array" and s.get("items", {}).get("type") == "string") for s in shapes):
         return None
     if re.search(r"video_urls?$", name):
         return "video"
@@ -153,20 +165,51 @@ def run_times(model_id: str, schema: dict) -> dict:
 
 _KIND_IN_ID = re.compile(r"(?:^|[-/])(?:text|image|video)-to-video(?=$|[-/])|(?:^|[-/])(?:t2v|i2v|v2v)(?=$|[-/])")
 _BRANDS = {
-    "klingai": "Kling", "kling-video": "Kling", "luma": "Luma", "runway": "Runway", "runway-gen3": "Runway Gen-3",
-    "minimax": "MiniMax", "pixverse": "PixVerse", "krea": "Krea", "tencent": "Tencent", "veed": "VEED",
-    "beeble": "Beeble", "magic": "Magic", "wan": "Wan",
+    "klingai": "Kling",
+    "kling-video": "Kling",
+    "luma": "Luma",
+    "runway": "Runway",
+    "runway-gen3": "Runway Gen-3",
+    "minimax": "MiniMax",
+    "pixverse": "PixVerse",
+    "krea": "Krea",
+    "tencent": "Tencent",
+    "veed": "VEED",
+    "beeble": "Beeble",
+    "magic": "Magic",
+    "wan": "Wan",
 }
 _WORDS = {
-    "ltxv": "LTXV", "vace": "VACE", "o1": "O1", "r2v": "Reference", "h3": "H3", "veo2": "Veo 2", "veo3": "Veo 3",
-    "gen3a": "Gen-3 Alpha", "gen4": "Gen-4", "switchx": "SwitchX", "flux": "FLUX", "omnihuman": "OmniHuman",
-    "live2d": "Live2D", "a14b": "A14B", "14b": "14B", "1.3b": "1.3B", "happyhorse": "HappyHorse",
+    "ltxv": "LTXV",
+    "vace": "VACE",
+    "o1": "O1",
+    "r2v": "Reference",
+    "h3": "H3",
+    "veo2": "Veo 2",
+    "veo3": "Veo 3",
+    "gen3a": "Gen-3 Alpha",
+    "gen4": "Gen-4",
+    "switchx": "SwitchX",
+    "flux": "FLUX",
+    "omnihuman": "OmniHuman",
+    "live2d": "Live2D",
+    "a14b": "A14B",
+    "14b": "14B",
+    "1.3b": "1.3B",
+    "happyhorse": "HappyHorse",
 }
 _NAMES = {"video-01": "MiniMax Video-01", "video-01-live2d": "MiniMax Video-01 Live2D"}
 # The spec folders spell some vendors two ways ("Kling-AI", "kling-ai"); one readable name each.
 _VENDORS = {
-    "kling-ai": "Kling AI", "bytedance": "ByteDance", "openai": "OpenAI", "luma-ai": "Luma AI", "runway": "Runway",
-    "magic": "Magic", "alibaba-cloud": "Alibaba Cloud", "black-forest-labs": "Black Forest Labs", "sber-ai": "Sber AI",
+    "kling-ai": "Kling AI",
+    "bytedance": "ByteDance",
+    "openai": "OpenAI",
+    "luma-ai": "Luma AI",
+    "runway": "Runway",
+    "magic": "Magic",
+    "alibaba-cloud": "Alibaba Cloud",
+    "black-forest-labs": "Black Forest Labs",
+    "sber-ai": "Sber AI",
 }
 
 
@@ -176,7 +219,7 @@ def vendor_name(folder: str) -> str:
 
 
 def readable_name(model_id: str) -> str:
-    """"kling-video/v1.6/standard/text-to-video" -> "Kling 1.6 Standard" (the kind is shown apart)."""
+    """ "kling-video/v1.6/standard/text-to-video" -> "Kling 1.6 Standard" (the kind is shown apart)."""
     if model_id in _NAMES:
         return _NAMES[model_id]
     rest = model_id.replace("multi-image-to-video", "multi-image").replace("reference-to-video", "reference")
@@ -266,10 +309,13 @@ def build_catalog(spec_dir: Path) -> dict:
                     }
                 elif path.startswith("/v2/generate/") and path not in entry["legacy_endpoints"]:
                     entry["legacy_endpoints"].append(path)
-                    entry.setdefault("schema", {
-                        "properties": {n: param_rules(n, p) for n, p in properties.items()},
-                        "required": [r for r in schema.get("required", []) if r != "model"],
-                    })
+                    entry.setdefault(
+                        "schema",
+                        {
+                            "properties": {n: param_rules(n, p) for n, p in properties.items()},
+                            "required": [r for r in schema.get("required", []) if r != "model"],
+                        },
+                    )
     for entry in models.values():
         if entry["endpoint"] is None:
             # Only published on a vendor-prefixed path: that path is the create endpoint.

@@ -16,11 +16,11 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from components import services, session
-from tests.apptest import PROMPT, run, seed_history, submit, texts
+from tests.apptest import ISSUER, PROMPT, owned_history, person, run, seed_history, signed_in, submit, table_view, texts
 from tests.helpers import TEST_KEY, wait_until
 from videogen import history
 from videogen.api import Status
-from videogen.simulator import Fault, JobPlan
+from videogen.simulator import Fault, JobScript
 from videogen.store import Store
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -122,11 +122,11 @@ def test_values_forged_into_session_state_never_reach_the_server(app, sim, data_
 
 
 def test_rerun_of_a_request_outside_the_rules_resets_the_bad_values(app, sim, data_dir):
-    from videogen.api import Generation
+    from videogen.api import Answer
     from videogen.connection import account_of
 
     odd = {"model": "veo2", "prompt": "Old request", "aspect_ratio": "1:1", "duration": 10, "enhance_prompt": True}
-    Store(data_dir).add(Generation("odd:veo2", Status.FAILED, error="x"), request=odd, server="old", account=account_of("k"))
+    Store(data_dir).add(Answer("odd:veo2", Status.FAILED, error="x"), request=odd, server="old", account=account_of("k"))
     app.switch_page("pages/history.py")
     app.query_params["gen"] = "odd:veo2"
     at = run(app)
@@ -161,8 +161,13 @@ def test_a_submission_creates_one_generation_and_shows_a_card(app, sim, data_dir
     assert sim.count("create") == 1
     (record,) = store(data_dir).records()
     assert record.request == {
-        "model": "veo2", "prompt": PROMPT, "aspect_ratio": "9:16", "duration": 7, "seed": 42,
-        "negative_prompt": "blur", "enhance_prompt": True,
+        "model": "veo2",
+        "prompt": PROMPT,
+        "aspect_ratio": "9:16",
+        "duration": 7,
+        "seed": 42,
+        "negative_prompt": "blur",
+        "enhance_prompt": True,
     }
     assert PROMPT in texts(at)
     assert any("9:16 · 7 s · seed 42" in m.value.replace("\\", "") for m in at.markdown)  # shown escaped, as literal text
@@ -186,7 +191,7 @@ def test_card_goes_from_pending_to_a_playable_video(app, sim, data_dir):
 
 
 def test_failed_generation_shows_the_servers_message_as_text(app, sim, data_dir):
-    sim.faults.plan(JobPlan(error="Refused: <img src=x onerror=alert(1)> [x](javascript:alert(1))"))
+    sim.faults.script(JobScript(error="Refused: <img src=x onerror=alert(1)> [x](javascript:alert(1))"))
     at = submit(run(app))
     assert wait_until(lambda: store(data_dir).records()[0].status is Status.FAILED, timeout=30)
     at = run(at)
@@ -240,13 +245,35 @@ def test_pending_generations_from_elsewhere_are_shown(app, sim, data_dir):
     assert "Submitted from another tab" in texts(at)
 
 
+def prompts_on_cards(at: AppTest, among: tuple[str, ...]) -> list[str]:
+    return [t for t in texts(at) if t in among]
+
+
+def test_a_reload_keeps_the_recent_finished_generations_after_this_tabs_own(app, sim, data_dir):
+    owned_history(data_dir)
+    made_before = ("ben-1 at sea", "ana-2 at sea", "ana-1 at sea")
+    at = run(app)  # a new tab session: a reload, or back from following a Compare link
+    assert prompts_on_cards(at, made_before) == list(made_before)  # newest first
+    assert not [c for c in at.caption if "Earlier in this history" in c.value]
+    at = submit(at, "Made in this tab")
+    shown = prompts_on_cards(at, ("Made in this tab", *made_before))
+    assert shown == ["Made in this tab", *made_before]
+    assert [c for c in at.caption if "Earlier in this history" in c.value]
+
+
+def test_signed_in_a_reload_keeps_only_ones_own_recent_generations(app, data_dir):
+    owned_history(data_dir)
+    at = run(signed_in(app, person("ben-93a0", "ben@example.com", True)))
+    assert prompts_on_cards(at, ("ben-1 at sea", "ana-2 at sea", "ana-1 at sea")) == ["ben-1 at sea"]
+
+
 # -- history ----------------------------------------------------------------
 
 
 def history_page(app, data_dir):
     seed_history(data_dir)
     app.switch_page("pages/history.py")
-    return run(app)
+    return run(table_view(app))
 
 
 def shown_ids(at: AppTest) -> list[str]:
@@ -345,11 +372,11 @@ def test_exports_and_the_table_carry_who_made_each(data_dir):
     import pandas as pd
 
     from videogen import history
-    from videogen.api import Generation
+    from videogen.api import Answer
 
     s = Store(data_dir)
-    s.add(Generation("mine", Status.QUEUED), request={"model": "veo2", "prompt": "p"}, server="x", owner="ana@example.com")
-    s.add(Generation("old", Status.QUEUED), request={"model": "veo2", "prompt": "q"}, server="x")
+    s.add(Answer("mine", Status.QUEUED), request={"model": "veo2", "prompt": "p"}, server="x", owner="ana@example.com")
+    s.add(Answer("old", Status.QUEUED), request={"model": "veo2", "prompt": "q"}, server="x")
     assert {r["id"]: r["owner"] for r in json.loads(history.to_json(s.records()))} == {"mine": "ana@example.com", "old": ""}
     table = pd.read_csv(io.BytesIO(history.to_csv(s.records())), keep_default_na=False)
     assert dict(zip(table["id"], table["owner"], strict=True)) == {"mine": "ana@example.com", "old": ""}
@@ -362,7 +389,7 @@ def test_history_survives_an_app_restart(app, sim, data_dir):
     services.connections().close_all()
     again = AppTest.from_file(str(APP), default_timeout=30)
     again.switch_page("pages/history.py")
-    at = run(again)
+    at = run(table_view(again))
     assert shown_ids(at) == [r.id for r in store(data_dir).records()]
 
 
@@ -414,7 +441,7 @@ def details_of(app, data_dir, gen_id: str):
     store = seed_history(data_dir)
     app.switch_page("pages/history.py")
     app.query_params["gen"] = gen_id
-    return store, run(app)
+    return store, run(table_view(app))
 
 
 def click(at, label: str):
@@ -459,8 +486,9 @@ def image_urls(at: AppTest) -> list[str]:
     return [url for element in at.get("image") for url in element.value]
 
 
-@pytest.mark.parametrize("typed", ["/etc/passwd", "{data}/history.sqlite3", "{secret}", "../../x.png", "file:///etc/hosts",
-                                   "file://{secret}"])
+@pytest.mark.parametrize(
+    "typed", ["/etc/passwd", "{data}/history.sqlite3", "{secret}", "../../x.png", "file:///etc/hosts", "file://{secret}"]
+)
 def test_a_file_path_typed_as_an_image_link_is_never_drawn_and_is_named(app, sim, data_dir, tmp_path, typed):
     """st.image reads and serves a local file when its text names one: a secret PNG would be shown."""
     secret = tmp_path / "secret.png"
@@ -500,25 +528,27 @@ def test_a_checked_link_is_drawn_by_the_browser_and_an_upload_from_its_own_bytes
 
 
 def finished_on_card(data_dir, gen_id: str, *, video_url: str | None, video_path=None):
-    from videogen.api import Generation
+    from videogen.api import Answer
     from videogen.connection import account_of
 
     s = Store(data_dir)
-    s.add(Generation(gen_id, Status.QUEUED), request={"model": "veo2", "prompt": f"card {gen_id}"}, server="elsewhere",
-          account=account_of("x"))
-    s.apply(Generation(gen_id, Status.COMPLETED, video_url=video_url), count_poll=False)
+    s.add(Answer(gen_id, Status.QUEUED), request={"model": "veo2", "prompt": f"card {gen_id}"}, server="elsewhere", account=account_of("x"))
+    s.apply(Answer(gen_id, Status.COMPLETED, video_url=video_url), count_poll=False)
     if video_path is not None:
         s.set_video_path(gen_id, video_path)
     return s
 
 
-@pytest.mark.parametrize("video_url, video_path, plays", [
-    ("https://cdn.example.com/v.mp4", None, "https://cdn.example.com/v.mp4"),  # not copied yet: the CDN link
-    ("/etc/passwd", None, None),
-    ("file:///etc/passwd", None, None),
-    ("http://cdn.example.com/v.mp4", None, None),
-    ("https://cdn.example.com/v.mp4", "/etc/passwd", None),  # a row naming a file outside the data folder
-])
+@pytest.mark.parametrize(
+    "video_url, video_path, plays",
+    [
+        ("https://cdn.example.com/v.mp4", None, "https://cdn.example.com/v.mp4"),  # not copied yet: the CDN link
+        ("/etc/passwd", None, None),
+        ("file:///etc/passwd", None, None),
+        ("http://cdn.example.com/v.mp4", None, None),
+        ("https://cdn.example.com/v.mp4", "/etc/passwd", None),  # a row naming a file outside the data folder
+    ],
+)
 def test_a_card_plays_only_a_checked_https_link_or_the_apps_own_copy(app, data_dir, video_url, video_path, plays):
     finished_on_card(data_dir, "v:veo2", video_url=video_url, video_path=video_path)
     at = run(app)
@@ -531,13 +561,17 @@ def test_a_card_plays_only_a_checked_https_link_or_the_apps_own_copy(app, data_d
 
 
 def test_parameter_values_in_a_cards_header_are_literal(app, data_dir):
-    from videogen.api import Generation
+    from videogen.api import Answer
     from videogen.connection import account_of
 
-    hostile = {"model": "[m](https://evil.example)", "prompt": "p", "duration": "5 ![x](https://evil.example/x.png)",
-               "aspect_ratio": ":red[16:9]", "seed": "<b>7</b>\n\n# big"}
-    Store(data_dir).add(Generation("h:veo2", Status.FAILED, error="no"), request=hostile, server="elsewhere",
-                        account=account_of("x"))
+    hostile = {
+        "model": "[m](https://evil.example)",
+        "prompt": "p",
+        "duration": "5 ![x](https://evil.example/x.png)",
+        "aspect_ratio": ":red[16:9]",
+        "seed": "<b>7</b>\n\n# big",
+    }
+    Store(data_dir).add(Answer("h:veo2", Status.FAILED, error="no"), request=hostile, server="elsewhere", account=account_of("x"))
     at = run(app)
     at.session_state["my_generations"] = ["h:veo2"]
     at = run(at)
@@ -551,21 +585,28 @@ def test_parameter_values_in_a_cards_header_are_literal(app, data_dir):
 def test_every_text_column_of_the_csv_is_inert_and_the_json_stays_exact(data_dir):
     import csv
 
-    from videogen.api import Generation
+    from videogen.api import Answer
 
     s = Store(data_dir)
-    s.add(Generation("-G3b3vVKdoC42fMNeK1T5", Status.QUEUED), request={"model": "veo2", "prompt": "=1+1"}, server="x",
-          owner="@evil#+1")
-    s.apply(Generation("-G3b3vVKdoC42fMNeK1T5", Status.COMPLETED, video_url="=HYPERLINK(\"https://evil\")"), count_poll=False)
+    s.add(Answer("-G3b3vVKdoC42fMNeK1T5", Status.QUEUED), request={"model": "veo2", "prompt": "=1+1"}, server="x", owner="@evil#+1")
+    s.apply(Answer("-G3b3vVKdoC42fMNeK1T5", Status.COMPLETED, video_url='=HYPERLINK("https://evil")'), count_poll=False)
     s.set_note("-G3b3vVKdoC42fMNeK1T5", "'quoted")
-    s.add(Generation("+child", Status.FAILED, error="-2+3"), request={"model": "veo2", "prompt": "\tTab"}, server="x",
-          parent_id="-G3b3vVKdoC42fMNeK1T5")
+    s.add(
+        Answer("+child", Status.FAILED, error="-2+3"),
+        request={"model": "veo2", "prompt": "\tTab"},
+        server="x",
+        parent_id="-G3b3vVKdoC42fMNeK1T5",
+    )
     rows = list(csv.DictReader(io.StringIO(history.to_csv(s.records()).decode())))
     cells = [value for row in rows for name, value in row.items() if name != "request"]
     assert not [c for c in cells if c and c[0] in "=+-@\t\r"], cells
     parent = next(r for r in rows if r["id"] == "'-G3b3vVKdoC42fMNeK1T5")
     assert (parent["prompt"], parent["video_url"], parent["owner"], parent["note"]) == (
-        "'=1+1", "'=HYPERLINK(\"https://evil\")", "'@evil#+1", "''quoted")
+        "'=1+1",
+        '\'=HYPERLINK("https://evil")',
+        "'@evil#+1",
+        "''quoted",
+    )
     child = next(r for r in rows if r["id"] == "'+child")
     assert (child["parent_id"], child["error"], child["prompt"]) == ("'-G3b3vVKdoC42fMNeK1T5", "'-2+3", "'\tTab")
     # Taking the one quote off gives the value back; the JSON export holds it as it is.
@@ -575,25 +616,6 @@ def test_every_text_column_of_the_csv_is_inert_and_the_json_stays_exact(data_dir
 
 
 # -- sign-in: who someone is, and what is theirs ----------------------------------------------------
-
-ISSUER = "https://id.example.com"
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "playground",
-        "client_secret": "s" * 16, "server_metadata_url": f"{ISSUER}/.well-known/openid-configuration"}
-
-
-def signed_in(at: AppTest, claims: dict) -> AppTest:
-    at.secrets["auth"] = AUTH
-    at.user = {"is_logged_in": True, **claims}
-    return at
-
-
-def person(sub: str, email: str | None = None, verified: bool | None = None) -> dict:
-    claims = {"iss": ISSUER, "sub": sub}
-    if email:
-        claims["email"] = email
-    if verified is not None:
-        claims["email_verified"] = verified
-    return claims
 
 
 def sidebar_text(at: AppTest) -> str:
@@ -617,29 +639,13 @@ def test_a_provider_that_names_no_subject_gets_nothing_of_the_history(app, sim, 
     assert not at.dataframe and not at.get("video") and not [t for t in at.title if t.value in ("Generate", "History")]
 
 
-def owned_history(data_dir) -> Store:
-    """Two finished generations of Ana's, one of Ben's, each with its video in the data folder."""
-    from videogen.api import Generation
-    from videogen.connection import account_of
-
-    s = Store(data_dir)
-    for i, (gen_id, sub) in enumerate([("ana-1", "ana-5f1c"), ("ana-2", "ana-5f1c"), ("ben-1", "ben-93a0")]):
-        s.add(Generation(gen_id, Status.QUEUED), request={"model": "veo2", "prompt": f"{gen_id} at sea", "seed": i},
-              server="elsewhere", account=account_of("x"), created_at=1000 + i, owner=f"{ISSUER}#{sub}")
-        s.apply(Generation(gen_id, Status.COMPLETED, video_url=f"https://cdn.example.com/{gen_id}.mp4"), count_poll=False)
-        video = s.videos_dir / f"{gen_id}.mp4"
-        video.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64)
-        s.set_video_path(gen_id, video)
-    return s
-
-
 def test_an_unverified_email_is_never_an_identity(app, data_dir):
     owned_history(data_dir)
     run(signed_in(AppTest.from_file(str(APP), default_timeout=30), person("ana-5f1c", "ana@example.com", True)))
     # Someone else whose provider lets them type Ana's address: shown as typed, marked, and owning nothing.
     mallory = signed_in(app, person("mallory-1", "ana@example.com"))
     mallory.switch_page("pages/history.py")
-    at = run(mallory)
+    at = run(table_view(mallory))
     assert "`ana@example.com (unverified)`" in sidebar_text(at)
     assert any("Nothing of yours yet" in i.value for i in at.info)
     at.toggle(key=session.TEAM_VIEW).set_value(True)

@@ -7,7 +7,7 @@ import pytest
 from tests.apptest import PROMPT, run, submit
 from tests.helpers import wait_until
 from videogen import catalog, variants
-from videogen.api import Generation, Status
+from videogen.api import Answer, Status
 from videogen.connection import account_of
 from videogen.store import Store
 
@@ -42,7 +42,7 @@ def test_cancel_sends_nothing_and_a_stale_confirmation_sends_nothing(app, sim):
     at.button(key="cancel-batch").click()
     at = run(at)
     assert sim.count("create") == 0
-    assert "variants_plan" not in at.session_state
+    assert "variants_draft" not in at.session_state
 
 
 def test_a_batch_over_the_budget_is_refused_with_both_figures(app, sim, data_dir, monkeypatch):
@@ -50,8 +50,8 @@ def test_a_batch_over_the_budget_is_refused_with_both_figures(app, sim, data_dir
     body = catalog.validate("veo2", {"prompt": PROMPT}).body
     server = sim.url.rstrip("/")
     for i in range(2):  # two finished generations like it here; the price list's figure wins over their median
-        store.add(Generation(f"past-{i}", Status.QUEUED), request=body, server=server, account=account_of("someone"))
-        store.apply(Generation(f"past-{i}", Status.COMPLETED, credits_used=1000.0), count_poll=False)
+        store.add(Answer(f"past-{i}", Status.QUEUED), request=body, server=server, account=account_of("someone"))
+        store.apply(Answer(f"past-{i}", Status.COMPLETED, credits_used=1000.0), count_poll=False)
     monkeypatch.setenv("PLAYGROUND_BUDGET_USD", "5")
     at = submit(sweep(run(app), "seed"), PROMPT)  # 4 seeds by default: 4 × $1.95 by the price list
     errors = " ".join(e.value for e in at.error)
@@ -76,12 +76,12 @@ def finished(data_dir):
     for i, seed in enumerate((11, 22, 33)):
         gen_id = f"g{i}:veo2"
         body = catalog.validate("veo2", {"prompt": "A lantern on a lake", "seed": seed}).body
-        store.add(Generation(gen_id, Status.QUEUED), request=body, server="elsewhere", created_at=1000 + i)
-        store.apply(Generation(gen_id, Status.COMPLETED, video_url="https://cdn.example.com/x.mp4"), count_poll=False)
+        store.add(Answer(gen_id, Status.QUEUED), request=body, server="elsewhere", created_at=1000 + i)
+        store.apply(Answer(gen_id, Status.COMPLETED, video_url="https://cdn.example.com/x.mp4"), count_poll=False)
         video = store.videos_dir / f"{i}.mp4"  # the page plays only files in its own videos folder
         video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
         store.set_video_path(gen_id, video)
-    store.add(Generation("running:veo2", Status.GENERATING), request=body, server="elsewhere")
+    store.add(Answer("running:veo2", Status.GENERATING), request=body, server="elsewhere")
     return store
 
 

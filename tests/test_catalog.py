@@ -80,7 +80,9 @@ def test_the_published_schema_is_the_final_gate():
     """A rule our readable checks do not know is still enforced, through jsonschema, with a plain message."""
     veo2 = catalog.get("veo2")
     strict = catalog.Model(
-        id="strict", endpoint=veo2.endpoint, vendor="Test",
+        id="strict",
+        endpoint=veo2.endpoint,
+        vendor="Test",
         params=(catalog.Param("prompt", {"type": "string", "pattern": "^[a-z ]+$"}, required=True),),
     )
     assert catalog.validate(strict, {"prompt": "a fox"}).ok
@@ -99,8 +101,9 @@ def test_openapi_nullable_becomes_a_null_type():
 
 def test_a_minimal_body_is_valid_for_every_model():
     for model in catalog.models().values():
-        body = minimal_body(model, image_url="https://example.com/a.png",
-                                    video_url="https://example.com/a.mp4", audio_url="https://example.com/a.mp3")
+        body = minimal_body(
+            model, image_url="https://example.com/a.png", video_url="https://example.com/a.mp4", audio_url="https://example.com/a.mp3"
+        )
         result = catalog.validate(model, {k: v for k, v in body.items() if k != "model"})
         assert result.ok, (model.id, result.errors)
         assert not list(model.validator.iter_errors(result.body)), model.id
@@ -189,7 +192,9 @@ def test_nested_and_array_rules():
     model = catalog.get("runway/act_two")
     character = model.param("character")
     assert "anyOf" in character.rules
-    ok = catalog.validate(model, {"character": {"type": "image", "url": "https://x/y.png"}, "reference": {"type": "video", "url": "https://x/y.mp4"}})
+    ok = catalog.validate(
+        model, {"character": {"type": "image", "url": "https://x/y.png"}, "reference": {"type": "video", "url": "https://x/y.mp4"}}
+    )
     assert "character" not in ok.errors
     bad = catalog.validate(model, {"character": "just a string", "reference": {"type": "video", "url": "https://x"}})
     assert "character" in bad.errors

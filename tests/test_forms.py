@@ -7,6 +7,7 @@ and in the browser by tests/e2e/test_models.py.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -93,8 +94,9 @@ def test_a_switch_leaves_no_state_behind_from_the_model_before(app):
     # Streamlit's text widgets read the whole session state each: leftovers from every visited model
     # would make each later form slower. Blank fields count too.
     at = open_model(app, I2V)
-    left_behind = {form_builder.key(f.name) for f in form_builder.plan(I2V)} - {
-        form_builder.key(f.name) for f in form_builder.plan("veo2")}
+    left_behind = {form_builder.key(f.name) for f in form_builder.layout(I2V)} - {
+        form_builder.key(f.name) for f in form_builder.layout("veo2")
+    }
     assert left_behind and left_behind <= set(at.session_state)
     at.selectbox(key="gen_model").set_value("veo2")
     at = run(at)
@@ -109,18 +111,31 @@ def test_every_models_form_renders(app, model_id):
     at = open_model(app, model_id)
     assert at.session_state["gen_model"] == model_id
     assert at.button(key="generate").label == "Generate"
-    drawn = {w.key for w in [*at.text_area, *at.text_input, *at.selectbox, *at.segmented_control, *at.toggle,
-                             *at.slider, *at.number_input] if w.key}
-    for field in form_builder.plan(model_id):
+    drawn = {
+        w.key
+        for w in [*at.text_area, *at.text_input, *at.selectbox, *at.segmented_control, *at.toggle, *at.slider, *at.number_input]
+        if w.key
+    }
+    for field in form_builder.layout(model_id):
         if field.widget != "media":
             assert form_builder.key(field.name) in drawn, f"{model_id}: {field.name} has no widget"
+
+
+def test_every_parameter_of_every_model_gets_a_widget_of_the_closed_set():
+    kinds = set(get_args(form_builder.Widget))
+    seen = {f.widget for model_id in ALL_MODELS for f in form_builder.layout(model_id)}
+    assert seen <= kinds and {"segmented", "select", "slider", "integer_text", "textarea", "media"} <= seen
+    for kind in kinds:  # every kind has a starting value: the match in default_value covers the set
+        field = next((f for m in ALL_MODELS for f in form_builder.layout(m) if f.widget == kind), None)
+        if field is not None:
+            form_builder.default_value(field)
 
 
 def test_every_enum_field_refuses_a_value_outside_it_beside_the_field(app, sim):
     """Every model, every enum field, through the link (the one way a person can type an outside value)."""
     checked = 0
     for model_id in ALL_MODELS:
-        enums = [f for f in form_builder.plan(model_id) if f.param.enum is not None]
+        enums = [f for f in form_builder.layout(model_id) if f.param.enum is not None]
         if not enums:
             continue
         app.query_params.clear()
@@ -148,10 +163,14 @@ def test_an_http_link_is_refused_beside_the_field_and_nothing_is_sent(app, sim):
 
 
 def test_broken_json_is_refused_beside_the_field_and_nothing_is_sent(app, sim):
-    model_id = next(m for m in ALL_MODELS if any(f.widget == "json" for f in form_builder.plan(m)))
-    field = next(f for f in form_builder.plan(model_id) if f.widget == "json")
-    body = minimal_body(catalog.get(model_id), image_url="https://example.com/a.png",
-                                video_url="https://example.com/a.mp4", audio_url="https://example.com/a.mp3")
+    model_id = next(m for m in ALL_MODELS if any(f.widget == "json" for f in form_builder.layout(m)))
+    field = next(f for f in form_builder.layout(model_id) if f.widget == "json")
+    body = minimal_body(
+        catalog.get(model_id),
+        image_url="https://example.com/a.png",
+        video_url="https://example.com/a.mp4",
+        audio_url="https://example.com/a.mp3",
+    )
     app.query_params.update({"model": model_id})
     at = run(app)
     for name, value in body.items():
@@ -189,7 +208,7 @@ def test_rerun_of_an_upload_sends_the_same_bytes_and_records_the_reference(app, 
 
     from tests.helpers import TEST_KEY
     from videogen import media
-    from videogen.api import Generation, Status
+    from videogen.api import Answer, Status
     from videogen.connection import account_of
     from videogen.store import Store
 
@@ -197,7 +216,7 @@ def test_rerun_of_an_upload_sends_the_same_bytes_and_records_the_reference(app, 
     Image.new("RGB", (640, 360), (20, 120, 200)).save(picture, "PNG")
     upload = media.save_image(picture.getvalue(), catalog.get(I2V).param("image_url"), data_dir)
     past = {"model": I2V, "prompt": "Waves roll in", "image_url": upload.reference, "duration": 5}
-    Store(data_dir).add(Generation("past:kling", Status.COMPLETED), request=past, server=sim.url, account=account_of(TEST_KEY))
+    Store(data_dir).add(Answer("past:kling", Status.COMPLETED), request=past, server=sim.url, account=account_of(TEST_KEY))
 
     app.switch_page("pages/history.py")
     app.query_params["gen"] = "past:kling"
@@ -222,16 +241,16 @@ def test_rerun_of_an_upload_sends_the_same_bytes_and_records_the_reference(app, 
 
 
 def test_history_has_a_model_column_and_filter_and_takes_other_models_shapes(app, data_dir):
-    from tests.apptest import seed_history
-    from videogen.api import Generation, Status
+    from tests.apptest import seed_history, table_view
+    from videogen.api import Answer, Status
     from videogen.connection import account_of
 
     store = seed_history(data_dir)
     # Another model's body: a duration given as text, no aspect ratio, an image.
     other = {"model": I2V, "prompt": "Waves", "image_url": "https://example.com/a.png", "duration": "10"}
-    store.add(Generation("e:kling", Status.COMPLETED), request=other, server="elsewhere", account=account_of("x"), created_at=2000)
+    store.add(Answer("e:kling", Status.COMPLETED), request=other, server="elsewhere", account=account_of("x"), created_at=2000)
     app.switch_page("pages/history.py")
-    at = run(app)
+    at = run(table_view(app))
     df = at.dataframe[0].value
     assert df.loc[df["id"] == "e:kling", "model"].item() == I2V
     assert df.loc[df["id"] == "e:kling", "duration"].item() == 10

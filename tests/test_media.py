@@ -78,12 +78,16 @@ def test_published_dimension_and_format_rules_are_checked(tmp_path):
 
 def test_expand_swaps_references_for_data_urls_and_leaves_the_rest(tmp_path):
     upload = media.save_image(picture(), IMAGE_PARAM, tmp_path)
-    body = {"model": "m", "prompt": "upload:not-a-reference", "image_url": upload.reference,
-            "image_urls": [upload.reference, "https://example.com/a.png"]}
+    body = {
+        "model": "m",
+        "prompt": "upload:not-a-reference",
+        "image_url": upload.reference,
+        "image_urls": [upload.reference, "https://example.com/a.png"],
+    }
     sent = media.expand(body, tmp_path)
     prefix = "data:image/png;base64,"
     assert sent["image_url"].startswith(prefix)
-    assert base64.b64decode(sent["image_url"][len(prefix):]) == upload.path.read_bytes()
+    assert base64.b64decode(sent["image_url"][len(prefix) :]) == upload.path.read_bytes()
     assert sent["image_urls"][1] == "https://example.com/a.png" and sent["image_urls"][0] == sent["image_url"]
     assert sent["prompt"] == "upload:not-a-reference"
     assert body["image_url"] == upload.reference  # the recorded body is not touched
@@ -114,15 +118,24 @@ def test_links_must_be_https(link, words):
 def test_a_good_link_is_trimmed():
     assert media.check_link("  https://cdn.example.com/v.mp4 \n", "video") == "https://cdn.example.com/v.mp4"
     assert is_loopback_host(urlsplit("http://127.0.0.1:8765/videos/x.mp4").hostname) and not is_loopback_host(
-        urlsplit("https://example.com").hostname)
+        urlsplit("https://example.com").hostname
+    )
 
 
 # -- hostile input: paths for links, huge canvases in tiny files -------------------------------
 
 
 @pytest.mark.parametrize(
-    "text", ["/etc/passwd", "/work/main/data/history.sqlite3", "../../x.png", "./secret.png", "~/.ssh/id_rsa",
-             "file:///etc/hosts", "C:\\Windows\\win.ini"],
+    "text",
+    [
+        "/etc/passwd",
+        "/work/main/data/history.sqlite3",
+        "../../x.png",
+        "./secret.png",
+        "~/.ssh/id_rsa",
+        "file:///etc/hosts",
+        "C:\\Windows\\win.ini",
+    ],
 )
 def test_a_file_path_is_not_a_link(text):
     with pytest.raises(media.MediaError, match="That is a file path, not a link.*public https:// link"):
@@ -148,13 +161,22 @@ def test_only_files_inside_the_apps_own_folder_are_served(tmp_path):
     (tmp_path / "secret.txt").write_text("secret")
     (videos / "link.mp4").symlink_to(tmp_path / "secret.txt")
     assert media.own_file(str(videos / "a.mp4"), videos) == (videos / "a.mp4").resolve()
-    for refused in (None, "", str(tmp_path / "secret.txt"), str(videos / ".." / ".." / "secret.txt"),
-                    str(videos / "link.mp4"), str(videos), str(videos / "gone.mp4"), "/etc/passwd"):
+    for refused in (
+        None,
+        "",
+        str(tmp_path / "secret.txt"),
+        str(videos / ".." / ".." / "secret.txt"),
+        str(videos / "link.mp4"),
+        str(videos),
+        str(videos / "gone.mp4"),
+        "/etc/passwd",
+    ):
         assert media.own_file(refused, videos) is None, refused
 
 
 def png_header(width: int, height: int) -> bytes:
     """A PNG that claims a `width` x `height` canvas in under 100 bytes: a decompression bomb's header."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -168,12 +190,15 @@ def jpeg_header(width: int, height: int) -> bytes:
     return b"\xff\xd8" + app0 + frame + b"\xff\xd9"
 
 
-@pytest.mark.parametrize("data, words", [
-    (png_header(50_000, 50_000), "50,000×50,000 pixels (2,500 megapixels); the limit is 40 megapixels"),
-    (png_header(7_000, 6_000), "7,000×6,000 pixels (42 megapixels)"),  # under Pillow's own threshold
-    (png_header(10_000, 10_000), "10,000×10,000 pixels"),  # where Pillow only warns
-    (jpeg_header(50_000, 50_000), "50,000×50,000 pixels"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (png_header(50_000, 50_000), "50,000×50,000 pixels (2,500 megapixels); the limit is 40 megapixels"),
+        (png_header(7_000, 6_000), "7,000×6,000 pixels (42 megapixels)"),  # under Pillow's own threshold
+        (png_header(10_000, 10_000), "10,000×10,000 pixels"),  # where Pillow only warns
+        (jpeg_header(50_000, 50_000), "50,000×50,000 pixels"),
+    ],
+)
 def test_an_image_over_the_pixel_cap_is_refused_from_its_header_and_pillow_never_complains(tmp_path, data, words):
     assert len(data) < 200
     with warnings.catch_warnings(record=True) as caught:
@@ -184,8 +209,17 @@ def test_an_image_over_the_pixel_cap_is_refused_from_its_header_and_pillow_never
     assert not (tmp_path / "uploads").exists()
 
 
-@pytest.mark.parametrize("fmt, options", [("PNG", {}), ("JPEG", {}), ("JPEG", {"progressive": True}), ("WEBP", {}),
-                                          ("WEBP", {"lossless": True}), ("WEBP", {"exif": b"Exif\x00\x00"})])
+@pytest.mark.parametrize(
+    "fmt, options",
+    [
+        ("PNG", {}),
+        ("JPEG", {}),
+        ("JPEG", {"progressive": True}),
+        ("WEBP", {}),
+        ("WEBP", {"lossless": True}),
+        ("WEBP", {"exif": b"Exif\x00\x00"}),
+    ],
+)
 def test_the_header_states_the_size_pillow_decodes(fmt, options):
     out = io.BytesIO()
     Image.new("RGB", (321, 123), (1, 2, 3)).save(out, fmt, **options)
@@ -194,7 +228,7 @@ def test_the_header_states_the_size_pillow_decodes(fmt, options):
 
 
 def test_an_image_at_the_cap_is_taken(tmp_path):
-    side = int(media.MAX_PIXELS ** 0.5)
+    side = int(media.MAX_PIXELS**0.5)
     picture_at_cap = io.BytesIO()
     Image.new("L", (side, side)).save(picture_at_cap, "PNG")
     assert media.save_image(picture_at_cap.getvalue(), IMAGE_PARAM, tmp_path).width == side

@@ -18,8 +18,7 @@ from videogen.simulator.prices import tariff, usd_for
 
 NOV_28 = datetime(2026, 11, 28, 12).timestamp()
 DEC_01 = datetime(2026, 12, 1, 12).timestamp()
-LINKS = {"image_url": "https://example.com/i.png", "video_url": "https://example.com/v.mp4",
-         "audio_url": "https://example.com/a.mp3"}
+LINKS = {"image_url": "https://example.com/i.png", "video_url": "https://example.com/v.mp4", "audio_url": "https://example.com/a.mp3"}
 
 
 def prices_for(sim, data_dir, **kw) -> PriceList:
@@ -58,8 +57,7 @@ def test_veo2_is_found_under_the_vendors_canonical_id_and_priced_per_second(sim,
 
 def test_a_model_the_list_names_only_by_an_alias_is_matched_on_it(sim, data_dir):
     sim.listing.remove("veo2")
-    sim.listing.add({"id": "google/veo-2.0-renamed", "aliases": ["VEO-2.0-generate-001"], "type": "video",
-                     "pricing": per_second(0.5)})
+    sim.listing.add({"id": "google/veo-2.0-renamed", "aliases": ["VEO-2.0-generate-001"], "type": "video", "pricing": per_second(0.5)})
     # Another model's alias that is also an id: the id wins.
     sim.listing.add({"id": "other/model", "aliases": ["google/veo3"], "pricing": per_second(99)})
     prices = loaded(sim, data_dir)
@@ -80,20 +78,23 @@ def test_variants_by_resolution_use_the_models_default_for_a_blank_field(sim, da
     # wan-2-6-i2v: durations 5/10/15, default 10; resolutions 720p/1080p, default 1080p. Its enum says "720p",
     # veo3's says "720P": the list spells both in lower case, and both match.
     assert prices.price({"model": "alibaba/wan-2-6-i2v", "duration": 5, "resolution": "720p"}).explanation == (
-        "$0.70: 5 s × $0.14/s at 720p, vendor price list of 2026-12-01")
+        "$0.70: 5 s × $0.14/s at 720p, vendor price list of 2026-12-01"
+    )
     assert prices.price({"model": "alibaba/wan-2-6-i2v"}).usd == pytest.approx(10 * 0.233)
     assert prices.price({"model": "google/veo3", "duration": 4, "resolution": "720P"}).usd == pytest.approx(4 * 0.14)
     assert prices.dimensions("alibaba/wan-2-6-i2v") == ("duration", "resolution")
     # A blank field the price depends on, with no default: the price waits for it.
     assert prices.price({"model": "x-ai/grok-imagine-video"}) is None
     assert prices.no_price_reason({"model": "x-ai/grok-imagine-video"}) == "no price known until a resolution is chosen"
-    assert prices.price({"model": "x-ai/grok-imagine-video", "resolution": "480p", "duration": 2}).usd == pytest.approx(
-        2 * 0.14 * 0.6)
+    assert prices.price({"model": "x-ai/grok-imagine-video", "resolution": "480p", "duration": 2}).usd == pytest.approx(2 * 0.14 * 0.6)
 
 
 def test_variants_by_duration_fixed_prices_and_per_other_than_one(sim, data_dir):
-    kling = next(m.id for m in catalog.models().values() if tariff(m.id).unit == "video" and tariff(m.id).kind == "variants"
-                 and "duration" in catalog.get(m.id).defaults)
+    kling = next(
+        m.id
+        for m in catalog.models().values()
+        if tariff(m.id).unit == "video" and tariff(m.id).kind == "variants" and "duration" in catalog.get(m.id).defaults
+    )
     fixed_per_second = next(m for m in catalog.models() if tariff(m).kind == "fixed" and tariff(m).unit == "second")
     fixed_per_video = next(m for m in catalog.models() if tariff(m).kind == "fixed" and tariff(m).unit == "video")
     minimax = next(m.id for m in catalog.models().values() if tariff(m.id).per == 10 and tariff(m.id).unit == "second")
@@ -116,12 +117,17 @@ def test_variants_by_duration_fixed_prices_and_per_other_than_one(sim, data_dir)
 
 
 def test_a_price_by_a_field_the_model_does_not_take_is_not_quoted(sim, data_dir):
-    sim.listing.set_pricing("veo2", {"kind": "variants", "dimensions": ["resolution"], "variants": [
-        {"when": {"resolution": "720p"}, "price": 0.39, "unit": "second", "per": 1}]})
+    sim.listing.set_pricing(
+        "veo2",
+        {
+            "kind": "variants",
+            "dimensions": ["resolution"],
+            "variants": [{"when": {"resolution": "720p"}, "price": 0.39, "unit": "second", "per": 1}],
+        },
+    )
     prices = loaded(sim, data_dir)
     assert prices.price({"model": "veo2", "duration": 5}) is None
-    assert prices.no_price_reason({"model": "veo2"}) == (
-        "no price known for this model: its price depends on a field it does not take")
+    assert prices.no_price_reason({"model": "veo2"}) == ("no price known for this model: its price depends on a field it does not take")
 
 
 def test_a_variable_price_is_not_quoted(sim, data_dir):
@@ -145,28 +151,33 @@ def test_every_listed_price_is_what_the_simulator_charges(sim, data_dir):
     assert quoted > 100
 
 
-@pytest.mark.parametrize("block", [
-    None,
-    "0.39 per second",
-    {"kind": "tiered", "tiers": [{"upTo": 5, "price": 0.3}]},
-    {"kind": "variants", "variants": [{"when": {}, "price": 0.39, "unit": "second"}]},  # no `per`
-    {"kind": "variants", "variants": [{"when": {}, "price": 0.39, "unit": "second", "per": 0}]},
-    {"kind": "variants", "variants": [{"when": {}, "price": -1, "unit": "second", "per": 1}]},
-    {"kind": "variants", "variants": [{"when": {}, "price": True, "unit": "second", "per": 1}]},
-    {"kind": "variants", "variants": [{"when": {}, "price": 0.01, "unit": "megapixel", "per": 1}]},
-    {"kind": "variants", "variants": [{"when": {}, "price": 0.39, "unit": "frame", "per": 24}]},
-    {"kind": "variants", "currency": "EUR", "variants": [{"when": {}, "price": 0.39, "unit": "second", "per": 1}]},
-    {"kind": "variants", "variants": [{"when": {}, "price": 0.39, "unit": "second", "per": 1, "measure": "input"}]},
-    {"kind": "variants", "variants": "all of them"},
-    {"kind": "variants", "variants": []},
-    {"kind": "variants", "variants": [{"when": ["duration", 5], "price": 0.39, "unit": "second", "per": 1}]},
-    {"kind": "variants", "variants": [{"when": {}, "price": 0.39, "unit": "second", "per": 1},
-                                      {"when": {}, "price": 0.50, "unit": "second", "per": 1}]},  # which one?
-    {"kind": "fixed", "currency": "USD", "units": [{"name": "token", "measure": "output", "price": 3.25, "per": 1000000}]},
-    {"kind": "fixed", "units": [{"name": "second", "price": 0.1, "per": 1}, {"name": "token", "price": 1, "per": 1000}]},
-    {"kind": "fixed"},
-    {"kind": "variable", "currency": "USD"},
-])
+@pytest.mark.parametrize(
+    "block",
+    [
+        None,
+        "0.39 per second",
+        {"kind": "tiered", "tiers": [{"upTo": 5, "price": 0.3}]},
+        {"kind": "variants", "variants": [{"when": {}, "price": 0.39, "unit": "second"}]},  # no `per`
+        {"kind": "variants", "variants": [{"when": {}, "price": 0.39, "unit": "second", "per": 0}]},
+        {"kind": "variants", "variants": [{"when": {}, "price": -1, "unit": "second", "per": 1}]},
+        {"kind": "variants", "variants": [{"when": {}, "price": True, "unit": "second", "per": 1}]},
+        {"kind": "variants", "variants": [{"when": {}, "price": 0.01, "unit": "megapixel", "per": 1}]},
+        {"kind": "variants", "variants": [{"when": {}, "price": 0.39, "unit": "frame", "per": 24}]},
+        {"kind": "variants", "currency": "EUR", "variants": [{"when": {}, "price": 0.39, "unit": "second", "per": 1}]},
+        {"kind": "variants", "variants": [{"when": {}, "price": 0.39, "unit": "second", "per": 1, "measure": "input"}]},
+        {"kind": "variants", "variants": "all of them"},
+        {"kind": "variants", "variants": []},
+        {"kind": "variants", "variants": [{"when": ["duration", 5], "price": 0.39, "unit": "second", "per": 1}]},
+        {
+            "kind": "variants",
+            "variants": [{"when": {}, "price": 0.39, "unit": "second", "per": 1}, {"when": {}, "price": 0.50, "unit": "second", "per": 1}],
+        },  # which one?
+        {"kind": "fixed", "currency": "USD", "units": [{"name": "token", "measure": "output", "price": 3.25, "per": 1000000}]},
+        {"kind": "fixed", "units": [{"name": "second", "price": 0.1, "per": 1}, {"name": "token", "price": 1, "per": 1000}]},
+        {"kind": "fixed"},
+        {"kind": "variable", "currency": "USD"},
+    ],
+)
 def test_a_shape_not_read_here_is_no_price_known_never_a_guess(sim, data_dir, block):
     sim.listing.set_pricing("veo2", block)
     prices = loaded(sim, data_dir)
@@ -176,8 +187,16 @@ def test_a_shape_not_read_here_is_no_price_known_never_a_guess(sim, data_dir, bl
 
 
 def test_malformed_items_are_skipped_and_the_older_bare_array_is_read(sim, data_dir):
-    for junk in ["a string", 42, None, [], {"aliases": ["veo2"]}, {"id": 7, "pricing": per_second(1)},
-                 {"id": "", "pricing": per_second(1)}, {"id": "x/y", "aliases": [None, 3, {"a": 1}], "pricing": {}}]:
+    for junk in [
+        "a string",
+        42,
+        None,
+        [],
+        {"aliases": ["veo2"]},
+        {"id": 7, "pricing": per_second(1)},
+        {"id": "", "pricing": per_second(1)},
+        {"id": "x/y", "aliases": [None, 3, {"a": 1}], "pricing": {}},
+    ]:
         sim.listing.add(junk)
     sim.listing.shape = "array"
     prices = loaded(sim, data_dir)
@@ -191,7 +210,8 @@ def test_a_bad_answer_changes_nothing_and_marks_the_kept_copy_stale(sim, data_di
     sim.faults.inject("models", fault, times=5)
     assert not prices.refresh()
     assert prices.price({"model": "veo2", "duration": 5}).explanation == (
-        "$1.95: 5 s × $0.39/s, vendor price list of 2026-11-28, could not be refreshed")
+        "$1.95: 5 s × $0.39/s, vendor price list of 2026-11-28, could not be refreshed"
+    )
 
 
 # -- keeping the list ----------------------------------------------------------------

@@ -114,10 +114,18 @@ def test_long_prompt_is_wrapped_and_ends_in_an_ellipsis() -> None:
     assert all(font.getlength(line) <= 1000 for line in lines)
 
 
-@pytest.mark.parametrize(("ratio", "resolution", "size"), [
-    ("16:9", None, (1280, 720)), ("9:16", None, (720, 1280)), ("1:1", None, (720, 720)), ("4:3", "1080p", (1440, 1080)),
-    ("21:9", "480p", (1120, 480)), ("9:16", "4320p", (1080, 1920)), ("16:9", "hd", (1280, 720)),
-])
+@pytest.mark.parametrize(
+    ("ratio", "resolution", "size"),
+    [
+        ("16:9", None, (1280, 720)),
+        ("9:16", None, (720, 1280)),
+        ("1:1", None, (720, 720)),
+        ("4:3", "1080p", (1440, 1080)),
+        ("21:9", "480p", (1120, 480)),
+        ("9:16", "4320p", (1080, 1920)),
+        ("16:9", "hd", (1280, 720)),
+    ],
+)
 def test_any_ratio_and_resolution_has_a_size(ratio: str, resolution: str | None, size: tuple[int, int]) -> None:
     assert frame_size(ratio, resolution) == size
 
@@ -134,8 +142,9 @@ def _test_image(path: Path) -> Image.Image:
 
 def _first_frame(video: Path, tmp_path: Path) -> Image.Image:
     frame = tmp_path / "first.png"
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(video), "-frames:v", "1", str(frame)],
-                   check=True)
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(video), "-frames:v", "1", str(frame)], check=True
+    )
     return Image.open(frame).convert("RGB")
 
 

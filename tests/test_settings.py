@@ -78,8 +78,7 @@ def test_layers_take_each_name_from_the_first_that_sets_it():
     assert settings.base_url(settings.Layers(env, secrets)) == "https://env.example"
     assert settings.database_url(settings.Layers(secrets, env)) == "postgresql://env/db"  # blanks set nothing
     assert settings.budget(settings.Layers(env, secrets)) == Money(5.0, "usd")  # a number from TOML is read as text
-    assert dict(settings.Layers(secrets, env)) == {**env, "AIMLAPI_BASE_URL": "https://secret.example",
-                                                   "PLAYGROUND_BUDGET_USD": 5}
+    assert dict(settings.Layers(secrets, env)) == {**env, "AIMLAPI_BASE_URL": "https://secret.example", "PLAYGROUND_BUDGET_USD": 5}
 
 
 def test_the_environment_is_laid_over_or_under_another_source(monkeypatch):

@@ -18,7 +18,7 @@ SCRIPT = ROOT / "scripts" / "require-debian-package"
 
 def _stand_in(folder: Path, name: str, body: str) -> None:
     path = folder / name
-    path.write_text(f"#!/usr/bin/env bash\necho \"{name} $*\" >> \"$CALLS\"\n{body}\n")
+    path.write_text(f'#!/usr/bin/env bash\necho "{name} $*" >> "$CALLS"\n{body}\n')
     path.chmod(0o755)
 
 
@@ -43,7 +43,10 @@ def fake_system(tmp_path):
         env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "CALLS": str(calls)}
         return subprocess.run(
             ["bash", str(SCRIPT), *(args or [str(target), "chromium", "make test"])],
-            env=env, capture_output=True, text=True, timeout=30,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
 
     return run, calls, target

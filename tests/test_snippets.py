@@ -15,8 +15,13 @@ from PIL import Image
 from tests.helpers import TEST_KEY
 from videogen import catalog, media, snippets
 
-BODY = {"model": "veo2", "prompt": "It's a fox — in \"quotes\", $HOME and `ticks` stay literal", "duration": 5,
-        "aspect_ratio": "16:9", "enhance_prompt": True}
+BODY = {
+    "model": "veo2",
+    "prompt": 'It\'s a fox — in "quotes", $HOME and `ticks` stay literal',
+    "duration": 5,
+    "aspect_ratio": "16:9",
+    "enhance_prompt": True,
+}
 
 
 def run(kind: str, code: str) -> str:

@@ -38,16 +38,12 @@ def imported(source: str, importer: str) -> set[str]:
 
 def forbidden(names: set[str]) -> list[str]:
     """The names that are a test module or a conftest of this suite."""
-    return sorted(
-        name for name in names
-        if name.split(".")[0] == "tests" and name.rsplit(".", 1)[-1].startswith(("test_", "conftest"))
-    )
+    return sorted(name for name in names if name.split(".")[0] == "tests" and name.rsplit(".", 1)[-1].startswith(("test_", "conftest")))
 
 
 def test_no_module_of_the_suite_imports_a_test_module_or_a_conftest():
     found = {
-        module_name(path): forbidden(imported(path.read_text(encoding="utf-8"), module_name(path)))
-        for path in sorted(TESTS.rglob("*.py"))
+        module_name(path): forbidden(imported(path.read_text(encoding="utf-8"), module_name(path))) for path in sorted(TESTS.rglob("*.py"))
     }
     assert len(found) > 30  # the suite was found
     assert {module: names for module, names in found.items() if names} == {}
@@ -67,6 +63,10 @@ from tests.e2e.browser import open_app
 from videogen.test_data import x
 """
     assert forbidden(imported(source, "tests.e2e.test_reel")) == [
-        "tests.conftest", "tests.e2e.conftest", "tests.e2e.test_compare", "tests.e2e.test_models", "tests.e2e.test_poller",
+        "tests.conftest",
+        "tests.e2e.conftest",
+        "tests.e2e.test_compare",
+        "tests.e2e.test_models",
+        "tests.e2e.test_poller",
         "tests.test_app",
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from pathlib import Path
 
@@ -64,6 +65,15 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def show_history_table(page) -> None:
+    """History as its table (it opens as the Gallery, `?view=Table` or the View choice shows the table)."""
+    wait_until_idle(page)
+    if not page.locator("[data-testid='stDataFrame']").count():
+        with rerun(page):
+            page.get_by_test_id("stMainBlockContainer").get_by_text("Table", exact=True).click()
+    page.locator("[data-testid='stDataFrame']").wait_for()
+
+
 def tick_history_row(page, row: int, *, selected: int) -> None:
     """Tick row `row` (0 is the newest) of History's table and wait until the page shows `selected` rows chosen.
 
@@ -71,6 +81,7 @@ def tick_history_row(page, row: int, *, selected: int) -> None:
     accessible copy of its rows in the DOM: waiting for it means the click cannot land before the grid
     can take it, and its aria-selected confirms the click was taken before the page's answer is awaited.
     """
+    show_history_table(page)
     table = page.locator("[data-testid='stDataFrame']")
     line = table.locator("[role=row]").nth(row + 1)  # the first is the header
     line.wait_for(state="attached")
@@ -108,6 +119,12 @@ def export_csv(page) -> list[dict]:
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
     return list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+
+
+def export_json(page) -> list[dict]:
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export JSON").click()
+    return json.loads(download.value.path().read_text(encoding="utf-8"))
 
 
 def make_seed_batch(page, count: int = 4, *, prompt: str = BOAT) -> None:

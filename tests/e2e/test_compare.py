@@ -91,8 +91,9 @@ def test_a_seed_batch_is_sent_once_and_compared_in_sync(app_server, e2e_sim, pag
         batch_compare_link(page, 4).click()
     ids = re.search(r"ids=([^&]+)", page.url).group(1)
     assert len(ids.replace("%2C", ",").split(",")) == 4
-    page.wait_for_function(f"() => [...document.querySelectorAll('{COMPARED}')].filter(v => v.readyState >= 2).length === 4",
-                           timeout=30_000)
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{COMPARED}')].filter(v => v.readyState >= 2).length === 4", timeout=30_000
+    )
 
     started = max(v["t"] for v in times(page))
     page.get_by_role("button", name="Play all").click()
@@ -161,5 +162,6 @@ def test_rows_selected_in_history_open_in_compare(app_server, e2e_sim, page):
         assert len([n for n in archive.namelist() if "/videos/" in n]) == 2  # the two selected, no more
     with rerun(page):
         selection.get_by_role("link", name="Open in Compare").click()
-    page.wait_for_function(f"() => [...document.querySelectorAll('{COMPARED}')].filter(v => v.readyState >= 2).length === 2",
-                           timeout=30_000)
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{COMPARED}')].filter(v => v.readyState >= 2).length === 2", timeout=30_000
+    )

@@ -27,8 +27,9 @@ def quadrants(path, size=(640, 360)) -> Image.Image:
     """Four flat colours: a wrong crop, a flip or a shift shows at once."""
     image = Image.new("RGB", size)
     w, h = size
-    for (x, y), color in zip([(0, 0), (w // 2, 0), (0, h // 2), (w // 2, h // 2)],
-                             [(230, 40, 40), (40, 200, 60), (40, 80, 230), (240, 220, 40)]):
+    for (x, y), color in zip(
+        [(0, 0), (w // 2, 0), (0, h // 2), (w // 2, h // 2)], [(230, 40, 40), (40, 200, 60), (40, 80, 230), (240, 220, 40)]
+    ):
         image.paste(color, (x, y, x + w // 2, y + h // 2))
     image.save(path)
     return image
@@ -36,8 +37,11 @@ def quadrants(path, size=(640, 360)) -> Image.Image:
 
 def first_frame(page, index: int = 0) -> Image.Image:
     """The video's frame at 0 s, as the browser decodes it, read back through a canvas."""
-    data_url = page.locator("[data-testid='stVideo']").nth(index).evaluate(
-        """async v => {
+    data_url = (
+        page.locator("[data-testid='stVideo']")
+        .nth(index)
+        .evaluate(
+            """async v => {
             v.pause();
             // Seek to 0 even when already there: the seek makes the browser decode that frame, where a video
             // with only its metadata loaded would draw as black.
@@ -50,6 +54,7 @@ def first_frame(page, index: int = 0) -> Image.Image:
             canvas.getContext('2d').drawImage(v, 0, 0);
             return canvas.toDataURL('image/png');
         }"""
+        )
     )
     return Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB")
 

@@ -11,7 +11,7 @@ from devtools.app_server import AppServer
 from devtools.browser import rerun
 from tests.e2e.browser import export_csv, generate, open_app, reload, screenshot, tick_history_row, wait_for_videos
 from tests.helpers import wait_until
-from videogen.simulator import JobPlan
+from videogen.simulator import JobScript
 
 pytestmark = pytest.mark.e2e
 
@@ -20,8 +20,10 @@ STORM = "A lighthouse in a storm, waves crashing over the rocks"
 
 
 def video_state(page, index: int = 0) -> dict:
-    return page.locator("[data-testid='stVideo']").nth(index).evaluate(
-        "v => ({ready: v.readyState, duration: v.duration, src: v.currentSrc, width: v.videoWidth, height: v.videoHeight})"
+    return (
+        page.locator("[data-testid='stVideo']")
+        .nth(index)
+        .evaluate("v => ({ready: v.readyState, duration: v.duration, src: v.currentSrc, width: v.videoWidth, height: v.videoHeight})")
     )
 
 
@@ -60,17 +62,28 @@ def test_a_prompt_becomes_a_playing_video(app_server, e2e_sim, page):
 
 
 def test_a_failed_generation_shows_its_message(app_server, e2e_sim, page):
-    e2e_sim.faults.plan(JobPlan(error="The prompt was refused by the content filter."))
+    e2e_sim.faults.script(JobScript(error="The prompt was refused by the content filter."))
     open_app(page, app_server.url)
     generate(page, "Something the filter refuses")
     page.get_by_text("The generation failed.").wait_for(timeout=45_000)
     expect(page.get_by_text("GenerationError: The prompt was refused by the content filter.")).to_be_visible()
 
 
+def test_a_reload_of_generate_still_shows_the_finished_videos(app_server, e2e_sim, page):
+    open_app(page, app_server.url)
+    generate(page, FOX)
+    wait_for_videos(page, 1)
+    reload(page)  # a new tab session: this tab's list of generations starts empty
+    wait_for_videos(page, 1)
+    expect(page.get_by_text(FOX).first).to_be_visible()
+    assert video_state(page)["duration"] > 0
+    screenshot(page, "generate-after-reload")
+
+
 def test_history_lists_both_and_survives_reload_and_restart(app_server, e2e_sim, page, tmp_path):
     open_app(page, app_server.url)
     generate(page, FOX)
-    e2e_sim.faults.plan(JobPlan(error="Refused by the content filter."))
+    e2e_sim.faults.script(JobScript(error="Refused by the content filter."))
     generate(page, STORM, ratio="9:16 portrait")
     wait_for_videos(page, 1)
     page.get_by_text("The generation failed.").wait_for(timeout=45_000)

@@ -44,6 +44,7 @@ def test_costs_show_in_dollars_on_cards_and_the_sidebar_and_the_budget_refuses_i
     page.get_by_role("radio", name="8", exact=True).click()
     page.get_by_role("button", name="Generate").click()
     expect(page.get_by_test_id("stAlert").filter(has_text="Nothing was sent")).to_contain_text(
-        "6,240,000 credits ($3.12) and 2,100,000 credits ($1.05)")
+        "6,240,000 credits ($3.12) and 2,100,000 credits ($1.05)"
+    )
     assert e2e_sim.count("create") == 1
     screenshot(page, "budget-dollars")

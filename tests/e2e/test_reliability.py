@@ -10,7 +10,7 @@ from devtools.browser import rerun, wait_until_idle
 from tests.e2e.browser import generate, open_app
 from tests.helpers import TEST_KEY, wait_until
 from videogen.api import Status
-from videogen.simulator import Fault, JobPlan
+from videogen.simulator import Fault, JobScript
 from videogen.store import Store
 
 pytestmark = pytest.mark.e2e
@@ -63,16 +63,16 @@ def test_a_rate_limited_create_says_to_retry(app_server, e2e_sim, page):
 
 
 @pytest.mark.parametrize(
-    "plan, fault, words",
+    "script, fault, words",
     [
-        (JobPlan(video_url=False), None, "sent no link to it"),
-        (JobPlan(), Fault.http(404), "the file is gone"),
-        (JobPlan(), Fault.html(), "not a video"),
+        (JobScript(video_url=False), None, "sent no link to it"),
+        (JobScript(), Fault.http(404), "the file is gone"),
+        (JobScript(), Fault.html(), "not a video"),
     ],
     ids=["no-link", "link-404", "link-serves-html"],
 )
-def test_a_broken_video_link_is_a_clear_error_on_the_card(app_server, e2e_sim, page, plan, fault, words):
-    e2e_sim.faults.plan(plan)
+def test_a_broken_video_link_is_a_clear_error_on_the_card(app_server, e2e_sim, page, script, fault, words):
+    e2e_sim.faults.script(script)
     if fault:
         e2e_sim.faults.inject("video", fault, times=10)
     open_app(page, app_server.url)

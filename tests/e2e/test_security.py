@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from devtools.app_server import ROOT, AppServer
 from devtools.browser import rerun, wait_until_idle
 from tests.e2e.browser import export_csv, generate, open_app, simple_model, wait_for_videos
-from videogen.simulator import Fault, JobPlan
+from videogen.simulator import Fault, JobScript
 
 pytestmark = pytest.mark.e2e
 
@@ -89,7 +89,7 @@ def test_hostile_prompts_and_server_messages_stay_literal_text(app_server, e2e_s
     open_app(page, app_server.url)
     for prompt in HOSTILE_PROMPTS:
         generate(page, prompt)
-    e2e_sim.faults.plan(JobPlan(error=HOSTILE_ERROR))
+    e2e_sim.faults.script(JobScript(error=HOSTILE_ERROR))
     generate(page, "Fails with an HTML message")
     wait_for_videos(page, len(HOSTILE_PROMPTS))
     page.get_by_text("The generation failed.").wait_for(timeout=45_000)
@@ -145,15 +145,13 @@ def test_a_local_path_typed_as_an_image_link_is_never_served(app_server, page, t
     field = page.locator(".st-key-media-image_url")
     box = field.get_by_label("or an https link")
     fetched = []
-    for typed in (str(secret), str(database), "/etc/passwd", f"file://{secret}",
-                  f"{secret.parent}/../{secret.parent.name}/secret.png"):
+    for typed in (str(secret), str(database), "/etc/passwd", f"file://{secret}", f"{secret.parent}/../{secret.parent.name}/secret.png"):
         box.fill(typed)
         with rerun(page):
             box.press("Enter")
         field.get_by_text("That is a file path, not a link").wait_for()
         expect(field.locator("[data-testid='stImage']")).to_have_count(0)
-        sources = page.eval_on_selector_all(
-            "img, video, audio, source", "els => els.map(e => e.currentSrc || e.src).filter(Boolean)")
+        sources = page.eval_on_selector_all("img, video, audio, source", "els => els.map(e => e.currentSrc || e.src).filter(Boolean)")
         for source in sources:
             if source.startswith(app_server.url):  # what this server serves (the page's own media)
                 body = page.request.get(source).body()

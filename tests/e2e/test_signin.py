@@ -112,8 +112,7 @@ def test_two_people_each_see_their_own_and_cannot_delete_each_others(team_app, e
     # What each made with their pasted key is theirs, under the provider's issuer and subject; neither key
     # is on either page.
     owners = {r.prompt: r.owner for r in Store(team_app.data_dir).records()}
-    assert owners == {"Ana's lighthouse at dusk": f"{provider}#{SUBJECTS[ANA]}",
-                      "Ben's harbour at dawn": f"{provider}#{SUBJECTS[BEN]}"}
+    assert owners == {"Ana's lighthouse at dusk": f"{provider}#{SUBJECTS[ANA]}", "Ben's harbour at dawn": f"{provider}#{SUBJECTS[BEN]}"}
     assert {job.body["prompt"] for job in e2e_sim.jobs.values()} == set(owners)
     for page in (ana, ben):
         assert not any(key in page.content() for key in KEYS.values())

@@ -44,8 +44,13 @@ def pend(sim: Simulator, url: str, data_dir) -> list[str]:
     client = Client(TEST_KEY, base_url=sim.url)
     try:
         for _ in range(COUNT):
-            body = {"model": "veo2", "prompt": "A lantern over a night market", "aspect_ratio": "16:9", "duration": 5,
-                    "negative_prompt": f"t{rng.uniform(10, 22):.1f}"}
+            body = {
+                "model": "veo2",
+                "prompt": "A lantern over a night market",
+                "aspect_ratio": "16:9",
+                "duration": 5,
+                "negative_prompt": f"t{rng.uniform(10, 22):.1f}",
+            }
             generation = client.create(body)
             store.add(generation, request=body, server=sim.url, account=account_of(TEST_KEY))
             ids.append(generation.id)
@@ -56,8 +61,7 @@ def pend(sim: Simulator, url: str, data_dir) -> list[str]:
 
 
 def app(sim: Simulator, url: str, data_dir) -> AppServer:
-    env = {"AIMLAPI_API_KEY": TEST_KEY, "AIMLAPI_BASE_URL": sim.url, "DATABASE_URL": url,
-           "PLAYGROUND_TYPICAL_SECONDS": str(TYPICAL_S)}
+    env = {"AIMLAPI_API_KEY": TEST_KEY, "AIMLAPI_BASE_URL": sim.url, "DATABASE_URL": url, "PLAYGROUND_TYPICAL_SECONDS": str(TYPICAL_S)}
     return AppServer(env, data_dir).start()
 
 
@@ -66,9 +70,7 @@ def all_saved(store: Store, ids: list[str]) -> bool:
     return len(records) == COUNT and all(r.status is Status.COMPLETED and r.video_path for r in records)
 
 
-def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(
-    postgres, rendered_videos, browser, tmp_path
-):
+def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(postgres, rendered_videos, browser, tmp_path):
     with Simulator(job_seconds=job_seconds, videos_dir=rendered_videos) as sim:
         # One process alone: the baseline.
         # The processes are up and polling before the 200 are made: the jobs' clocks start at their
@@ -118,8 +120,10 @@ def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(
         videos = list((shared / "videos").glob("*.mp4"))
         holders = {r.lease_owner.split(":")[1] for r in records if r.lease_owner}
 
-    print(f"fetches: one process {alone}, two with a kill {together} ({together / alone:.2f}×); "
-          f"{saved_at_kill} saved at the kill; {sim.count('video')} video downloads; done {time.time() - killed_at:.0f} s after")
+    print(
+        f"fetches: one process {alone}, two with a kill {together} ({together / alone:.2f}×); "
+        f"{saved_at_kill} saved at the kill; {sim.count('video')} video downloads; done {time.time() - killed_at:.0f} s after"
+    )
     assert len(videos) == COUNT and len({r.video_path for r in records}) == COUNT  # one file per generation
     assert sim.count("video") <= COUNT + 4  # a download cut by the kill may be made again; no more
     assert str(second.process.pid) in holders  # the survivor finished what the killed one held
