@@ -23,6 +23,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from components import session
 from videogen.api import Answer, Client, Status
 from videogen.polling import Poller, Schedule
 from videogen.store import Store
@@ -107,6 +108,7 @@ def _history_runs(data_dir: Path, database_url: str, runs: int) -> list[float]:
     with app_environment(**env):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         timed_run(at)
+        at.session_state[session.HISTORY_VIEW] = "Table"  # the table: History opens as the Gallery (bench/gallery.py)
         at.switch_page("pages/history.py")
         timed_run(at)
         shown = len(at.dataframe[0].value) if at.dataframe else 0

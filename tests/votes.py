@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import AUTH, ISSUER
 from videogen import catalog
 from videogen.api import Answer, Status
 from videogen.store import Store
@@ -15,14 +16,6 @@ SORA = "openai/sora-2-t2v"
 WAN_I2V = "alibaba/wan-2-6-i2v"
 MODELS = (VEO, KLING, SORA)
 PROMPT = "A lantern drifting on a night lake"
-ISSUER = "https://id.example.com"
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "x" * 32,
-    "client_id": "playground",
-    "client_secret": "s" * 16,
-    "server_metadata_url": f"{ISSUER}/.well-known/openid-configuration",
-}
 
 
 def finished(
