@@ -6,7 +6,7 @@ valid, when to poll, how a status maps) in the videogen engine.
 
 import streamlit as st
 
-from components import services, session, sidebar, submit_actions
+from components import services, session, sidebar, submit_actions, video_posters
 
 st.set_page_config(page_title="Video Playground", page_icon="🎬", layout="wide")
 session.init()
@@ -45,5 +45,6 @@ try:
     page.run()
 finally:  # also when a page stops early (st.stop): the sidebar is whole on every page
     sidebar.finish(conn, source, places)
+    video_posters.apply()
 # Reached only by a run nothing cut short: a click that interrupted it was made before it showed.
 submit_actions.page_shown()

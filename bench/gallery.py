@@ -10,7 +10,8 @@ tiles' images and the component), timed around the call. The bytes are what the
 48 tiles' images weigh in the page's message (data URLs). In Chromium: the app
 under `streamlit run`, History opened in a new tab once the server has served it
 once, until the first tile's poster has loaded; beside it, the table's first rows
-(`?view=Table`) the same way.
+(`?view=Table`) the same way, and a bare Streamlit page's first element (a title and
+a line of text, nothing of the app) served the same way: the floor under both.
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ def first_tiles(data_dir: Path, log: Path) -> dict:
     }"""
     # For comparison: the table's first rows, drawn on its canvas once the grid has laid them out.
     table_drawn = """() => document.querySelector("[data-testid='stDataFrame'] [role=row]") ? performance.now() / 1000 : false"""
+    bare = bare_page(log.parent)
     server = AppServer({"PLAYGROUND_DEMO_SECONDS": "45"}, data_dir, log=log).start()
     try:
         with sync_playwright() as p:
@@ -142,7 +144,38 @@ def first_tiles(data_dir: Path, log: Path) -> dict:
                 browser.close()
     finally:
         server.stop()
-    return {"cold_s": times[0], "warm_s": times[1:], "table_first_rows_s": table}
+    return {"cold_s": times[0], "warm_s": times[1:], "table_first_rows_s": table, "bare_page_s": bare}
+
+
+BARE_PAGE = 'import streamlit as st\n\nst.title("Bare")\nst.write("A page with nothing of the app.")\n'
+
+
+def bare_page(work: Path) -> list[float]:
+    """Seconds from opening a bare Streamlit page until its text shows: Streamlit's own start-up in a browser."""
+    from playwright.sync_api import sync_playwright
+
+    from devtools.app_server import AppServer
+    from devtools.browser import launch, new_context
+
+    script = work / "bare_page.py"
+    script.write_text(BARE_PAGE)
+    shown = """() => document.querySelector("[data-testid='stMarkdown']") ? performance.now() / 1000 : false"""
+    server = AppServer({}, work / "bare-data", log=work / "bare-streamlit.log", script=str(script)).start()
+    try:
+        with sync_playwright() as p:
+            browser = launch(p)
+            try:
+                times = []
+                for _ in range(3):
+                    page = new_context(browser, viewport={"width": 1280, "height": 1000}).new_page()
+                    page.goto(server.url)
+                    times.append(page.wait_for_function(shown, timeout=LOAD_TIMEOUT_MS, polling="raf").json_value())
+                    page.context.close()
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    return times[1:]  # the first warms the server
 
 
 def run(quick: bool, work: Path) -> Section:
@@ -155,6 +188,7 @@ def run(quick: bool, work: Path) -> Section:
     gallery_s, table_s = median(measured["gallery_runs_s"]), median(measured["table_runs_s"])
     share_s = median(measured["gallery_show_s"])
     first_tile_s, table_rows_s = median(browser["warm_s"]), median(browser["table_first_rows_s"])
+    bare_s = median(browser["bare_page_s"])
     kb = measured["tile_image_bytes"] / 1000
     section.rows = [
         Row(
@@ -198,6 +232,16 @@ def run(quick: bool, work: Path) -> Section:
             "×Table",
             f"≤ {FIRST_TILE_TARGET_S:g} s",
             first_tile_s <= FIRST_TILE_TARGET_S,
+        ),
+        Row(
+            "gallery",
+            "  over a bare Streamlit page's first text (info)",
+            first_tile_s,
+            "s",
+            bare_s,
+            "bare page",
+            ratio(first_tile_s, bare_s),
+            "×bare",
         ),
     ]
     return section

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import compare_player, generation_card, services
+from components import compare_player, generation_card, services, video_posters
 from components.formatting import clock, credits, model_name, seconds
 from components.markdown import literal
 from videogen import variants
@@ -120,7 +120,7 @@ def videos(records: list[Record], store: Store, *, headings: Sequence[str] | Non
             with column:
                 st.markdown(heading)
                 if (video := record.video_file(store.videos_dir)) is not None:
-                    st.video(str(video))
+                    video_posters.player(video)
                 else:  # deleted since it was chosen
                     st.caption(":material/videocam_off: This video is no longer here.")
     compare_player.player(SCOPE, fps=FRAME_RATE)

@@ -55,10 +55,11 @@ def view() -> str:
     )
 
 
-def show(conn: Connection, frame: pd.DataFrame, selected_ids: list[str], *, linked: str | None = None) -> list[str]:
+def show(conn: Connection, frame: pd.DataFrame, selected_ids: list[str], *, linked: str | None = None, owners: bool = False) -> list[str]:
     """One page of `frame` as tiles; returns the selected ids among its rows, as `history_table.table` does.
 
-    `linked`: a generation a link just named; the gallery turns to its page.
+    `linked`: a generation a link just named; the gallery turns to its page. `owners`: name who made each
+    (the team's view), as the table's Team column does.
     """
     ids = frame["id"].tolist()
     position = {gen_id: i for i, gen_id in enumerate(ids)}
@@ -69,7 +70,7 @@ def show(conn: Connection, frame: pd.DataFrame, selected_ids: list[str], *, link
     shown = frame.iloc[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     records = {r.id: r for r in conn.store.find(shown["id"].tolist())}
     chosen = set(selected)
-    data = [_tile(row, records.get(row.id), conn, chosen) for row in shown.itertuples(index=False)]
+    data = [_tile(row, records.get(row.id), conn, chosen, owners) for row in shown.itertuples(index=False)]
     gallery_tiles.tiles(
         data,
         open_id=selected[0] if len(selected) == 1 else None,
@@ -106,7 +107,7 @@ def _pager(count: int) -> int:
     return page
 
 
-def _tile(row: Any, record: Record | None, conn: Connection, selected: set[str]) -> dict[str, Any]:
+def _tile(row: Any, record: Record | None, conn: Connection, selected: set[str], owners: bool) -> dict[str, Any]:
     """What the browser draws for one row of History's frame (`record`: its generation, None if just deleted)."""
     status = Status(row.status)
     label, color, _ = STATUS_LOOK[status]
@@ -127,6 +128,8 @@ def _tile(row: Any, record: Record | None, conn: Connection, selected: set[str])
         "poster": images.poster,
         "strip": images.strip,
         "note": _note(status, record, images.reason, conn),
+        "clock": _clock(status, record, conn),
+        "maker": services.owner_label(row.owner) if owners and row.owner else None,
         "rating": rating,
         "rejected": bool(row.rejected),
         "starred": bool(row.starred),
@@ -141,6 +144,16 @@ def _ratio(value: object) -> tuple[int, int]:
     except ValueError:
         return 16, 9
     return (width, height) if 0 < width <= 64 and 0 < height <= 64 and 1 / 4 <= width / height <= 4 else (16, 9)
+
+
+def _clock(status: Status, record: Record | None, conn: Connection) -> dict[str, Any] | None:
+    """For a running tile, what the browser needs to tick its note every second without a page run:
+    when it started and when it should end (epoch seconds; None while the server has not started it)."""
+    if record is None or not status.is_pending:
+        return None
+    plan = conn.poll_plan(record)
+    left = plan.remaining(time.time())
+    return {"started": record.created_at, "ends": time.time() + left, "waiting": bool(plan.waiting)}
 
 
 def _note(status: Status, record: Record | None, reason: str | None, conn: Connection) -> str | None:

@@ -2,7 +2,8 @@
 
 One custom component draws the whole page of tiles, so 48 posters cost one element
 and one message, not 48 widgets. Each tile shows its poster at the clip's aspect
-ratio, status, model, duration, rating and star; moving the mouse across it steps
+ratio, status, model (and who made it, in the team's view), duration, rating and star; running
+tiles tick their elapsed and remaining time in the browser; moving the mouse across it steps
 through its filmstrip. Everything from people or servers (prompts, models,
 reasons) is set as text, never as markup.
 
@@ -81,6 +82,7 @@ kbd { font-family: var(--st-code-font, monospace); font-size: .75rem; padding: 0
         color: #fff; background: rgba(20, 20, 24, .72); max-height: 70%; overflow: hidden; }
 .meta { display: flex; align-items: center; gap: .35rem; padding: .35rem .5rem 0; }
 .meta input { margin: 0; accent-color: var(--st-primary-color, #ff4b4b); cursor: pointer; }
+.maker { font-size: .75rem; opacity: .7; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 40%; }
 .model { flex: 1; min-width: 0; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .facts { display: flex; align-items: center; gap: .45rem; padding: .1rem .5rem .4rem; color: rgba(49, 51, 63, .75);
          color: color-mix(in srgb, var(--st-text-color, #31333f) 70%, transparent); font-size: .78rem; }
@@ -138,13 +140,18 @@ export default function ({ parentElement, data, setTriggerValue }) {
     star.setAttribute("aria-label", t.starred ? "Starred" : "Star");
     star.onclick = (e) => { e.stopPropagation(); send("star", t.id, !t.starred); };
     if (t.status_key === "completed") media.append(star);
-    if (t.note) media.append(el("div", "note", t.note));
+    if (t.note) {
+      const note = el("div", "note", t.note);
+      media.append(note);
+      if (t.clock) clocks.push([note, t.clock]);
+    }
     const meta = el("div", "meta");
     const pick = el("input");
     pick.type = "checkbox"; pick.checked = t.selected;
     pick.setAttribute("aria-label", "Select for Compare or a demo reel");
     pick.onclick = (e) => { e.stopPropagation(); send("select", t.id, pick.checked); };
     meta.append(pick, el("span", "model", t.model));
+    if (t.maker) meta.append(el("span", "maker", t.maker));
     const facts = el("div", "facts");
     if (t.duration) facts.append(el("span", "", t.duration));
     if (t.status_key === "completed")
@@ -171,7 +178,23 @@ export default function ({ parentElement, data, setTriggerValue }) {
     return tile;
   }
 
+  // Running tiles tick in the browser, as the cards do with a page run: elapsed and time left, every second.
+  const clocks = [];
+  const secs = (v) => {
+    v = Math.max(0, Math.round(v));
+    const m = Math.floor(v / 60), s = v % 60;
+    return m ? `${m} min ${String(s).padStart(2, "0")} s` : `${s} s`;
+  };
+  const tick = () => {
+    const now = Date.now() / 1000;
+    for (const [node, c] of clocks) {
+      const left = c.ends - now;
+      const rest = c.waiting ? "waiting on the server" : left > 0 ? `about ${secs(left)} left` : "taking longer than usual";
+      node.textContent = `${secs(now - c.started)} elapsed · ${rest}`;
+    }
+  };
   grid.replaceChildren(...tiles.map(draw));
+  const ticking = clocks.length ? setInterval(tick, 1000) : 0;
   const nodes = () => [...grid.children];
 
   function moveTo(i, scroll) {
@@ -278,6 +301,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
     if (memory.onKey === onKey) memory.onKey = null;
     clearInterval(playTimer);
     clearInterval(waiting);
+    clearInterval(ticking);
   };
 }
 """

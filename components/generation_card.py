@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import code_snippets, prompt_form, ratings, services, session, submit_actions
+from components import code_snippets, prompt_form, ratings, services, session, submit_actions, video_posters
 from components.formatting import STATUS_LOOK, clock, cost, parameters, seconds
 from components.judge_link import judge_link
 from components.markdown import literal
@@ -23,6 +23,7 @@ from videogen.api import Status
 from videogen.connection import Connection
 from videogen.ids import unique_name
 from videogen.polling import MIN_SAMPLES, PollPlan, is_allowed_video_url
+from videogen.posters import poster_files
 from videogen.store import Rating, Record, Store
 
 CARD_TICK_SECONDS = 2.0
@@ -89,7 +90,7 @@ def _finished(record: Record, key: str, conn: Connection | None = None, rating: 
     # Portrait clips would be very tall at full card width.
     width = 240 if record.request.get("aspect_ratio") == "9:16" else "stretch"
     if video is not None:
-        st.video(str(video), width=width)
+        video_posters.player(video, width=width)
     elif record.video_path:
         no_local_copy(record)
     elif record.video_error:
@@ -251,7 +252,7 @@ def _place_groups(conn: Connection, records: list[Record], running: dict[str, De
             _place(conn, group, running)
             continue
         with st.container(border=True, key=f"batch-{unique_name(batch_id)}"):
-            if any(_still_changing(r) for r in group):
+            if any(_still_changing(r, conn) for r in group):
                 headers[batch_id] = st.empty()
             else:
                 batch_header(conn, group)
@@ -275,21 +276,25 @@ def _groups(conn: Connection, records: list[Record]) -> list[tuple[str | None, l
 
 
 def _place(conn: Connection, records: list[Record], running: dict[str, DeltaGenerator]) -> None:
-    rated = ratings.of(conn, [r for r in records if r.status is Status.COMPLETED and not _still_changing(r)])
+    rated = ratings.of(conn, [r for r in records if r.status is Status.COMPLETED and not _still_changing(r, conn)])
     for start in range(0, len(records), 2):
         for column, record in zip(st.columns(2), records[start : start + 2]):
             place = column.container(border=True, key=f"card-{unique_name(record.id)}")
-            if _still_changing(record):
+            if _still_changing(record, conn):
                 running[record.id] = place
             else:
                 with place:
                     draw(record, conn.poll_plan(record), conn=conn, rating=rated.get(record.id))
 
 
-def _still_changing(record: Record) -> bool:
-    # A finished generation whose video is still being saved changes once more, when the file lands;
-    # nothing else reruns the page then (nothing is pending), so its card keeps refreshing until it does.
-    return record.status.is_pending or record.needs_download
+def _still_changing(record: Record, conn: Connection | None = None) -> bool:
+    # A finished generation whose video is still being saved changes once more, when the file lands, and
+    # again when its poster does; nothing else reruns the page then (nothing is pending), so its card keeps
+    # refreshing until both have.
+    if record.status.is_pending or record.needs_download:
+        return True
+    video = video_file(record, conn) if record.status is Status.COMPLETED else None
+    return video is not None and not poster_files(video).settled()
 
 
 def batch_header(conn: Connection, batch: list[Record]) -> None:
@@ -358,5 +363,9 @@ def _running_cards(conn: Connection, places: dict[str, DeltaGenerator], headers:
         for batch_id, header in headers.items():
             with header.container():
                 batch_header(conn, conn.store.batch(batch_id))
+        if not any(_still_changing(r, conn) for r in found):
+            # All settled: one full run draws them as finished cards, gives their players their posters
+            # (components.video_posters) and ends this ticking.
+            st.rerun(scope="app")
 
     refresh()

@@ -16,7 +16,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from components import generation_card, prompt_form, ratings, services, session
+from components import generation_card, prompt_form, ratings, services, session, video_posters
 from components.formatting import STATUS_LOOK, clock, cost, credits, seconds
 from components.judge_link import judge_link
 from components.markdown import literal
@@ -225,7 +225,7 @@ def details(conn: Connection, record: Record, rating: Rating | None = None) -> N
         with video_col:
             video = generation_card.video_file(record, conn)
             if video is not None:
-                st.video(str(video), width=320 if record.request.get("aspect_ratio") == "9:16" else "stretch")
+                video_posters.player(video, width=320 if record.request.get("aspect_ratio") == "9:16" else "stretch")
             elif record.video_path:
                 generation_card.no_local_copy(record)
             elif record.status.is_pending:

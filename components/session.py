@@ -49,6 +49,7 @@ GO_TO_GENERATE = "go_to_generate"  # a Re-run elsewhere: the next run opens Gene
 # -- History ------------------------------------------------------------------------------------
 HISTORY_SELECTION = "hist_selection"  # the table's selected ids, kept while rows come and go
 GALLERY_PAGE = "hist_gallery_page"  # which page of gallery tiles shows, from 0
+PAGE_POSTERS = "page_posters"  # player container key -> poster data URL, for this full run's players
 
 # -- Compare's blind votes ----------------------------------------------------------------------
 # A comparison is known by `blind_vote.comparison_key`: a digest of its set of ids, whatever their order.
@@ -90,6 +91,11 @@ def init() -> None:
     st.session_state.setdefault(SEEN_PENDING, set())
     st.session_state.setdefault(DUPLICATE_GUARD, DoubleSubmitGuard())
     st.session_state.setdefault(HISTORY_SELECTION, [])
+    st.session_state[PAGE_POSTERS] = {}  # each full run lists its own players' posters
+
+
+def page_posters() -> dict[str, str]:
+    return st.session_state.setdefault(PAGE_POSTERS, {})
 
 
 # -- what this tab submitted --------------------------------------------------------------------

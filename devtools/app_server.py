@@ -32,8 +32,11 @@ def free_port() -> int:
 
 
 class AppServer:
-    def __init__(self, env: dict[str, str], data_dir: Path, *, args: tuple[str, ...] = (), log: Path | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str], data_dir: Path, *, args: tuple[str, ...] = (), log: Path | None = None, script: str = "app.py"
+    ) -> None:
         self.args = args  # more `streamlit run` options, e.g. ("--secrets.files", path)
+        self.script = script  # the app, or another script (the bench's bare page), from the project's root
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
         self.data_dir = data_dir
@@ -53,7 +56,7 @@ class AppServer:
                     "-m",
                     "streamlit",
                     "run",
-                    "app.py",
+                    self.script,
                     "--server.port",
                     str(self.port),
                     "--server.headless",

@@ -7,23 +7,22 @@ services.ensure_entry_point()
 conn = services.connection()
 
 st.title("History")
-rows = conn.store.table_rows()
-if not rows:
+# Signed in: yours, unless the sidebar shows the team's (scope None: everyone's, as with sign-in off).
+scope = services.owner_scope()
+# Built once per change to the store, not per page run: a history of 10,000 rows opens as fast as one of 100.
+every_row = history.rated_frame(conn.store, by=services.signed_in_user(), link_prefix=history_table.VIDEO_LINK_PREFIX)
+if every_row.empty:
     st.info("Nothing generated yet. Videos you generate are kept here, across reloads and restarts.", icon=":material/history:")
     st.stop()
 
-# Signed in: yours, unless the sidebar shows the team's (scope None: everyone's, as with sign-in off).
-scope = services.owner_scope()
-everything = history.filter_frame(history.frame(rows, link_prefix=history_table.VIDEO_LINK_PREFIX), owner=scope)
+everything = history.filter_frame(every_row, owner=scope)
 if everything.empty:  # signed in, nothing of one's own yet, and the team has some
-    made = f"{len(rows):,} generation" + ("s" if len(rows) != 1 else "")
+    made = f"{len(every_row):,} generation" + ("s" if len(every_row) != 1 else "")
     st.info(
         f"Nothing of yours yet. The team has made {made}: turn on **Show the team's generations** in the sidebar to see them.",
         icon=":material/group:",
     )
     st.stop()
-# The person's own ratings beside the team's, for every row this page may show: one query, whatever the count.
-everything = history.with_ratings(everything, conn.store.ratings(everything["id"].tolist(), by=services.signed_in_user()))
 chosen = history_table.filters(everything)
 frame = history.filter_frame(everything, **chosen)
 shown = frame["id"].tolist()
@@ -41,12 +40,11 @@ if linked and linked not in shown:  # most often rejected, since Hide rejected s
         "The generation that link names is hidden by the filters above: rejected ones are hidden while **Hide rejected** is on.",
         icon=":material/filter_alt:",
     )
+owners = services.sign_in_configured() and scope is None  # the team's view: say who made each
 if view == "Gallery":
-    selected = gallery.show(conn, frame, preselected, linked=linked)
+    selected = gallery.show(conn, frame, preselected, linked=linked, owners=owners)
 else:
-    selected = history_table.table(
-        frame, preselected, conn.store.version(), linked=linked, owners=services.sign_in_configured() and scope is None
-    )
+    selected = history_table.table(frame, preselected, conn.store.version(), linked=linked, owners=owners)
 history_link.follow(selected)
 if selected:
     history_table.selection_actions(conn, conn.store.find(selected))

@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from videogen import history
 from videogen.api import Answer, Status
 from videogen.store import MIGRATIONS, SCHEMA_VERSION, MissingGenerations, Rating, Store
 
@@ -88,6 +89,26 @@ def test_thousands_of_ids_are_read_in_one_statement(store, monkeypatch):
     assert list(found) == asked
     assert [found[i].rating for i in ids] == [1 + i % 5 for i in range(40)]
     assert found["never-made-7"] == Rating("never-made-7")
+
+
+def test_historys_frame_is_kept_until_a_row_or_a_rating_changes_and_is_each_persons_own(store):
+    finished(store, "g1")
+    finished(store, "g2")
+    first = history.rated_frame(store, by=ANA)
+    assert history.rated_frame(store, by=ANA) is first  # nothing changed: the same frame, not a rebuild
+    assert history.rated_frame(store, by=BEN) is not first
+
+    store.set_rating("g1", 4, by=ANA)
+    rated = history.rated_frame(store, by=ANA)
+    assert rated is not first and rated.set_index("id").loc["g1", "rating"] == 4
+    assert history.rated_frame(store, by=BEN).set_index("id").loc["g1", "team_rating"] == 4.0
+    store.clear_rating("g1", by=ANA)  # a deletion changes the count, so it is seen too
+    assert history.rated_frame(store, by=ANA).set_index("id")["rating"].isna().all()
+
+    finished(store, "g3")
+    assert set(history.rated_frame(store, by=ANA)["id"]) == {"g1", "g2", "g3"}
+    store.set_starred("g2", True)
+    assert history.rated_frame(store, by=ANA).set_index("id").loc["g2", "starred"]
 
 
 def test_a_vote_keeps_who_when_the_prompt_the_generations_in_order_and_the_winner(store):

@@ -2,11 +2,15 @@
 
 Ratings are the store's (`Store.ratings`), handed in by the caller for the rows it shows: one person's own
 rating and rejection beside the team's average. Without them every generation reads as unrated.
+`rated_frame` does both for a whole store, and keeps the result until a row or a rating changes:
+History's page runs (every click, every tick) then filter a frame instead of rebuilding one.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -14,7 +18,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from .api import CREDITS_PER_USD
-from .store import Rating, Record, TableRow
+from .store import Rating, Record, Store, TableRow
 from .text import spreadsheet_safe
 
 #: Display columns, in order. The id is kept (hidden in the UI) to map a selected row back to its record.
@@ -53,6 +57,33 @@ def frame(rows: Sequence[TableRow], *, link_prefix: str | None = None) -> pd.Dat
     df["usd"] = df["credits"] / CREDITS_PER_USD
     df["video"] = _links(df, link_prefix) if link_prefix else None
     return with_ratings(df, {})[COLUMNS]
+
+
+#: How many frames one store keeps (one per person and link prefix): the people of one deployment, roughly.
+FRAMES_KEPT = 16
+_frames: weakref.WeakKeyDictionary[Store, dict[tuple, tuple[tuple, pd.DataFrame]]] = weakref.WeakKeyDictionary()
+_frames_lock = threading.Lock()
+
+
+def rated_frame(store: Store, *, by: str = "", link_prefix: str | None = None) -> pd.DataFrame:
+    """Every row of `store` as `frame`, with `by`'s ratings beside the team's. Shared between page runs
+    and sessions, so callers filter it and never change it in place."""
+    # Read before the rows: a write in between leaves an older key, and the next call rebuilds.
+    version = (store.version(), store.ratings_version())
+    who = (by, link_prefix)
+    with _frames_lock:
+        kept = _frames.setdefault(store, {})
+        hit = kept.get(who)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    df = frame(store.table_rows(), link_prefix=link_prefix)
+    df = with_ratings(df, store.ratings(df["id"].tolist(), by=by))
+    with _frames_lock:
+        kept.pop(who, None)
+        kept[who] = (version, df)
+        while len(kept) > FRAMES_KEPT:  # the least recently built goes first
+            kept.pop(next(iter(kept)))
+    return df
 
 
 def with_ratings(df: pd.DataFrame, ratings: Mapping[str, Rating]) -> pd.DataFrame:

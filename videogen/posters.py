@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ POSTER_MAX_BYTES = 30 * 1024
 STRIP_HEIGHT = 160
 #: How many saved videos one backfill pass handles: each costs an ffmpeg run, and a pass must end soon.
 BACKFILL_BATCH = 8
+#: How long a page waits for a just-saved video's poster before it stops looking (the poller makes it within seconds).
+POSTER_WAIT_S = 30.0
+#: How much less CPU priority ffmpeg gets than the app (POSIX nice steps).
+POSTER_NICENESS = 10
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".m4v")
 POSTER_SUFFIX, STRIP_SUFFIX, REASON_SUFFIX = ".poster.jpg", ".strip.jpg", ".poster-error.txt"
 
@@ -93,6 +98,17 @@ class PosterFiles:
     def ready(self) -> bool:
         # The poster is written last, so with it the strip is there too.
         return self.poster.is_file() and self.strip.is_file()
+
+    def settled(self, *, now: float | None = None) -> bool:
+        """Nothing more is coming soon: the poster is made, or cannot be, or the poller's first try
+        (POSTER_WAIT_S after the video was saved) is over and the rest is left to the backfill."""
+        if self.ready or self.reason_file.is_file():
+            return True
+        try:
+            saved = self.video.stat().st_mtime
+        except OSError:
+            return True
+        return (time.time() if now is None else now) - saved >= POSTER_WAIT_S
 
     @property
     def reason(self) -> str | None:
@@ -293,11 +309,27 @@ def _ffmpeg(args: list[str], timeout: float) -> subprocess.CompletedProcess[byte
     except RuntimeError:
         raise PosterError("ffmpeg is not available, so no poster could be made.", permanent=False) from None
     try:
-        return subprocess.run([exe, *args], capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout)
+        with subprocess.Popen([exe, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL) as proc:
+            _lower_priority(proc.pid)
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     except subprocess.TimeoutExpired:
         raise PosterError(f"ffmpeg did not finish within {timeout:g} s, so no poster was made.", permanent=False) from None
     except OSError as exc:
         raise PosterError(f"ffmpeg could not be started ({exc.strerror or type(exc).__name__}).", permanent=False) from None
+
+
+def _lower_priority(pid: int) -> None:
+    # Posters are never urgent: the page run, polls and downloads share the same cores and come first.
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, POSTER_NICENESS)
+    except (AttributeError, OSError):  # not on POSIX, or the process has already ended
+        pass
 
 
 # -- choosing and encoding --------------------------------------------------

@@ -33,6 +33,7 @@ STRIP_MAX_BYTES = 12 * 1024
 #: Tile images kept in memory: a few pages of tiles, about 30 KB each.
 CACHED = 512
 _QUALITIES = (80, 70, 60, 50, 40)
+_POSTER_READ_MAX = 64 * 1024  # well over what posters.py makes: a bigger file is not one of its posters
 _SMALLEST = 24
 
 NOT_SAVED = "No video saved on this server yet."
@@ -64,6 +65,32 @@ def tile_images(video: Path | None, *, portrait: bool = False) -> TileImages:
     except OSError:  # deleted between the two looks
         return placeholder(NOT_MADE, portrait=portrait)
     return _scaled(str(files.poster), poster.st_mtime_ns, poster.st_size, str(files.strip), strip.st_mtime_ns, strip.st_size, portrait)
+
+
+def poster_url(video: Path | None) -> str | None:
+    """The full poster of `video` as a data URL, for the player's `poster` attribute; None until it is made."""
+    if video is None:
+        return None
+    files = poster_files(video)
+    try:
+        stat = files.poster.stat() if files.ready else None
+    except OSError:
+        return None
+    return None if stat is None else _poster_url(str(files.poster), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=CACHED)
+def _poster_url(poster: str, _mtime: int, _size: int) -> str | None:
+    # Sent as made (at most posters.POSTER_MAX_BYTES): a player shows it at full card width. A file that is
+    # not a JPEG (damaged on disk) is left out rather than handed to the browser.
+    try:
+        with open(poster, "rb") as f:
+            data = f.read(_POSTER_READ_MAX + 1)
+    except OSError:
+        return None
+    if len(data) > _POSTER_READ_MAX or not data.startswith(b"\xff\xd8\xff"):
+        return None
+    return _data_url(data)
 
 
 def placeholder(reason: str, *, portrait: bool = False) -> TileImages:

@@ -44,6 +44,9 @@ def test_a_prompt_becomes_a_playing_video(app_server, e2e_sim, page):
     # Played from the app's own copy, never from the simulator's loopback address.
     assert "/media/" in state["src"] and str(e2e_sim.port) not in state["src"]
     player = page.locator("[data-testid='stVideo']")
+    # The poster the poller made, as the player's own poster: shown until it plays.
+    expect(player).to_have_attribute("poster", re.compile(r"^data:image/jpeg;base64,/9j/"), timeout=30_000)
+    assert player.evaluate("v => new Promise(r => { const i = new Image(); i.onload = () => r(i.naturalWidth); i.src = v.poster; })") >= 240
     player.evaluate("v => { v.muted = true; return v.play(); }")
     page.wait_for_function("v => v.currentTime > 0", arg=player.element_handle())
     expect(page.get_by_role("button", name="Download")).to_be_visible()
@@ -77,6 +80,7 @@ def test_a_reload_of_generate_still_shows_the_finished_videos(app_server, e2e_si
     wait_for_videos(page, 1)
     expect(page.get_by_text(FOX).first).to_be_visible()
     assert video_state(page)["duration"] > 0
+    expect(page.locator("[data-testid='stVideo']").first).to_have_attribute("poster", re.compile(r"^data:image/jpeg;base64,"))
     screenshot(page, "generate-after-reload")
 
 

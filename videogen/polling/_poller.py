@@ -9,10 +9,11 @@ A scheduling thread reads the store for unfinished work, and hands each
 generation whose poll is due to a thread pool, so hundreds of fetches run side
 by side (threads start only as they are needed; `make bench` measures a sweep
 over 200 slow fetches). When a generation finishes, the same worker copies its video into the
-data directory, then makes its poster and filmstrip (`videogen.posters`); a
-poster that cannot be made never fails the video. Videos saved without one
-(before posters existed, or by a process stopped in between) get theirs from a
-backfill that a worker runs a small batch at a time. The store is the only state
+data directory and hands it to a small pool of its own that makes the poster
+and filmstrip (`videogen.posters`), so saving the next video never waits on
+ffmpeg; a poster that cannot be made never fails the video. Videos saved
+without one (before posters existed, or by a process stopped in between) get
+theirs from a backfill that the same pool runs a small batch at a time. The store is the only state
 that matters: after a restart the poller finds every unfinished row again and
 carries on.
 
@@ -141,8 +142,10 @@ class Poller:
         # Hundreds of videos can finish in the same second. Copying them all at once would
         # starve the page of CPU (one interpreter lock for everything) for no gain in bandwidth.
         self._download_slots = threading.BoundedSemaphore(downloads)
-        # Each poster is an ffmpeg decode, CPU-bound: a few at a time, whatever the number of downloads.
-        self._poster_slots = threading.BoundedSemaphore(posters)
+        # Each poster is an ffmpeg decode, CPU-bound: a few at a time in a pool of their own, whatever the
+        # number of downloads, so a poll worker that saved a video is free for the next one at once.
+        self.poster_workers = posters
+        self._posters: ThreadPoolExecutor | None = None
         self.poster_sweep_every = poster_sweep_every
         self._last_poster_sweep = float("-inf")
         self._backfilling = False  # set by the scheduling thread, cleared by the worker running the pass
@@ -154,6 +157,7 @@ class Poller:
             return self
         self._stop.clear()
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="poll")
+        self._posters = ThreadPoolExecutor(max_workers=self.poster_workers, thread_name_prefix="poster")
         self._thread = threading.Thread(target=self._run, name="poller", daemon=True)
         self._thread.start()
         return self
@@ -165,6 +169,8 @@ class Poller:
             self._thread.join(timeout)
         if self._pool:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._posters:  # a poster not yet made is left to the next start's backfill
+            self._posters.shutdown(wait=True, cancel_futures=True)
         self.store.release(self.owner)
 
     @property
@@ -312,14 +318,17 @@ class Poller:
                 return self.idle_interval
             return self._backoff(track)
         self.store.set_video_path(record.id, path)
-        self._make_posters(path)
+        if self._posters is not None:
+            try:
+                self._posters.submit(self._make_posters, path)
+            except RuntimeError:  # stopping: the next start's backfill makes it
+                pass
         return self.idle_interval
 
     def _make_posters(self, video: Path) -> None:
         # After the record: the video is saved whatever happens here, and a backfill retries what did not finish.
         try:
-            with self._poster_slots:
-                ensure_posters(video, scratch=self.store.partial_dir)
+            ensure_posters(video, scratch=self.store.partial_dir)
         except Exception:
             log.exception("making the poster of %s failed", video.name)
 
@@ -385,19 +394,18 @@ class Poller:
     def _sweep_posters(self) -> None:
         """Hand a backfill pass to a worker when one is due and none is running; the sweep itself never waits on ffmpeg."""
         now = time.monotonic()
-        if self._pool is None or self._backfilling or now - self._last_poster_sweep < self.poster_sweep_every:
+        if self._posters is None or self._backfilling or now - self._last_poster_sweep < self.poster_sweep_every:
             return
         self._last_poster_sweep = now
         self._backfilling = True
         try:
-            self._pool.submit(self._backfill)
+            self._posters.submit(self._backfill)
         except RuntimeError:  # the pool is shutting down: stop() was called
             self._backfilling = False
 
     def _backfill(self) -> None:
         try:
-            with self._poster_slots:
-                result = backfill(self.store.videos_dir, scratch=self.store.partial_dir, should_stop=self._stop.is_set)
+            result = backfill(self.store.videos_dir, scratch=self.store.partial_dir, should_stop=self._stop.is_set)
         except Exception:
             log.exception("the poster backfill failed")
             return

@@ -826,3 +826,9 @@ class Store:
         with self.db.connect() as db:
             count, latest = db.execute("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM generations").fetchone()
         return count, latest
+
+    def ratings_version(self) -> tuple[int, float]:
+        """Changes whenever anyone rates, rejects or takes either back: `version()` for the ratings."""
+        with self.db.connect() as db:
+            count, latest = db.execute("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM ratings").fetchone()
+        return count, latest
