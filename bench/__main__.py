@@ -39,6 +39,8 @@ SECTIONS = (
     "leaderboard",
     "gallery",
     "team",
+    "prompt_lab",
+    "cuts",
 )
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 

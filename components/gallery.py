@@ -226,4 +226,4 @@ def apply(conn: Connection, action: Action) -> None:
     elif action.key == "close":
         history_link.follow([i for i in session.history_selection() if i != action.id])
     elif action.key == "rerun" and (record := conn.store.get(action.id)) is not None:
-        prompt_form.rerun_in_form(record.request)
+        prompt_form.rerun_in_form(record.request, record.id)

@@ -179,7 +179,7 @@ def _rerun_button(record: Record, key: str) -> None:
         icon=":material/replay:",
         key=f"{key}-rerun-{record.id}",
         on_click=prompt_form.rerun_in_form,
-        args=(record.request,),
+        args=(record.request, record.id),
         help="Load these parameters into the form",
     )
 

@@ -263,7 +263,7 @@ def details(conn: Connection, record: Record, rating: Rating | None = None) -> N
                 "Re-run",
                 icon=":material/replay:",
                 on_click=prompt_form.rerun_in_form,
-                args=(record.request,),
+                args=(record.request, record.id),
                 key="detail-rerun",
             )
             if video is not None:

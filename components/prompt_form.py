@@ -14,15 +14,17 @@ import streamlit as st
 
 from components import form_builder, services, session, submit_actions, variants_form
 from components.markdown import literal
-from videogen import catalog, media, spend
+from videogen import catalog, lineage, media, spend
 from videogen.api import Status
 from videogen.connection import Connection
 from videogen.polling import is_allowed_video_url
 from videogen.text import shorten
 
 
-def load_into_form(request: dict[str, Any]) -> None:
-    """Put a past request's parameters back into the form (the Re-run action), for any model. A button callback."""
+def load_into_form(request: dict[str, Any], *, parent_id: str | None = None) -> None:
+    """Put a past request's parameters back into the form (the Re-run action), for any model. A button callback.
+
+    `parent_id`: the generation they came from; what the form sends next is recorded as its new version."""
     model_id = str(request.get("model") or catalog.DEFAULT_MODEL)
     try:
         model = catalog.get(model_id)
@@ -31,6 +33,7 @@ def load_into_form(request: dict[str, Any]) -> None:
         return
     session.assign(session.MODEL, model.id)
     session.set_last_model(model.id)  # not a switch: nothing to reconcile
+    session.set_form_parent(parent_id)
     reset = []
     for field in form_builder.layout(model.id):
         k = form_builder.key(field.name)
@@ -51,9 +54,9 @@ def load_into_form(request: dict[str, Any]) -> None:
         session.set_form_notice("Loaded a previous generation's parameters. Edit them, then press Generate.")
 
 
-def rerun_in_form(request: dict[str, Any]) -> None:
+def rerun_in_form(request: dict[str, Any], parent_id: str | None = None) -> None:
     """A card's or History's Re-run: the request's parameters in the form, and the Generate page next. A button callback."""
-    load_into_form(request)
+    load_into_form(request, parent_id=parent_id)
     session.ask_for_generate()
 
 
@@ -89,7 +92,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
         result = catalog.validate(model, params)
         errors = {**result.errors, **problems}
         if not errors and sweep is None:
-            submit_actions.send(conn, result.body)
+            submit_actions.send(conn, result.body, parent_id=lineage.parent_for(conn.store, session.form_parent(), result.body))
         elif not errors:
             batch = variants_form.draft(result.body, sweep)
             if isinstance(batch, str):

@@ -45,6 +45,7 @@ MODEL_LINK = "gen_model_link"  # the ?model= value already acted on
 LINK_MODEL_NOTICE = "link_model_notice"  # the link named a model that does not exist
 CARDS_SHOWN = "cards_shown"  # how many cards the grid shows ("Show older" adds more)
 GO_TO_GENERATE = "go_to_generate"  # a Re-run elsewhere: the next run opens Generate
+FORM_PARENT = "gen_form_parent"  # the generation the form's values came from: what it sends next is its version
 
 # -- History ------------------------------------------------------------------------------------
 HISTORY_SELECTION = "hist_selection"  # the table's selected ids, kept while rows come and go
@@ -92,6 +93,14 @@ def init() -> None:
     st.session_state.setdefault(DUPLICATE_GUARD, DoubleSubmitGuard())
     st.session_state.setdefault(HISTORY_SELECTION, [])
     st.session_state[PAGE_POSTERS] = {}  # each full run lists its own players' posters
+
+
+def form_parent() -> str | None:
+    return st.session_state.get(FORM_PARENT)
+
+
+def set_form_parent(generation_id: str | None) -> None:
+    st.session_state[FORM_PARENT] = generation_id
 
 
 def page_posters() -> dict[str, str]:

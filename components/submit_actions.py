@@ -74,12 +74,16 @@ def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None
         # No st.* call between the create and these lines: a rerun cannot slip in between.
         guard.sent(body)
         session.remember_submitted([record.id])
+        session.set_form_parent(record.id)  # the next edit in the form is this one's new version
         st.toast("Submitted. The video appears below when it is ready.", icon=":material/send:")
 
 
-def send_batch(conn: Connection, bodies: Sequence[Mapping[str, Any]], *, batch_id: str) -> list[Record | ApiError]:
-    """Create every body of a confirmed batch; each item's outcome, in order (`Connection.submit_batch`)."""
-    outcomes = conn.submit_batch(bodies, batch_id=batch_id, owner=services.signed_in_user(), budget=services.budget())
+def send_batch(
+    conn: Connection, bodies: Sequence[Mapping[str, Any]], *, batch_id: str, parent_id: str | None = None
+) -> list[Record | ApiError]:
+    """Create every body of a confirmed batch; each item's outcome, in order (`Connection.submit_batch`).
+    `parent_id`: the generation the form was loaded from, which each variant is a version of."""
+    outcomes = conn.submit_batch(bodies, batch_id=batch_id, parent_id=parent_id, owner=services.signed_in_user(), budget=services.budget())
     # Only session bookkeeping between the creates and here: every created item is already in the store.
     session.remember_submitted(o.id for o in outcomes if isinstance(o, Record))
     return outcomes

@@ -18,7 +18,7 @@ import streamlit as st
 
 from components import model_picker, services, session, submit_actions
 from components.markdown import literal
-from videogen import catalog, spend, variants
+from videogen import catalog, lineage, spend, variants
 from videogen.api import ApiError, NotSavedYetError, OutcomeUnknownError, RateLimitError
 from videogen.connection import Connection
 from videogen.store import Record
@@ -167,7 +167,8 @@ def send(conn: Connection) -> None:
     batch = session.take_variants_draft()
     if batch is None or not batch.sendable:
         return
-    outcomes = submit_actions.send_batch(conn, [v.body for v in batch.sendable], batch_id=batch.batch_id)
+    parent = lineage.parent_for(conn.store, session.form_parent(), batch.sendable[0].body)
+    outcomes = submit_actions.send_batch(conn, [v.body for v in batch.sendable], batch_id=batch.batch_id, parent_id=parent)
     session.set_variants_result((batch, list(zip(batch.sendable, outcomes, strict=True))))
 
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ROW_KEYS = {"section", "measure", "value", "unit", "baseline", "baseline_label", "ratio", "ratio_label", "target", "passed", "result"}
 
 
-@pytest.mark.parametrize("section", ["render", "ui", "posters", "leaderboard"])
+@pytest.mark.parametrize("section", ["render", "ui", "posters", "leaderboard", "prompt_lab", "cuts"])
 def test_a_quick_section_writes_the_table_as_json(tmp_path, section):
     out = tmp_path / "bench.json"
     done = subprocess.run(

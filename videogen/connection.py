@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import catalog, media, spend
+from . import catalog, media, seeds, spend
 from .api import ApiError, Client, InvalidRequestError, NotSavedYetError, OutcomeUnknownError, is_loopback_host, key_hint
 from .polling import Poller, PollPlan, RunTimes, Schedule
 from .pricing import Price, PriceList
@@ -88,10 +88,12 @@ class Connection:
         created_at: float | None = None,
         owner: str = "",
         budget: Budget | None = None,
+        origin: Mapping[str, Any] | None = None,
     ) -> Record:
         """Validate, check the budget, create on the server, record. Raises the client's typed errors.
 
-        `parent_id` names the generation this one varies (a new seed for the same request);
+        `parent_id` names the generation this one is a version of (re-run, edited, varied); `origin` how
+        it was made beyond that (`lineage.Origin`: a reviewed rewrite, a frame of another clip);
         `batch_id` the variants batch it belongs to; `owner` who made it (with sign-in on).
 
         With a `budget`, the request's expected cost is reserved before sending, in one transaction with
@@ -106,11 +108,13 @@ class Connection:
         checked = catalog.validate(model or str(params.get("model") or catalog.DEFAULT_MODEL), params)
         if not checked.ok:
             raise InvalidRequestError("; ".join(checked.errors.values()))
+        # A blank seed is drawn here, sent and recorded, so a good random take can be made again.
+        body, _ = seeds.with_seed(checked.body)
         try:
-            sendable = media.expand(checked.body, self.store.data_dir)
+            sendable = media.expand(body, self.store.data_dir)
         except media.MediaError as exc:
             raise InvalidRequestError(str(exc)) from exc
-        reservation = self._reserve(checked.body, owner, budget) if budget is not None and budget.is_set else None
+        reservation = self._reserve(body, owner, budget) if budget is not None and budget.is_set else None
         try:
             generation = self.client.create(sendable)
         except OutcomeUnknownError:
@@ -122,7 +126,7 @@ class Connection:
         assert self.journal is not None, "connect() gives every connection its journal"
         entry = Entry.of(
             generation,
-            request=checked.body,
+            request=body,
             server=self.server,
             account=self.account,
             created_at=created_at if created_at is not None else time.time(),
@@ -130,6 +134,7 @@ class Connection:
             batch_id=batch_id,
             owner=owner,
             reservation=reservation,
+            origin=origin,
         )
         try:
             self.journal.write(entry)
@@ -176,7 +181,13 @@ class Connection:
         return self.store.reserve(self.server, self.account, owner, credits, check)
 
     def submit_batch(
-        self, bodies: Sequence[Mapping[str, Any]], *, batch_id: str, owner: str = "", budget: Budget | None = None
+        self,
+        bodies: Sequence[Mapping[str, Any]],
+        *,
+        batch_id: str,
+        parent_id: str | None = None,
+        owner: str = "",
+        budget: Budget | None = None,
     ) -> list[Record | ApiError]:
         """Create every body of a variants batch, a few at a time; the outcome of each, in order.
 
@@ -189,7 +200,9 @@ class Connection:
 
         def one(index: int) -> Record | ApiError:
             try:
-                return self.submit(bodies[index], batch_id=batch_id, created_at=confirmed + index * 1e-3, owner=owner, budget=budget)
+                return self.submit(
+                    bodies[index], batch_id=batch_id, parent_id=parent_id, created_at=confirmed + index * 1e-3, owner=owner, budget=budget
+                )
             except ApiError as exc:  # NotSavedYetError and OverBudgetError too: each item's outcome is its own
                 return exc
 

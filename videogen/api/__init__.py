@@ -1,10 +1,14 @@
 """The vendor's HTTP API as this app speaks it: the client, its typed errors, and the answers it returns.
 
+`Client.create` and `Client.fetch` speak the video endpoints; `Client.chat` the chat endpoint (`CHAT_PATH`),
+whose answer is returned as the JSON object it is (videogen/rewrite.py reads it).
+
 Only the names below are for use outside this package; `_client`, `_errors` and `_answers` may change.
 """
 
 from ._answers import CREDITS_PER_USD, FINAL_SPELLINGS, Answer, Status, error_text
 from ._client import (
+    CHAT_PATH,
     MAX_ANSWER_BYTES,
     AnswerTooLargeError,
     Client,
@@ -27,6 +31,7 @@ from ._errors import (
 )
 
 __all__ = [
+    "CHAT_PATH",
     "CREDITS_PER_USD",
     "FINAL_SPELLINGS",
     "MAX_ANSWER_BYTES",

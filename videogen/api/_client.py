@@ -11,7 +11,8 @@ HTML error page is a gateway speaking, not the API: a server error, whatever
 its status. A create (POST) is only
 retried when the connection was never made; any failure after the body may have
 reached the server raises `OutcomeUnknownError` instead, because a repeat could
-start a second paid generation.
+start a second paid generation. A chat completion (`chat`, POST
+/v1/chat/completions) is paid for too, and is sent the same way.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 MAX_ANSWER_BYTES = 1024 * 1024
+#: OpenAI's chat endpoint, which serves the API's text models on the same key.
+CHAT_PATH = "/v1/chat/completions"
+# How each failure of a paid request ends its message: what the person cannot know.
+_CREATE_DOUBT = "The generation may or may not have started."
+_CHAT_DOUBT = "It may still have been charged."
 # Cloudflare's own error statuses, in front of the API: 524 is "the origin took too long to answer".
 GATEWAY_STATUSES = tuple(range(520, 528))
 #: What the vendor puts in `error.data.kind` when the account has no credits left (its spelling).
@@ -137,7 +143,7 @@ def default_retry(total: int = 3, *, inline_wait_max: float = 5.0) -> Retry:
 
 
 class Client:
-    """Create and fetch video generations. Thread-safe for concurrent fetches."""
+    """Create and fetch video generations, and ask a chat model. Thread-safe for concurrent fetches."""
 
     def __init__(
         self,
@@ -193,27 +199,7 @@ class Client:
             message = "; ".join(f"{field}: {text}" for field, text in checked.errors.items())
             raise InvalidRequestError(f"Not sent: {message}")
         url = self.base_url + self.path_for(checked.body["model"])
-        try:
-            response = self._session.post(url, json=checked.body, timeout=self.timeout, stream=True)
-            read_capped(response, MAX_ANSWER_BYTES)
-        except requests.RequestException as exc:
-            if _never_connected(exc):
-                raise NetworkError(f"Could not reach {self.base_url}; nothing was sent.") from None
-            raise OutcomeUnknownError(
-                "The request was sent but no answer came back in time. The generation may or may not have started."
-            ) from None
-        except AnswerTooLargeError:
-            raise OutcomeUnknownError(
-                f"The server's answer was larger than {MAX_ANSWER_BYTES // 1024} KB, so it was not read and the "
-                "generation id is unknown. The generation may or may not have started."
-            ) from None
-        if response.status_code >= 500 or (response.status_code >= 400 and _is_html(response)):
-            # A gateway's page says nothing of whether the API received the body and started the job.
-            raise OutcomeUnknownError(
-                f"The server failed while handling the request ({_message_of(response)}). The generation may or may not have started.",
-                status=response.status_code,
-                request_id=_request_id(response),
-            )
+        response = self._post_paid(url, checked.body, timeout=self.timeout, doubt=_CREATE_DOUBT, unread="the generation id is unknown")
         _raise_for_status(response)
         try:
             return Answer.from_body(_json_object(response), headers=response.headers)
@@ -222,6 +208,51 @@ class Client:
                 "The server accepted the request but its answer could not be read, so the generation id is unknown.",
                 status=response.status_code,
             ) from None
+
+    def chat(self, body: Mapping[str, Any], *, read_timeout: float | None = None) -> dict:
+        """One chat completion in OpenAI's shape (`model`, `messages`): the answer's JSON object, as sent.
+
+        It is paid for, so it is sent as a create is: never repeated once the body may have reached the
+        server. `read_timeout` replaces the client's own for this request (a vision model can take a while).
+        """
+        problem = _chat_problem(body)
+        if problem:
+            raise InvalidRequestError(f"Not sent: {problem}")
+        timeout = self.timeout if read_timeout is None else (self.timeout[0], read_timeout)
+        response = self._post_paid(self.base_url + CHAT_PATH, dict(body), timeout=timeout, doubt=_CHAT_DOUBT, unread="its text is lost")
+        _raise_for_status(response)
+        try:
+            return _json_object(response)
+        except MalformedResponseError:
+            raise OutcomeUnknownError(
+                f"The server accepted the request but its answer could not be read. {_CHAT_DOUBT}", status=response.status_code
+            ) from None
+
+    def _post_paid(self, url: str, body: Mapping[str, Any], *, timeout: tuple, doubt: str, unread: str) -> requests.Response:
+        """POST a request that costs money, once: its answer, read, unless the outcome cannot be known.
+
+        `doubt` ends each OutcomeUnknownError's message; `unread` says what an answer too large to read loses.
+        A 4xx from the API itself is returned, for `_raise_for_status`: the API refused, so nothing ran.
+        """
+        try:
+            response = self._session.post(url, json=body, timeout=timeout, stream=True)
+            read_capped(response, MAX_ANSWER_BYTES)
+        except requests.RequestException as exc:
+            if _never_connected(exc):
+                raise NetworkError(f"Could not reach {self.base_url}; nothing was sent.") from None
+            raise OutcomeUnknownError(f"The request was sent but no answer came back in time. {doubt}") from None
+        except AnswerTooLargeError:
+            raise OutcomeUnknownError(
+                f"The server's answer was larger than {MAX_ANSWER_BYTES // 1024} KB, so it was not read and {unread}. {doubt}"
+            ) from None
+        if response.status_code >= 500 or (response.status_code >= 400 and _is_html(response)):
+            # A gateway's page says nothing of whether the API received the body and acted on it.
+            raise OutcomeUnknownError(
+                f"The server failed while handling the request ({_message_of(response)}). {doubt}",
+                status=response.status_code,
+                request_id=_request_id(response),
+            )
+        return response
 
     def fetch(self, generation_id: str, *, model: str = catalog.DEFAULT_MODEL) -> Answer:
         """Read a generation's current state. Retried by urllib3 on transient failures."""
@@ -260,6 +291,18 @@ def read_capped(response: requests.Response, limit: int) -> bytes:
             raise AnswerTooLargeError(f"the answer is over the {limit:,} byte cap")
     response._content = bytes(data)  # where requests itself keeps a body it has read
     return response._content
+
+
+def _chat_problem(body: Mapping[str, Any]) -> str | None:
+    """Why a chat body is not worth sending, or None: the endpoint needs a model and at least one message."""
+    if not isinstance(body.get("model"), str) or not body["model"].strip():
+        return "model: expected the chat model's id"
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, Mapping) and m.get("role") for m in messages):
+        return "messages: expected a list of messages, each with a role"
+    if body.get("stream"):
+        return "stream: this client reads one answer, not a stream"
+    return None
 
 
 def _never_connected(exc: requests.RequestException) -> bool:

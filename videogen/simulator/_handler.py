@@ -2,6 +2,7 @@
 
     POST /v2/video/generations, /v2/generate/video/<vendor>/generation   create (Bearer key)
     GET  the same paths ?generation_id=...                                fetch (Bearer key)
+    POST /v1/chat/completions, /chat/completions                          chat (Bearer key)
     GET  /v1/models, /models, /api/v1/models                              the model list (no key)
     GET  /videos/<key>.mp4, /signed/<key>%2Fclip%7Ev1.mp4?...             a clip, with Range support
     GET  /redirect/<hops>?to=...                                          a hop of Fault.redirects
@@ -9,12 +10,19 @@
 
 Each request is logged (`State.requests`) before it is answered, then meets
 the fault queued for its endpoint, if any (faults.py), then the answer.
+
+A chat completion is a demo's: a fixed rewrite (the user's text and one sentence
+of camera and light, which speaks of "the picture" when an image part came), with
+`system_fingerprint` "simulator" and an id starting "chatcmpl-sim-" for the UI to
+label it by, OpenAI's `usage` token counts (about four characters a token, 85 a
+picture) and the vendor's `meta.usage` at the simulator's own token rates.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import secrets
 import socket
@@ -27,8 +35,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from .. import catalog
-from ..api import CREDITS_PER_USD
+from .. import catalog, rewrite
+from ..api import CHAT_PATH, CREDITS_PER_USD
 from ._jobs import Job, clip_seconds
 from ._state import RequestLog, State
 from .faults import Fault
@@ -41,6 +49,18 @@ MODELS_PATHS = ("/v1/models", "/models", "/api/v1/models")
 OUT_OF_CREDITS_MESSAGE = "You've run out of credits. Please top up your balance to continue."
 # A plain refusal, which says nothing of credits: the API has answered one for one model while another worked.
 REFUSED_MESSAGE = "Forbidden resource"
+# The chat endpoint, on the path OpenAI's clients use with a base URL ending /v1 and on the one the vendor also lists.
+CHAT_PATHS = (CHAT_PATH, "/chat/completions")
+# The simulator's own chat rates, in dollars per million tokens (input, output): no vendor's.
+CHAT_USD_PER_MILLION = (0.5, 1.5)
+CHAT_FINGERPRINT = rewrite.SIMULATOR_FINGERPRINT
+CHAT_CAMERA = "Slow dolly-in at eye level, soft natural light, gentle motion throughout."
+CHAT_CAMERA_PICTURE = (
+    "Starting from the picture, the camera slowly pushes in as the scene in the picture comes to life, in soft natural light."
+)
+_CHARS_PER_TOKEN = 4
+_TOKENS_PER_PICTURE = 85  # what OpenAI counts for a picture at low detail
+_CHAT_ROLES = ("system", "developer", "user", "assistant", "tool")
 _VIDEO_PATH = re.compile(r"^/videos/([0-9a-f]{20})\.mp4$")
 _REDIRECT_PATH = re.compile(r"^/redirect/(\d+)$")
 
@@ -121,6 +141,8 @@ class Handler(BaseHTTPRequestHandler):
             endpoint = "create" if method == "POST" else "fetch"
         elif parts.path in MODELS_PATHS and method == "GET":
             endpoint = "models"
+        elif parts.path in CHAT_PATHS and method == "POST":
+            endpoint = "chat"
         gen_id = parse_qs(parts.query).get("generation_id", [""])[0] if endpoint == "fetch" else ""
         self._log = RequestLog(method, endpoint, parts.path, 0, time.time(), gen_id or None, dict(self.headers))
         # Logged before answering: a test that counts right after its response must see this request.
@@ -140,6 +162,8 @@ class Handler(BaseHTTPRequestHandler):
             self._api(self._do_fetch, gen_id)
         elif endpoint == "models":
             self._models(parts.query)
+        elif endpoint == "chat":
+            self._api(self._do_chat)
         else:
             self._error(404, f"Cannot {method} {parts.path}")
 
@@ -235,6 +259,75 @@ class Handler(BaseHTTPRequestHandler):
             self._error(404, "Inference not found")
             return
         self._send_json(200, self._job_body(job))
+
+    def _do_chat(self) -> None:
+        """A chat completion: checked as the API would, then the demo's rewrite of the last user message."""
+        try:
+            body = json.loads(self._drain() or b"null")
+        except ValueError:
+            self._error(400, "Body must be JSON.")
+            return
+        if not isinstance(body, dict):
+            self._error(400, "Body must be a JSON object.")
+            return
+        self._log.body = _short_data_urls(body)
+        name = body.get("model")
+        try:
+            model = rewrite.chat_model(name) if isinstance(name, str) else None
+        except rewrite.UnknownChatModelError:
+            model = None
+        if model is None:
+            self._error(400, f"model: expected one of the chat models, received {name!r}")
+            return
+        messages = body.get("messages")
+        if (
+            not isinstance(messages, list)
+            or not messages
+            or not all(isinstance(m, dict) and m.get("role") in _CHAT_ROLES for m in messages)
+        ):
+            self._error(400, f"messages: expected a non-empty array of messages with a role of {', '.join(_CHAT_ROLES)}")
+            return
+        if body.get("stream"):
+            self._error(400, "stream: the simulator answers with one JSON body")
+            return
+        texts, pictures = _chat_parts(messages)
+        if pictures and not model.vision:
+            self._error(400, f"messages: {model.id} does not accept images")
+            return
+        if self.state.credits_exhausted:
+            self._out_of_credits()
+            return
+        self._send_json(200, self._chat_answer(model.id, body, messages, texts, pictures))
+
+    def _chat_answer(self, model_id: str, body: dict, messages: list, texts: int, pictures: int) -> dict:
+        last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+        said = " ".join(_texts_of(last.get("content"))).strip().rstrip(" .")
+        camera = CHAT_CAMERA_PICTURE if _pictures_in(last.get("content")) else CHAT_CAMERA
+        text = f"{said}. {camera}" if said else camera
+        cap = body.get("max_completion_tokens") or body.get("max_tokens")
+        finish = "stop"
+        if isinstance(cap, int | float) and not isinstance(cap, bool) and _tokens(text) > cap:
+            text, finish = text[: int(cap) * _CHARS_PER_TOKEN], "length"
+        prompt_tokens = _tokens("x" * texts) + _TOKENS_PER_PICTURE * pictures
+        completion_tokens = _tokens(text)
+        answer: dict[str, Any] = {
+            "id": f"chatcmpl-sim-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model_id,
+            "system_fingerprint": CHAT_FINGERPRINT,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None}, "finish_reason": finish}],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+        if self.state.chat_usage_meta:
+            rate_in, rate_out = CHAT_USD_PER_MILLION
+            usd = (prompt_tokens * rate_in + completion_tokens * rate_out) / 1_000_000
+            answer["meta"] = {"usage": {"credits_used": round(usd * CREDITS_PER_USD), "usd_spent": round(usd, 8)}}
+        return answer
 
     def _models(self, query: str) -> None:
         """The model list: no key needed (none is checked, as the vendor's is public)."""
@@ -367,6 +460,8 @@ class Handler(BaseHTTPRequestHandler):
                 pass
         elif fault.bad_json:
             self._send(200, b'{"id": "truncated', "application/json")
+        elif fault.answer_json is not None:
+            self._send(200, fault.answer_json.encode(), "application/json")
         elif fault.huge:
             head, tail = b'{"id": "padded", "status": "queued", "padding": "', b'"}'
             self._send(200, head + b"x" * max(0, fault.huge - len(head) - len(tail)) + tail, "application/json")
@@ -450,6 +545,39 @@ def _gateway_page(status: int) -> bytes:
         f'<div id="cf-error-details"><h1>{what.get(status, "Origin error")}</h1>'
         f"<span>Error code {status}</span><p>Cloudflare Ray ID: {secrets.token_hex(8)}</p></div></body></html>"
     ).encode()
+
+
+def _texts_of(content: Any) -> list[str]:
+    """The text of a message's content: a string, or the text parts of OpenAI's list of parts."""
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        return [p["text"] for p in content if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)]
+    return []
+
+
+def _pictures_in(content: Any) -> int:
+    return sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url") if isinstance(content, list) else 0
+
+
+def _chat_parts(messages: list) -> tuple[int, int]:
+    """How many characters of text and how many pictures the messages hold."""
+    return sum(len(t) for m in messages for t in _texts_of(m.get("content"))), sum(_pictures_in(m.get("content")) for m in messages)
+
+
+def _tokens(text: str) -> int:
+    return math.ceil(len(text) / _CHARS_PER_TOKEN)
+
+
+def _short_data_urls(value: Any) -> Any:
+    """A copy of a JSON value with each long data URL cut to its type and length, as a job's saved body is."""
+    if isinstance(value, str) and value.startswith("data:") and len(value) > 200:
+        return f"{value[: value.find(',') + 1]}…({len(value):,} characters)"
+    if isinstance(value, list):
+        return [_short_data_urls(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _short_data_urls(v) for k, v in value.items()}
+    return value
 
 
 def _is_api_path(path: str) -> bool:

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .. import catalog
 from ..api import CREDITS_PER_USD
@@ -41,12 +41,14 @@ log = logging.getLogger(__name__)
 @dataclass
 class RequestLog:
     method: str
-    endpoint: str  # create | fetch | video | redirect (a hop of Fault.redirects) | models | other
+    endpoint: str  # create | fetch | video | redirect (a hop of Fault.redirects) | models | chat | other
     path: str
     status: int
     at: float
     generation_id: str | None = None
     headers: dict = field(default_factory=dict, repr=False)
+    # A chat request's JSON body, each data URL in it cut to its type and length (for tests to read what was sent).
+    body: Any = field(default=None, repr=False)
 
 
 class RequestHistory:
@@ -185,6 +187,9 @@ class State:
         self.usage_on: Literal["create", "fetch", "both", "none"] = "create"
         # Also (or only, with usage_on "none") report the cost in the x-aimlapi-* headers of the create answer.
         self.usage_headers = False
+        # Chat answers carry the vendor's `meta.usage` (credits and dollars) besides OpenAI's token counts;
+        # off, only the token counts come back, as in OpenAI's own shape.
+        self.chat_usage_meta = True
         self.jobs: dict[str, Job] = {}
         self.requests = RequestHistory()
         self.links = VideoLinks()

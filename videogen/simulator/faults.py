@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, get_args
 
-Endpoint = Literal["create", "fetch", "video", "models"]
+Endpoint = Literal["create", "fetch", "video", "models", "chat"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class Fault:
     `Fault.dropped()`, `Fault.slow(5)`, `Fault.malformed()`, `Fault.html()`,
     and the answers the real API has given (api-contract, "As the API answers in
     practice"): `Fault.gateway(524)`, `Fault.unknown_status()`, `Fault.out_of_credits()`.
+    For "chat", `Fault.answer({...})` sends a body of the test's own, and `Fault.no_choices()` one with no choices.
     """
 
     status: int | None = None
@@ -36,11 +39,34 @@ class Fault:
     redirect_to: str | None = None
     trickle: float | None = None
     huge: int = 0  # answer 200 with a JSON body of this many bytes
+    answer_json: str | None = None  # answer 200 with this JSON text (kept as text: a fault is immutable)
 
     @property
     def only_delays(self) -> bool:
-        return self.status is None and not (
-            self.drop or self.bad_json or self.html_page or self.redirect_hops or self.trickle or self.unknown_answer or self.huge
+        return (
+            self.status is None
+            and self.answer_json is None
+            and not (self.drop or self.bad_json or self.html_page or self.redirect_hops or self.trickle or self.unknown_answer or self.huge)
+        )
+
+    @classmethod
+    def answer(cls, body: Mapping[str, Any]) -> Fault:
+        """Answer 200 with `body` instead of the real answer: for "chat", a completion of the test's making
+        (a refusal, content in a markdown fence, content that is only whitespace)."""
+        return cls(answer_json=json.dumps(body))
+
+    @classmethod
+    def no_choices(cls) -> Fault:
+        """For "chat": a well-formed completion whose `choices` is empty, as a filtered answer can come."""
+        return cls.answer(
+            {
+                "id": "chatcmpl-empty",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "",
+                "choices": [],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            }
         )
 
     @classmethod
@@ -141,7 +167,7 @@ class FaultQueue:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._faults: dict[str, deque[Fault]] = {"create": deque(), "fetch": deque(), "video": deque(), "models": deque()}
+        self._faults: dict[str, deque[Fault]] = {endpoint: deque() for endpoint in get_args(Endpoint)}
         self._scripts: deque[JobScript] = deque()
 
     def inject(self, endpoint: Endpoint, fault: Fault, times: int = 1) -> None:

@@ -47,6 +47,7 @@ class Entry:
     owner: str = ""
     reservation_id: str | None = None
     reservation_credits: float | None = None
+    origin: dict[str, Any] | None = None
 
     @classmethod
     def of(
@@ -61,6 +62,7 @@ class Entry:
         batch_id: str | None = None,
         owner: str = "",
         reservation: Reservation | None = None,
+        origin: Mapping[str, Any] | None = None,
     ) -> Entry:
         return cls(
             id=generation.id,
@@ -78,6 +80,7 @@ class Entry:
             owner=owner,
             reservation_id=reservation.id if reservation else None,
             reservation_credits=reservation.credits if reservation else None,
+            origin=dict(origin) if origin else None,
         )
 
     def save_to(self, store: Store) -> Record:
@@ -93,6 +96,7 @@ class Entry:
             batch_id=self.batch_id,
             owner=self.owner,
             reservation=reservation,
+            origin=self.origin,
         )
 
 

@@ -149,6 +149,26 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX votes_by_time ON votes (voted_at);
     """,
+    # 10: a prompt lab. How a version was made beyond its parent (origin_json: a reviewed rewrite names the
+    # person's own text and the chat model; a frame of another clip names it and its time), children found
+    # by their parent, and each chat model call with what it cost, which counts in spend like a generation.
+    """
+    ALTER TABLE generations ADD COLUMN origin_json TEXT;
+    CREATE INDEX generations_by_parent ON generations (parent_id) WHERE parent_id IS NOT NULL;
+    CREATE TABLE chat_calls (
+        id          TEXT PRIMARY KEY,
+        server      TEXT NOT NULL,
+        account     TEXT NOT NULL,
+        owner       TEXT NOT NULL,
+        chat_model  TEXT NOT NULL,
+        called_at   {float} NOT NULL,
+        usd         {float},
+        prompt      TEXT NOT NULL,
+        answer      TEXT NOT NULL,
+        accepted    INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX chat_calls_by_time ON chat_calls (called_at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -234,6 +254,7 @@ class Record:
     credits_held: float | None = None  # what the create answer reported: the hold placed at create
     reserved_credits: float | None = None  # the budget's reservation, when the create reported no cost
     not_found_since: float | None = None  # the first of the 404s the server has answered since it last knew it
+    origin: dict[str, Any] | None = None  # how this version was made beyond its parent (see lineage.Origin)
 
     @property
     def start_window(self) -> tuple[float, float] | None:
@@ -266,7 +287,18 @@ class Record:
         data["request"] = json.loads(data.pop("request_json"))
         data["status"] = Status(data["status"])
         data["starred"] = bool(data["starred"])
+        origin = data.pop("origin_json", None)
+        data["origin"] = _json_object(origin)
         return cls(**data)
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
+    # A damaged origin (another process, a hand edit) reads as none: a record is never unreadable for it.
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class TableRow(NamedTuple):
@@ -343,6 +375,7 @@ class Store:
         batch_id: str | None = None,
         owner: str = "",
         reservation: Reservation | None = None,
+        origin: Mapping[str, Any] | None = None,
     ) -> Record:
         """Record a generation the API just accepted. `request` is the exact body that was sent.
 
@@ -358,8 +391,8 @@ class Store:
             db.execute(
                 f"""INSERT INTO generations
                    (id, model, request_json, status, remote_status, server, account, created_at, updated_at, parent_id,
-                    batch_id, owner, credits_held, credits_used, reserved_credits)
-                   VALUES ({_marks(p, 15)})
+                    batch_id, owner, credits_held, credits_used, reserved_credits, origin_json)
+                   VALUES ({_marks(p, 16)})
                    ON CONFLICT (id) DO NOTHING""",
                 (
                     generation.id,
@@ -377,6 +410,7 @@ class Store:
                     generation.credits_used,
                     generation.credits_used,
                     reserved,
+                    json.dumps(dict(origin), ensure_ascii=False) if origin else None,
                 ),
             )
             if reservation is not None:
@@ -626,6 +660,15 @@ class Store:
                 chunk = ids[start : start + 500]
                 rows += db.execute(f"SELECT * FROM generations WHERE id IN ({_marks(self.db.mark, len(chunk))})", chunk).fetchall()
         return sorted((Record.from_row(r) for r in rows), key=lambda r: r.created_at, reverse=True)
+
+    def children(self, ids: Sequence[str]) -> list[Record]:
+        """The generations whose parent is one of `ids`, oldest first."""
+        rows: list = []
+        with self.db.connect() as db:
+            for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
+                chunk = list(ids[start : start + 500])
+                rows += db.execute(f"SELECT * FROM generations WHERE parent_id IN ({_marks(self.db.mark, len(chunk))})", chunk).fetchall()
+        return sorted((Record.from_row(r) for r in rows), key=lambda r: (r.created_at, r.id))
 
     def batch(self, batch_id: str) -> list[Record]:
         """The generations sent in one variants batch, in the order they were sent."""
