@@ -30,7 +30,9 @@ compare = st.Page("pages/compare.py", title="Compare", icon=":material/compare:"
 leaderboard = st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:")
 page = st.navigation([generate, history, compare, leaderboard])
 if session.take_go_to_generate() and page.url_path != generate.url_path:
-    st.switch_page(generate)
+    # With the address's own (empty) parameters: clearing them, as a bare switch does, is refused while
+    # History's View choice is bound to ?view=.
+    st.switch_page(generate, query_params={})
 
 sidebar.announce_finished(conn)
 places = sidebar.render(conn, source)

@@ -16,11 +16,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from components import generation_card, prompt_form, ratings, services, session, video_posters
+from components import generation_card, lineage_view, prompt_form, ratings, services, session, video_posters
 from components.formatting import STATUS_LOOK, clock, cost, credits, seconds
 from components.judge_link import judge_link
 from components.markdown import literal
-from videogen import history, spend
+from videogen import history, lineage, spend
 from videogen.api import Status
 from videogen.connection import Connection
 from videogen.store import RATINGS, Rating, Record, Store
@@ -241,7 +241,13 @@ def details(conn: Connection, record: Record, rating: Rating | None = None) -> N
             if rating is not None:
                 ratings.control(conn, record, rating, key="detail")
             if record.parent_id:
-                st.caption(":material/shuffle: A new seed for generation " + services.as_code(generation_card.short_id(record.parent_id)))
+                parent = services.as_code(generation_card.short_id(record.parent_id))
+                if (above := conn.store.get(record.parent_id)) is None:
+                    st.caption(f":material/link_off: A version of generation {parent}, since deleted")
+                elif (changed := lineage.changes(above.request, record.request)) == ["new seed"]:
+                    st.caption(f":material/shuffle: A new seed for generation {parent}")
+                else:
+                    st.caption(f":material/account_tree: A version of generation {parent}: {', '.join(changed)}")
             mine = services.may_change(record)
             maker = services.as_code(services.owner_label(record.owner)) if record.owner else "the person who made it"
             st.text_input(
@@ -258,6 +264,9 @@ def details(conn: Connection, record: Record, rating: Rating | None = None) -> N
             st.code(record.id, language=None)
             st.caption("Request body")
             st.json(record.request, expanded=True)
+        if lineage_view.has_lineage(conn, record):
+            with st.expander("Lineage", icon=":material/account_tree:"):
+                lineage_view.show(conn, record, key="detail-lineage")
         with st.container(horizontal=True, gap="small"):
             st.button(
                 "Re-run",

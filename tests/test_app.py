@@ -683,3 +683,26 @@ def test_compare_and_the_video_picker_keep_to_ones_own_until_the_team_view(app, 
     at.toggle(key=session.TEAM_VIEW).set_value(True)
     at = run(at)
     assert len(at.selectbox(key="gen_video_url__pick").options) == 3
+
+
+def test_a_rerun_with_an_edited_prompt_is_a_version_whose_lineage_shows_the_word_diff(app, sim, data_dir):
+    store, at = details_of(app, data_dir, "a:veo2")
+    at = click(at, "Re-run")  # the form, loaded from a:veo2, on the Generate page
+    assert [t.value for t in at.title] == ["Generate"]
+    at.switch_page("pages/generate.py")  # AppTest runs its own page next, not the one the script switched to
+    at = submit(at, "A fox on ice at dawn")
+    assert sim.count("create") == 1
+    (child,) = [r for r in store.records() if r.parent_id == "a:veo2"]
+    assert isinstance(child.request["seed"], int)  # a seed is always recorded
+    at = submit(at, "A fox on ice at dawn, slow pan")  # the next edit is the child's version
+    (grandchild,) = [r for r in store.records() if r.parent_id == child.id]
+
+    at.switch_page("pages/history.py")
+    at.query_params["gen"] = grandchild.id
+    at = run(table_view(at))
+    assert any("A version of generation" in c.value and "edited prompt" in c.value for c in at.caption)
+    (expander,) = [e for e in at.expander if e.label == "Lineage"]
+    diffs = [h.proto.body for h in at.get("html") if "lineage-diff" in h.proto.body and "<ins>" in h.proto.body]
+    assert any("<ins>, slow pan</ins>" in d for d in diffs), diffs  # the grandchild against the child
+    assert any("<del>in snow</del>" in d for d in diffs), diffs  # the child against the first
+    assert "3 versions" in " ".join(c.value for c in expander.caption)
