@@ -16,11 +16,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import compare_player, generation_card, services, video_posters
+from components import compare_player, generation_card, lineage_view, services, video_posters
 from components.formatting import clock, credits, model_name, seconds
 from components.markdown import literal
 from videogen import variants
 from videogen.api import Status
+from videogen.prompt_diff import summary, to_html, word_diff
 from videogen.store import Record, Store
 from videogen.text import shorten
 
@@ -157,3 +158,18 @@ def parameter_table(records: list[Record]) -> None:
         axis=1,
     )
     st.table(styled)
+    prompt_diffs(records)
+
+
+def prompt_diffs(records: list[Record]) -> None:
+    """Prompts that differ, each against A's, word by word: added words marked, removed ones struck."""
+    first = records[0].prompt
+    changed = [(letter, r) for letter, r in zip(LETTERS[1:], records[1:], strict=False) if r.prompt != first]
+    if not changed:
+        return
+    st.caption("Prompts, word by word against A's")
+    st.html(lineage_view.DIFF_STYLE)
+    for letter, record in changed:
+        pieces = word_diff(first, record.prompt)
+        st.html(f'<div class="lineage-diff"><b>{letter}</b>  {to_html(pieces)}</div>')
+        st.caption(f"{letter}: {summary(pieces)}")

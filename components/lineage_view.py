@@ -20,7 +20,7 @@ from videogen.store import Rating, Record
 
 #: Versions drawn per page: a family of hundreds pages instead of drawing every poster at once.
 PAGE_SIZE = 20
-_DIFF_STYLE = (
+DIFF_STYLE = (
     "<style>.lineage-diff{white-space:pre-wrap;font-size:.85rem;line-height:1.35}"
     ".lineage-diff ins{background:rgba(33,195,84,.18);text-decoration:none}"
     ".lineage-diff del{background:rgba(255,75,75,.15);opacity:.8}</style>"
@@ -45,7 +45,7 @@ def show(conn: Connection, record: Record, *, key: str = "lineage") -> None:
     st.caption(f"{len(nodes):,} version{'s' if len(nodes) != 1 else ''}" + (" (the newest left out)" if family.cut else ""))
     shown = nodes[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rated = ratings.of(conn, [n.record for n in shown if n.record is not None])
-    st.html(_DIFF_STYLE)
+    st.html(DIFF_STYLE)
     for node in shown:
         _node(conn, node, rated.get(node.id), current=node.id == record.id)
     if pages > 1:

@@ -91,6 +91,19 @@ def compare(app, ids: str):
     return run(app)
 
 
+def test_compare_shows_prompts_that_differ_word_by_word_against_as(app, finished):
+    record = finished.get("g2:veo2")
+    edited = {**record.request, "prompt": "A paper lantern drifting on a lake"}
+    finished.add(Answer("g3:veo2", Status.QUEUED), request=edited, server="elsewhere", created_at=1003)
+    finished.apply(Answer("g3:veo2", Status.COMPLETED, video_url="https://cdn.example.com/x.mp4"), count_poll=False)
+    finished.set_video_path("g3:veo2", record.video_path)
+    at = compare(app, "g0:veo2,g1:veo2,g3:veo2")
+    diffs = [h.proto.body for h in at.get("html") if h.proto.body.startswith('<div class="lineage-diff">')]
+    assert len(diffs) == 1 and "<b>C</b>" in diffs[0]  # B's prompt is A's: no diff for it
+    assert "<ins>paper </ins>" in diffs[0] and "<del>on</del>" not in diffs[0] and "<ins>drifting </ins>" in diffs[0]
+    assert any(c.value == "C: +2 words" for c in at.caption)
+
+
 def test_compare_names_unknown_and_unfinished_ids_and_compares_the_rest(app, finished):
     at = compare(app, "g0:veo2,nope,running:veo2,g2:veo2")
     warnings = " ".join(w.value for w in at.warning)
