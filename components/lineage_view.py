@@ -11,7 +11,7 @@ import hashlib
 
 import streamlit as st
 
-from components import ratings
+from components import ratings, session
 from components.formatting import STATUS_LOOK, model_name
 from videogen import lineage, tiles
 from videogen.connection import Connection
@@ -40,7 +40,7 @@ def show(conn: Connection, record: Record, *, key: str = "lineage") -> None:
     pages = max(1, -(-len(nodes) // PAGE_SIZE))
     here = next((i for i, n in enumerate(nodes) if n.id == record.id), 0)
     page_key = f"{key}-page"
-    page = st.session_state.get(page_key)
+    page = session.value(page_key)
     page = here // PAGE_SIZE if page is None or not 0 <= page < pages else page
     st.caption(f"{len(nodes):,} version{'s' if len(nodes) != 1 else ''}" + (" (the newest left out)" if family.cut else ""))
     shown = nodes[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]

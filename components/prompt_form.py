@@ -12,7 +12,7 @@ from typing import Any, assert_never
 
 import streamlit as st
 
-from components import form_builder, services, session, submit_actions, variants_form
+from components import form_builder, prompt_recall, services, session, submit_actions, variants_form
 from components.markdown import literal
 from videogen import catalog, lineage, media, spend
 from videogen.api import Status
@@ -80,7 +80,11 @@ def render(conn: Connection, model: catalog.Model) -> None:
             if advanced:
                 with st.expander("Advanced", icon=":material/tune:"):
                     slots |= form_builder.draw_fields(model, advanced=True)
-            submitted = st.form_submit_button("Generate", type="primary", icon=":material/movie:", key="generate")
+            with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+                # Generate first: Enter in a field presses the form's first button.
+                submitted = st.form_submit_button("Generate", type="primary", icon=":material/movie:", key="generate")
+                if any(p.name == "prompt" for p in model.params):
+                    prompt_recall.buttons(conn)
             st.caption(_cost_line(conn, model))
 
     # Values a link gave that this model refuses: named beside their fields, as well as in the notice.

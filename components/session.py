@@ -45,6 +45,7 @@ MODEL_LINK = "gen_model_link"  # the ?model= value already acted on
 LINK_MODEL_NOTICE = "link_model_notice"  # the link named a model that does not exist
 CARDS_SHOWN = "cards_shown"  # how many cards the grid shows ("Show older" adds more)
 GO_TO_GENERATE = "go_to_generate"  # a Re-run elsewhere: the next run opens Generate
+RECALL = "gen_recall"  # (how far back recall is, -1 at the person's own text; that text)
 FORM_PARENT = "gen_form_parent"  # the generation the form's values came from: what it sends next is its version
 
 # -- History ------------------------------------------------------------------------------------
@@ -93,6 +94,14 @@ def init() -> None:
     st.session_state.setdefault(DUPLICATE_GUARD, DoubleSubmitGuard())
     st.session_state.setdefault(HISTORY_SELECTION, [])
     st.session_state[PAGE_POSTERS] = {}  # each full run lists its own players' posters
+
+
+def recall_position() -> tuple[int, str]:
+    return st.session_state.get(RECALL, (-1, ""))
+
+
+def set_recall_position(at: int, own: str) -> None:
+    st.session_state[RECALL] = (at, own)
 
 
 def form_parent() -> str | None:

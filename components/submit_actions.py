@@ -75,6 +75,7 @@ def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None
         guard.sent(body)
         session.remember_submitted([record.id])
         session.set_form_parent(record.id)  # the next edit in the form is this one's new version
+        session.set_recall_position(-1, "")  # recall starts again from the prompt just sent
         st.toast("Submitted. The video appears below when it is ready.", icon=":material/send:")
 
 

@@ -706,3 +706,19 @@ def test_a_rerun_with_an_edited_prompt_is_a_version_whose_lineage_shows_the_word
     assert any("<ins>, slow pan</ins>" in d for d in diffs), diffs  # the grandchild against the child
     assert any("<del>in snow</del>" in d for d in diffs), diffs  # the child against the first
     assert "3 versions" in " ".join(c.value for c in expander.caption)
+
+
+def test_recall_steps_back_through_earlier_prompts_and_forward_to_ones_own_text(app, sim, data_dir):
+    seed_history(data_dir)  # prompts, newest first: Ocean waves, Foxes playing, A city at night, A fox in snow
+    at = run(app)
+    at.text_area(key="gen_prompt").set_value("my own draft")  # typed, not sent: the form's buttons carry it
+    at = click(at, "Earlier prompt")
+    assert at.text_area(key="gen_prompt").value == "Ocean waves"
+    at = click(at, "Earlier prompt")
+    assert at.text_area(key="gen_prompt").value == "Foxes playing"
+    at = click(at, "Later prompt")
+    at = click(at, "Later prompt")
+    assert at.text_area(key="gen_prompt").value == "my own draft"
+    at = click(at, "Later prompt")  # nothing later than one's own text
+    assert at.text_area(key="gen_prompt").value == "my own draft"
+    assert sim.count("create") == 0

@@ -701,6 +701,18 @@ class Store:
         with self.db.connect() as db:
             return {row[0] for row in db.execute(f"SELECT id FROM generations WHERE status IN {_PENDING}{where}", args)}
 
+    def recent_prompts(self, *, owner: str | None = None, limit: int = 200) -> list[str]:
+        """The distinct prompts of the newest generations (one person's, with `owner`), newest first."""
+        where, args = self._scope(None, None, owner)
+        prompt = self.db.json_field("request_json", "prompt")
+        # The newest few hundred rows, not the whole history: recall steps back a few prompts at a time.
+        sql = f"SELECT {prompt} FROM generations WHERE 1 = 1{where} ORDER BY created_at DESC LIMIT {int(limit) * 4}"
+        seen: dict[str, None] = {}
+        for (text,) in self.db.tuples(sql, tuple(args)):
+            if isinstance(text, str) and text.strip():
+                seen.setdefault(text, None)
+        return list(seen)[:limit]
+
     def _scope(self, server: str | None, account: str | None, owner: str | None = None) -> tuple[str, list[str]]:
         where, args = "", []
         for column, value in (("server", server), ("account", account), ("owner", owner)):
