@@ -233,6 +233,7 @@ class _Connections:
                     demo_job_seconds=settings.demo_seconds(),
                     typical_seconds=settings.typical_seconds(),
                     database_url=database,
+                    recipes=settings.recipes(_environment_then_secrets()),
                 )
             return self._open[ident]
 

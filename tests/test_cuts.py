@@ -183,3 +183,15 @@ def _scaled(video):
     if not small.exists():
         ffmpeg("-i", str(video), "-vf", "scale=160:90", "-c:v", "libx264", "-qp", "0", "-preset", "ultrafast", str(small))
     return small
+
+
+def test_each_shots_recipe_goes_into_the_cuts_and_the_cut_is_named_when_dropped(clips, tmp_path):
+    from videogen.recipe import NoRecipeError, Recipe, read_recipe
+
+    shot_recipe = Recipe(body={"model": "veo2", "prompt": "A red kite"}, model="veo2", generation_id="gen-1:veo2")
+    shots = [Shot(clips["a"], generation_id="gen-1:veo2", recipe=shot_recipe.fields()), Shot(clips["b"], generation_id="gen-2:veo2")]
+    result = stitch(shots, tmp_path / "cut.mp4")
+    kept = read_cut(result.path).shots
+    assert kept[0].recipe == shot_recipe.fields() and kept[1].recipe is None
+    with pytest.raises(NoRecipeError, match="cut stitched from 2 shots"):
+        read_recipe(result.path)

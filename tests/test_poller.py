@@ -10,6 +10,7 @@ from tests.helpers import TEST_KEY, fast_schedule, wait_until
 from tests.polling import BODY, make_poller, submit
 from videogen.api import Client, Status
 from videogen.polling import LOST_MESSAGE, NO_LINK_MESSAGE
+from videogen.recipe import NoRecipeError, read_recipe
 from videogen.simulator import Fault, JobScript
 from videogen.simulator.render import probe
 from videogen.store import Store
@@ -36,6 +37,24 @@ def test_many_generations_complete_and_videos_are_saved(sim, client, store, poll
         assert record.poll_count >= 1 and record.credits_used == 3_900_000
     info = probe(store.find(ids[:1])[0].video_path)
     assert (info.width, info.height) == (1280, 720) and info.duration == pytest.approx(5, abs=0.1)
+
+
+def test_a_saved_video_carries_its_recipe_unless_turned_off(sim, client, store):
+    for recipes in (True, False):
+        poller = make_poller(store, client, recipes=recipes).start()
+        try:
+            gen_id = submit(client, store)
+            poller.wake()
+            assert wait_until(lambda: store.get(gen_id).video_path is not None, timeout=30)
+        finally:
+            poller.stop()
+        record = store.get(gen_id)
+        if recipes:
+            recipe = read_recipe(record.video_path)
+            assert (recipe.generation_id, recipe.model, dict(recipe.body)) == (gen_id, "veo2", record.request)
+        else:
+            with pytest.raises(NoRecipeError):
+                read_recipe(record.video_path)
 
 
 def test_polls_are_sparse_before_a_job_can_be_done(sim, client, store, poller):

@@ -88,3 +88,10 @@ def test_the_environment_is_laid_over_or_under_another_source(monkeypatch):
     assert settings.base_url(settings.environment_first(other)) == "https://env.example"
     assert settings.base_url(settings.environment_last(other)) == "https://secret.example"
     assert settings.database_url(settings.environment_first(other)) == "postgresql://secret/db"
+
+
+@pytest.mark.parametrize(
+    ("value", "on"), [(None, True), ("", True), ("on", True), ("1", True), ("off", False), (" OFF ", False), ("0", False), ("no", False)]
+)
+def test_recipes_are_written_unless_turned_off(value, on):
+    assert settings.recipes({} if value is None else {"PLAYGROUND_RECIPES": value}) is on

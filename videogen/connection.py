@@ -243,13 +243,14 @@ def connect(
     typical_seconds: float | None = None,
     poller_workers: int = 256,
     database_url: str = "",
+    recipes: bool = True,
 ) -> Connection:
     """Open a connection. With no key, start the embedded simulator: demo mode.
 
     `typical_seconds` overrides the catalog's typical run time (for a server known to be faster or slower).
     `database_url` (PostgreSQL) holds the history of the real API's generations. Demo mode keeps SQLite in
     the data directory whatever it says: its simulator lives in this process, and another process sharing
-    the rows could not poll it.
+    the rows could not poll it. `recipes` writes each saved video's recipe into its file.
     """
     store = Store(data_dir, database_url=database_url if api_key else "")
     simulator = None
@@ -283,6 +284,7 @@ def connect(
         run_times=run_times,
         journal=created,
         allow_local=allow_local,
+        recipes=recipes,
     )
     return Connection(
         mode=mode,

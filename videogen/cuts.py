@@ -26,7 +26,8 @@ number of frames and within a frame of what was asked for.
 
 The recipe (each shot's generation id, file name and trim, and the method) is
 JSON in the MP4's comment tag, under the key "videogen_cut", so a cut can be
-rebuilt or re-cut from the history. The sources' own tags are not carried over.
+rebuilt or re-cut from the history. The sources' own tags are not carried over;
+each shot's recipe goes into the cut's when the caller gives it (`Shot.recipe`).
 The file is written under a temporary name and renamed into place.
 """
 
@@ -35,12 +36,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .frames import FrameError, VideoInfo, frame_range, probe, publish_file, run_ffmpeg, scratch_file
+from .recipe import CUT_TAG
 
 __all__ = ["CUT_TAG", "CutError", "CutPlan", "CutRecipe", "CutResult", "Method", "Segment", "Shot", "Sound", "plan", "read_cut", "stitch"]
 
@@ -49,8 +52,6 @@ Method = Literal["copy", "reencode"]
 #: shot has none), or nothing, as no shot has any.
 Sound = Literal["copy", "encode", "none"]
 
-#: The key of the recipe's JSON object in the comment tag.
-CUT_TAG = "videogen_cut"
 RECIPE_VERSION = 1
 # Codecs an MP4 holds as they are; a shot in another one is encoded again.
 _MP4_VIDEO = frozenset({"h264", "hevc", "av1", "vp9", "mpeg4"})
@@ -82,6 +83,8 @@ class Shot:
     in_s: float | None = None
     out_s: float | None = None
     generation_id: str | None = None
+    #: The shot's own recipe (`videogen.recipe.Recipe.fields()`), kept in the cut's so each shot can be made again.
+    recipe: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -251,7 +254,15 @@ def read_cut(video: Path | str, *, timeout: float = 15.0) -> CutRecipe | None:
         listing = run_ffmpeg(args, timeout=timeout, clip=path.name).stdout.decode(errors="replace")
         recipe = json.loads(_metadata(listing).get("comment", ""))[CUT_TAG]
         shots = tuple(
-            Shot(None, float(s["in_s"]), float(s["out_s"]), s.get("generation_id")) for s in recipe["shots"] if isinstance(s, dict)
+            Shot(
+                None,
+                float(s["in_s"]),
+                float(s["out_s"]),
+                s.get("generation_id"),
+                s["recipe"] if isinstance(s.get("recipe"), dict) else None,
+            )
+            for s in recipe["shots"]
+            if isinstance(s, dict)
         )
         method = recipe["method"]
     except (FrameError, ValueError, TypeError, KeyError):
@@ -473,6 +484,7 @@ def _recipe_json(cut: CutPlan) -> str:
             "in_s": round(segment.info.frame_times[segment.first], 6),
             "out_s": round(float(segment.end_pts - segment.info.frame_pts[0]), 6),
             "frames": [segment.first, segment.end],
+            **({"recipe": dict(segment.shot.recipe)} if segment.shot.recipe else {}),
         }
         for segment in cut.segments
     ]

@@ -53,6 +53,8 @@ RECIPE_TAG = "comment"
 #: The recipe's schema marker: the key every recipe starts with, and the format this module writes and reads.
 RECIPE_MARKER = "videogen_recipe"
 RECIPE_FORMAT = 1
+#: The key of a stitched cut's recipe (videogen.cuts), which names its shots rather than one request.
+CUT_TAG = "videogen_cut"
 #: The longest recipe written or read. A body refers to its uploads instead of holding them, so a real one
 #: is a few KB (a prompt is capped at 4,000 characters); the cap keeps the JSON one command-line argument.
 MAX_RECIPE_BYTES = 64 * 1024
@@ -103,19 +105,16 @@ class Recipe:
         """A history row's recipe, as the store records it."""
         return cls(body=dict(record.request), model=record.model, generation_id=record.id, parent_id=record.parent_id)
 
+    def fields(self) -> dict[str, Any]:
+        """What the recipe says, without the marker: a stitched cut keeps each shot's this way."""
+        return {"model": self.model, "generation_id": self.generation_id, "parent_id": self.parent_id, "body": dict(self.body)}
+
     def to_json(self) -> str:
         """The tag's text: one compact JSON object, the marker first, ASCII only; RecipeError if it cannot be one."""
         inline = [name for name, value in self.body.items() if _holds_inline_file(value)]
         if inline:
             raise RecipeError(f"The request body holds a file inline ({', '.join(inline)}); a recipe refers to uploads instead.")
-        payload = {
-            RECIPE_MARKER: RECIPE_FORMAT,
-            "app_version": self.app_version,
-            "model": self.model,
-            "generation_id": self.generation_id,
-            "parent_id": self.parent_id,
-            "body": dict(self.body),
-        }
+        payload = {RECIPE_MARKER: RECIPE_FORMAT, "app_version": self.app_version, **self.fields()}
         try:
             text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -218,7 +217,7 @@ def read_recipe(source: Path | str | bytes, *, timeout: float = READ_TIMEOUT_S) 
 
 def parse_recipe(text: str | None) -> Recipe:
     """A recipe from the tag's text (None: no tag); NoRecipeError or DamagedRecipeError naming what is wrong."""
-    if text is None or f'"{RECIPE_MARKER}"' not in text:
+    if text is None or (f'"{RECIPE_MARKER}"' not in text and f'"{CUT_TAG}"' not in text):
         raise NoRecipeError("The video holds no recipe: it was not saved by this app, or was saved before recipes were kept.")
     if len(text) > MAX_RECIPE_BYTES:
         raise DamagedRecipeError(f"The recipe is {len(text):,} bytes long, more than the {MAX_RECIPE_BYTES:,} this app ever writes.")
@@ -230,6 +229,10 @@ def parse_recipe(text: str | None) -> Recipe:
         raise DamagedRecipeError("The recipe's JSON is damaged (it cannot be read as JSON).") from None
     if not isinstance(data, dict):
         raise DamagedRecipeError(f"The recipe is {_json_kind(data)}, not a JSON object.")
+    if isinstance(data.get(CUT_TAG), dict) and RECIPE_MARKER not in data:
+        shots = data[CUT_TAG].get("shots")
+        count = f"{len(shots)} shots" if isinstance(shots, list) else "several shots"
+        raise NoRecipeError(f"The video is a cut stitched from {count}; drop one of its shots to restore that shot's recipe.")
     marker = data.get(RECIPE_MARKER)
     if isinstance(marker, int) and not isinstance(marker, bool) and marker > RECIPE_FORMAT:
         raise DamagedRecipeError(f"The recipe is in format {marker}, newer than the format {RECIPE_FORMAT} this app reads.")

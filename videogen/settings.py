@@ -31,6 +31,8 @@ TYPICAL_SECONDS_VARIABLE = "PLAYGROUND_TYPICAL_SECONDS"
 BUDGET_STEM = "PLAYGROUND_BUDGET"
 PERSON_BUDGET_STEM = "PLAYGROUND_PERSON_BUDGET"
 UNPRICED_CEILING_STEM = "PLAYGROUND_UNPRICED_CEILING"
+#: "off" (or 0, false, no) keeps saved videos as downloaded, without their recipe in the file's metadata.
+RECIPES_VARIABLE = "PLAYGROUND_RECIPES"
 #: The certificate authorities to trust, by the names requests and curl read them under.
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
@@ -141,6 +143,11 @@ def person_budget(environ: Mapping[str, str] = os.environ) -> Money | None:
 
 def unpriced_ceiling(environ: Mapping[str, str] = os.environ) -> Money | None:
     return money(UNPRICED_CEILING_STEM, environ)
+
+
+def recipes(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether each saved video carries its recipe (on unless turned off)."""
+    return _text(environ, RECIPES_VARIABLE).lower() not in ("off", "0", "false", "no")
 
 
 def ca_bundle(environ: Mapping[str, str] = os.environ) -> str | None:

@@ -11,7 +11,10 @@ by side (threads start only as they are needed; `make bench` measures a sweep
 over 200 slow fetches). When a generation finishes, the same worker copies its video into the
 data directory and hands it to a small pool of its own that makes the poster
 and filmstrip (`videogen.posters`), so saving the next video never waits on
-ffmpeg; a poster that cannot be made never fails the video. Videos saved
+ffmpeg; a poster that cannot be made never fails the video. Before the record
+names the file, the worker writes the generation's recipe into it (`videogen.recipe`,
+a stream copy of a fraction of a second), so the file says what made it wherever it
+goes; a recipe that cannot be written is logged and the video kept as downloaded. Videos saved
 without one (before posters existed, or by a process stopped in between) get
 theirs from a backfill that the same pool runs a small batch at a time. The store is the only state
 that matters: after a restart the poller finds every unfinished row again and
@@ -37,6 +40,7 @@ from urllib.parse import urlsplit
 
 from ..api import ApiError, AuthenticationError, Client, NotFoundError, PermissionDeniedError, RateLimitError, Status, is_loopback_host
 from ..posters import backfill, ensure_posters
+from ..recipe import Recipe, RecipeError, write_recipe
 from ..store import Journal, Record, Store
 from ._downloads import DownloadError, DownloadLimits, download_video, remove_stale_partials
 from ._runtimes import PollPlan, RunTimeEstimate, RunTimes, by_request, poll_plan
@@ -99,9 +103,12 @@ class Poller:
         partial_sweep_every: float = PARTIAL_SWEEP_SECONDS,
         posters: int = 2,
         poster_sweep_every: float = POSTER_SWEEP_SECONDS,
+        recipes: bool = True,
     ) -> None:
         self.store = store
         self.client = client
+        #: Whether each saved video carries its recipe in its metadata.
+        self.recipes = recipes
         #: Accepted creates the store could not take yet: each sweep tries to record them.
         self.journal = journal
         # Plain http and loopback video links: only for the simulator or a test server on this machine.
@@ -317,6 +324,8 @@ class Poller:
                 self.store.set_video_error(record.id, str(exc))
                 return self.idle_interval
             return self._backoff(track)
+        if self.recipes:
+            self._write_recipe(record, path)
         self.store.set_video_path(record.id, path)
         if self._posters is not None:
             try:
@@ -324,6 +333,12 @@ class Poller:
             except RuntimeError:  # stopping: the next start's backfill makes it
                 pass
         return self.idle_interval
+
+    def _write_recipe(self, record: Record, video: Path) -> None:
+        try:
+            write_recipe(video, Recipe.of(record), scratch=self.store.partial_dir)
+        except RecipeError as exc:
+            log.warning("the recipe of %s was not written: %s", video.name, exc.reason)
 
     def _make_posters(self, video: Path) -> None:
         # After the record: the video is saved whatever happens here, and a backfill retries what did not finish.
