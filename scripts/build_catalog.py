@@ -9,8 +9,14 @@ required) with the vendor's description as help text, and facts read from those
 descriptions under `x-` keys (media kind, Base64 accepted, size, formats and
 dimension limits). Each model also gets a readable name, a kind and a typical
 run time, and where the vendor's model list (GET /v1/models) names it otherwise,
-the names it goes by there (`vendor_ids`). The output is committed; the app
-never reads the vendor files.
+the names it goes by there (`vendor_ids`).
+
+The text-to-image models (`image_models`, the ones that make start frames) are
+kept the same way from `image-models/`: their endpoint, their parameters' rules,
+a readable name and the kind "text-to-image". Models that change a picture
+rather than draw one from a prompt are left out (see `image_models`).
+
+The output is committed; the app never reads the vendor files.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from videogen.catalog import CURRENT_ENDPOINT, Model, to_json_schema  # noqa: E402 (after the path is set)
+from videogen.catalog import CURRENT_ENDPOINT, IMAGE_KIND, IMAGES_ENDPOINT, Model, to_json_schema  # noqa: E402 (after the path is set)
 
 CATALOG_OUT = ROOT / "videogen" / "catalog.json"
 FETCH_SCHEMA_OUT = ROOT / "tests" / "fixtures" / "fetch-response.schema.json"
@@ -178,6 +184,7 @@ _BRANDS = {
     "beeble": "Beeble",
     "magic": "Magic",
     "wan": "Wan",
+    "reve": "Reve",
 }
 _WORDS = {
     "ltxv": "LTXV",
@@ -197,8 +204,19 @@ _WORDS = {
     "14b": "14B",
     "1.3b": "1.3B",
     "happyhorse": "HappyHorse",
+    "gpt": "GPT",
+    "srpo": "SRPO",
+    "xl": "XL",
+    "mai": "MAI",
+    "lora": "LoRA",
 }
-_NAMES = {"video-01": "MiniMax Video-01", "video-01-live2d": "MiniMax Video-01 Live2D"}
+_NAMES = {
+    "video-01": "MiniMax Video-01",
+    "video-01-live2d": "MiniMax Video-01 Live2D",
+    "dall-e-2": "DALL·E 2",
+    "dall-e-3": "DALL·E 3",
+    "stable-diffusion-v35-large": "Stable Diffusion 3.5 Large",
+}
 # The spec folders spell some vendors two ways ("Kling-AI", "kling-ai"); one readable name each.
 _VENDORS = {
     "kling-ai": "Kling AI",
@@ -210,7 +228,27 @@ _VENDORS = {
     "alibaba-cloud": "Alibaba Cloud",
     "black-forest-labs": "Black Forest Labs",
     "sber-ai": "Sber AI",
+    # Folders only the image models use.
+    "flux": "Black Forest Labs",
+    "microsoft": "Microsoft",
+    "recraftai": "Recraft",
 }
+
+
+# Image model ids that start with the model's family rather than its vendor ("flux/dev" is FLUX Dev).
+_IMAGE_FAMILIES = ("flux", "flux-pro", "imagen4")
+_IMAGE_KIND_IN_ID = re.compile(r"(?:^|[-/])(?:text-to-image|t2i)(?=$|[-/])")
+
+
+def image_name(model_id: str) -> str:
+    """ "flux/kontext-max/text-to-image" -> "FLUX Kontext Max" (the kind is shown apart, as for video models)."""
+    if model_id in _NAMES:
+        return _NAMES[model_id]
+    rest = _IMAGE_KIND_IN_ID.sub("", model_id).strip("/-")
+    family, _, tail = rest.partition("/")
+    if family in _IMAGE_FAMILIES and tail:
+        rest = f"{family}-{tail}"
+    return readable_name(rest)
 
 
 def vendor_name(folder: str) -> str:
@@ -326,7 +364,68 @@ def build_catalog(spec_dir: Path) -> dict:
         entry["kind"] = model_kind(model_id, entry["schema"])
         entry.update(run_times(model_id, entry["schema"]))
     apply_overrides(models)
-    return {"models": dict(sorted(models.items()))}
+    return {"models": dict(sorted(models.items())), "image_models": image_models(spec_dir)}
+
+
+# Image models whose id says they change a picture (an edit, an upscale, image to image): not text to image,
+# even where the picture is optional in their schema.
+_CHANGES_A_PICTURE = re.compile(r"edit|image-to-image|i2i|upscale|sharpen|switchx")
+
+
+def size_presets(schema: dict) -> dict:
+    """An image size that is either a named preset or a `{width, height}` object, as its presets alone.
+
+    The form builder gives a choice of presets a select, and an `anyOf` only a JSON field; a start frame
+    needs a shape, not exact pixels, so the app offers the presets and its validation refuses the object.
+    Any other schema is returned as it is.
+    """
+    variants = schema.get("anyOf") or schema.get("oneOf") or []
+    presets = [v for v in variants if v.get("type") == "string" and "enum" in v]
+    sizes = [v for v in variants if v not in presets]
+    if len(presets) != 1 or not sizes or not all(set(v.get("properties", ())) == {"width", "height"} for v in sizes):
+        return schema
+    out = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
+    out["type"], out["enum"] = "string", presets[0]["enum"]
+    if out.get("default") not in out["enum"]:
+        out.pop("default", None)
+    if not out.get("description") and presets[0].get("description"):
+        out["description"] = presets[0]["description"]
+    return out
+
+
+def image_models(spec_dir: Path) -> dict[str, dict]:
+    """The text-to-image models: every model of `POST /v1/images/generations` that draws from a prompt alone.
+
+    A model is left out when a picture is among its required inputs or its id names a change to a picture.
+    A model that also edits takes its pictures as optional inputs; those are left out of its entry, so its
+    form asks for a prompt only. Where several files describe one model, the last in sorted order is kept,
+    as for video models.
+    """
+    models: dict[str, dict] = {}
+    for file in sorted((spec_dir / "image-models").rglob("*.json")):
+        vendor = vendor_name(file.parent.name)
+        spec = json.loads(file.read_text(encoding="utf-8"))
+        for path, schema in create_operations(spec):
+            if path != IMAGES_ENDPOINT:
+                continue  # the same body again without /v1, a /with-url variant, or edits
+            properties = dict(schema.get("properties", {}))
+            model_ids = properties.pop("model", {}).get("enum", [])
+            required = [r for r in schema.get("required", []) if r != "model" and r in properties]
+            rules = {n: param_rules(n, size_presets(p)) for n, p in properties.items()}
+            if any(rules[n].get("x-media") for n in required):
+                continue
+            kept = {n: r for n, r in rules.items() if not r.get("x-media")}
+            for model_id in model_ids:
+                if _CHANGES_A_PICTURE.search(model_id):
+                    continue
+                models[model_id] = {
+                    "endpoint": path,
+                    "vendor": vendor,
+                    "schema": {"properties": kept, "required": [r for r in required if r in kept]},
+                    "name": image_name(model_id),
+                    "kind": IMAGE_KIND,
+                }
+    return dict(sorted(models.items()))
 
 
 def apply_overrides(models: dict[str, dict]) -> None:
@@ -353,18 +452,25 @@ def write_json(path: Path, data: dict) -> None:
 
 def write_catalog(path: Path, catalog: dict) -> None:
     """One model per line: compact, and a vendor change shows up as a one-line diff."""
-    lines = [f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False, separators=(',', ':'))}" for k, v in catalog["models"].items()]
-    path.write_text('{"models": {\n' + ",\n".join(lines) + "\n}}\n", encoding="utf-8")
+
+    def section(name: str) -> str:
+        lines = [f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False, separators=(',', ':'))}" for k, v in catalog[name].items()]
+        return f"{json.dumps(name)}: {{\n" + ",\n".join(lines) + "\n}"
+
+    path.write_text("{" + ",\n".join(section(name) for name in ("models", "image_models")) + "}\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("spec_dir", type=Path, help="the vendor spec folder (holds video-models/ and legacy/)")
+    parser.add_argument("spec_dir", type=Path, help="the vendor spec folder (holds video-models/, image-models/ and legacy/)")
     args = parser.parse_args(argv)
     catalog = build_catalog(args.spec_dir)
     write_catalog(CATALOG_OUT, catalog)
     write_json(FETCH_SCHEMA_OUT, build_fetch_schema(args.spec_dir))
-    print(f"{len(catalog['models'])} models -> {CATALOG_OUT.relative_to(ROOT)}", file=sys.stderr)
+    print(
+        f"{len(catalog['models'])} video models, {len(catalog['image_models'])} image models -> {CATALOG_OUT.relative_to(ROOT)}",
+        file=sys.stderr,
+    )
     return 0
 
 

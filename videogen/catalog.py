@@ -1,11 +1,16 @@
-"""Video models and the rules of their parameters.
+"""Video models, the text-to-image models that make start frames, and the rules of their parameters.
 
 The rules live in `catalog.json`, built from the vendor's OpenAPI files by
-`scripts/build_catalog.py`. Each parameter keeps the JSON-Schema keywords the
-vendor published (type, enum, default, minimum, maximum, minLength, ...), so a
-reader who knows JSON Schema can read the file directly. Facts the vendor states
-only in prose (which file a field takes, whether Base64 is accepted, size and
-dimension limits) sit beside them under `x-` keys.
+`scripts/build_catalog.py`. `models()` and `get()` are the video models, the
+only ones a video request can name; `image_models()` and `get_image()` the
+image models, whose parameters have the same shape (`Param`), so one form
+builder and one `validate()` serve both.
+
+Each parameter keeps the JSON-Schema keywords the vendor published (type, enum,
+default, minimum, maximum, minLength, ...), so a reader who knows JSON Schema
+can read the file directly. Facts the vendor states only in prose (which file a
+field takes, whether Base64 is accepted, size and dimension limits) sit beside
+them under `x-` keys.
 
 `validate()` is the only gate between a form and the network: it returns either
 the cleaned request body or one readable message per field, never both. It
@@ -53,6 +58,11 @@ KINDS = ("text-to-video", "image-to-video", "video-to-video")
 
 #: The endpoint the vendor documents for every video model now; older ones are kept as `legacy_endpoints`.
 CURRENT_ENDPOINT = "/v2/video/generations"
+
+#: The kind of every image model in the catalog: it draws a picture from a prompt.
+IMAGE_KIND = "text-to-image"
+#: The endpoint of every image model (OpenAI's shape, on the same key).
+IMAGES_ENDPOINT = "/v1/images/generations"
 
 
 @dataclass(frozen=True)
@@ -219,14 +229,34 @@ class UnknownModelError(KeyError):
 
 
 @cache
+def _entries() -> dict[str, dict[str, Any]]:
+    return json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
+
+
+@cache
 def models() -> dict[str, Model]:
-    raw = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))["models"]
-    return {model_id: _model_from_json(model_id, entry) for model_id, entry in raw.items()}
+    """The video models, by id."""
+    return {model_id: _model_from_json(model_id, entry) for model_id, entry in _entries()["models"].items()}
 
 
 def get(model_id: str) -> Model:
+    """A video model; UnknownModelError for any other id, an image model's included."""
     try:
         return models()[model_id]
+    except KeyError:
+        raise UnknownModelError(model_id) from None
+
+
+@cache
+def image_models() -> dict[str, Model]:
+    """The text-to-image models, by id: each of kind `IMAGE_KIND`, served at `IMAGES_ENDPOINT`."""
+    return {model_id: _model_from_json(model_id, entry) for model_id, entry in _entries().get("image_models", {}).items()}
+
+
+def get_image(model_id: str) -> Model:
+    """An image model; UnknownModelError for any other id, a video model's included."""
+    try:
+        return image_models()[model_id]
     except KeyError:
         raise UnknownModelError(model_id) from None
 

@@ -12,7 +12,8 @@ its status. A create (POST) is only
 retried when the connection was never made; any failure after the body may have
 reached the server raises `OutcomeUnknownError` instead, because a repeat could
 start a second paid generation. A chat completion (`chat`, POST
-/v1/chat/completions) is paid for too, and is sent the same way.
+/v1/chat/completions) and a picture from an image model (`generate_image`,
+POST /v1/images/generations) are paid for too, and are sent the same way.
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ from ._errors import (
     OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
+    RefusedError,
     ServerError,
 )
+from ._images import ImageResult
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -69,6 +72,12 @@ def is_loopback_host(host: str | None) -> bool:
 MAX_ANSWER_BYTES = 1024 * 1024
 #: OpenAI's chat endpoint, which serves the API's text models on the same key.
 CHAT_PATH = "/v1/chat/completions"
+#: An answer that holds its pictures as base64 runs to megabytes (four 2K PNGs, a third larger again).
+MAX_IMAGE_ANSWER_BYTES = 48 * 1024 * 1024
+#: An image model draws while the request waits; the slower ones take a minute or more.
+IMAGE_READ_TIMEOUT = 120.0
+# How a 400 says it is a moderation refusal: OpenAI's `error.code` "moderation_blocked" and its relatives.
+_REFUSAL_WORDS = re.compile(r"moderation|content[_ ]?policy|content[_ ]?filter|safety|nsfw", re.I)
 # How each failure of a paid request ends its message: what the person cannot know.
 _CREATE_DOUBT = "The generation may or may not have started."
 _CHAT_DOUBT = "It may still have been charged."
@@ -228,22 +237,65 @@ class Client:
                 f"The server accepted the request but its answer could not be read. {_CHAT_DOUBT}", status=response.status_code
             ) from None
 
-    def _post_paid(self, url: str, body: Mapping[str, Any], *, timeout: tuple, doubt: str, unread: str) -> requests.Response:
+    def generate_image(self, body: Mapping[str, Any], *, read_timeout: float | None = None) -> ImageResult:
+        """Pictures from a text-to-image model (`catalog.image_models()`): the answer, read, with at least one picture.
+
+        The body is validated against the model's rules first, as a create's is, and it is sent once, as a
+        create is: a picture is paid for. `read_timeout` replaces `IMAGE_READ_TIMEOUT`. A moderation refusal,
+        or an answer with no picture that says why, raises RefusedError with the server's reason; an answer
+        with no picture and no reason, OutcomeUnknownError.
+        """
+        model_id = str(body.get("model", ""))
+        try:
+            model = catalog.get_image(model_id)
+        except catalog.UnknownModelError:
+            raise InvalidRequestError(f"Not sent: model: {model_id!r} is not one of the image models.") from None
+        checked = catalog.validate(model, {k: v for k, v in body.items() if k != "model"})
+        if not checked.ok:
+            message = "; ".join(f"{field}: {text}" for field, text in checked.errors.items())
+            raise InvalidRequestError(f"Not sent: {message}")
+        timeout = (self.timeout[0], IMAGE_READ_TIMEOUT if read_timeout is None else read_timeout)
+        response = self._post_paid(
+            self.base_url + model.endpoint,
+            checked.body,
+            timeout=timeout,
+            doubt=_CHAT_DOUBT,
+            unread="its pictures are lost",
+            limit=MAX_IMAGE_ANSWER_BYTES,
+        )
+        if response.status_code in (400, 422) and _is_refusal(response):
+            raise RefusedError(_message_of(response), status=response.status_code, request_id=_request_id(response))
+        _raise_for_status(response)
+        try:
+            result = ImageResult.from_body(_json_object(response), request=checked.body, headers=response.headers)
+        except MalformedResponseError:
+            raise OutcomeUnknownError(
+                f"The server accepted the request but its answer could not be read. {_CHAT_DOUBT}", status=response.status_code
+            ) from None
+        if result.images:
+            return result
+        if result.refusal:
+            raise RefusedError(result.refusal, status=response.status_code)
+        raise OutcomeUnknownError(f"The server answered without a picture or a reason. {_CHAT_DOUBT}", status=response.status_code)
+
+    def _post_paid(
+        self, url: str, body: Mapping[str, Any], *, timeout: tuple, doubt: str, unread: str, limit: int = MAX_ANSWER_BYTES
+    ) -> requests.Response:
         """POST a request that costs money, once: its answer, read, unless the outcome cannot be known.
 
-        `doubt` ends each OutcomeUnknownError's message; `unread` says what an answer too large to read loses.
+        `doubt` ends each OutcomeUnknownError's message; `unread` says what an answer over `limit` bytes loses.
         A 4xx from the API itself is returned, for `_raise_for_status`: the API refused, so nothing ran.
         """
         try:
             response = self._session.post(url, json=body, timeout=timeout, stream=True)
-            read_capped(response, MAX_ANSWER_BYTES)
+            read_capped(response, limit)
         except requests.RequestException as exc:
             if _never_connected(exc):
                 raise NetworkError(f"Could not reach {self.base_url}; nothing was sent.") from None
             raise OutcomeUnknownError(f"The request was sent but no answer came back in time. {doubt}") from None
         except AnswerTooLargeError:
             raise OutcomeUnknownError(
-                f"The server's answer was larger than {MAX_ANSWER_BYTES // 1024} KB, so it was not read and {unread}. {doubt}"
+                f"The server's answer was larger than {_size(limit)}, so it was not read and {unread}. {doubt}"
             ) from None
         if response.status_code >= 500 or (response.status_code >= 400 and _is_html(response)):
             # A gateway's page says nothing of whether the API received the body and acted on it.
@@ -291,6 +343,21 @@ def read_capped(response: requests.Response, limit: int) -> bytes:
             raise AnswerTooLargeError(f"the answer is over the {limit:,} byte cap")
     response._content = bytes(data)  # where requests itself keeps a body it has read
     return response._content
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 1024} KB" if limit < 4 * 1024 * 1024 else f"{limit // (1024 * 1024)} MB"
+
+
+def _is_refusal(response: requests.Response) -> bool:
+    """Whether a 400 is the model's safety system refusing, by the code or type the body gives it."""
+    body = _json_or_none(response)
+    if not isinstance(body, dict):
+        return False
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    data = error.get("data") if isinstance(error.get("data"), dict) else {}
+    marks = [holder.get(key) for holder in (error, data, body) for key in ("code", "type", "kind")]
+    return any(isinstance(mark, str) and _REFUSAL_WORDS.search(mark) for mark in marks)
 
 
 def _chat_problem(body: Mapping[str, Any]) -> str | None:

@@ -28,6 +28,13 @@ class InvalidRequestError(ApiError):
     """400: the server refused the body. The message names the field."""
 
 
+class RefusedError(InvalidRequestError):
+    """The model would not make it: a moderation or safety refusal, or an answer with no picture that says why.
+
+    `message` is the server's reason. Repeating the same request will not help; another prompt may.
+    """
+
+
 class AuthenticationError(ApiError):
     """401: the key is missing or wrong."""
 

@@ -1,4 +1,4 @@
-"""Finished videos: which links may be used, where copies go, and how they are fetched.
+"""Finished videos: which links may be used, where copies go, and how they are fetched; and images by the same rules.
 
 The API's video links are CDN addresses that expire, so every finished video is
 copied into the data directory. The download never carries the API key (the
@@ -20,6 +20,11 @@ A download has an overall deadline and a minimum average rate, so a server
 that trickles bytes cannot hold one of the poller's download slots, and it
 checks free disk space before writing. It is written under `partial_dir` and
 moved into the videos folder only when complete.
+
+`download_image` fetches a picture an image model made (a start frame) by the
+same rules, every hop checked and the checked address connected to, into memory
+under its own cap; whether the bytes are an image a model takes is for
+videogen/media.py to say.
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ MAX_REDIRECTS = 3
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 # What a CDN may call an MP4 or WebM; octet-stream is common for signed links.
 ACCEPTED_TYPES = ("video/", "application/octet-stream", "binary/octet-stream", "application/mp4")
+IMAGE_TYPES = ("image/", "application/octet-stream", "binary/octet-stream")
+#: An image model's picture: a 4K PNG is some 30 MB; a server that claims more is refused before it is read.
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
+# What each kind of download says when it gave up for now; only the poller tries a video again by itself.
+_AGAIN = {"video": "; it will be tried again"}
 _XML_FIELD = {name: re.compile(rb"<" + name + rb">([^<]{0,200})</" + name + rb">") for name in (b"Code", b"Message")}
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -116,6 +126,16 @@ def looks_like_video(head: bytes) -> bool:
     return head[4:8] == b"ftyp" or head[:4] == b"\x1a\x45\xdf\xa3"
 
 
+def looks_like_image(head: bytes) -> bool:
+    """PNG, JPEG, WebP or GIF by their first bytes (a GIF gets as far as media.py, which names it)."""
+    return (
+        head[:8] == b"\x89PNG\r\n\x1a\n"
+        or head[:3] == b"\xff\xd8\xff"
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        or head[:4] == b"GIF8"
+    )
+
+
 # -- which addresses a download may reach ---------------------------------
 
 
@@ -162,36 +182,38 @@ class Hop:
     host_header: str
 
 
-def check_hop(url: str, *, allow_local: bool, resolve: Resolver | None = None, redirected: bool = False) -> Hop:
-    """Check one link before anything connects to it; raise a permanent DownloadError naming why it is refused."""
+def check_hop(url: str, *, allow_local: bool, resolve: Resolver | None = None, redirected: bool = False, noun: str = "video") -> Hop:
+    """Check one link before anything connects to it; raise a permanent DownloadError naming why it is refused.
+
+    `noun` is what the link is for, in the messages ("video", "image")."""
     verb = "redirected to" if redirected else "points at"
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise DownloadError(f"The video link {verb} an address that cannot be read: refused.", permanent=True) from None
+        raise DownloadError(f"The {noun} link {verb} an address that cannot be read: refused.", permanent=True) from None
     scheme, host = parts.scheme.lower(), parts.hostname or ""
     local_http = scheme == "http" and allow_local and is_loopback_host(host)
     if scheme != "https" and not local_http:
         if redirected:
             raise DownloadError(
-                f"The video link redirected to {scheme or 'a'}://{host or '…'}, which is not https: refused before connecting.",
+                f"The {noun} link redirected to {scheme or 'a'}://{host or '…'}, which is not https: refused before connecting.",
                 permanent=True,
             )
-        raise DownloadError("The video link is not https, so it was not fetched.", permanent=True)
+        raise DownloadError(f"The {noun} link is not https, so it was not fetched.", permanent=True)
     if not host:
-        raise DownloadError(f"The video link {verb} an address with no host: refused.", permanent=True)
+        raise DownloadError(f"The {noun} link {verb} an address with no host: refused.", permanent=True)
     port = port or (443 if scheme == "https" else 80)
-    addresses = _resolve(host, port, resolve or socket.getaddrinfo)
+    addresses = _resolve(host, port, resolve or socket.getaddrinfo, noun)
     for address in addresses:
         reason = address_refusal(address, allow_local=allow_local)
         if reason:
             shown = host if host == address else f"{host} ({address})"
-            raise DownloadError(f"The video link {verb} {shown}, {reason}: refused before connecting.", permanent=True)
-    return Hop(url, scheme, host, port, addresses, _request_target(url, scheme), parts.netloc.rsplit("@", 1)[-1])
+            raise DownloadError(f"The {noun} link {verb} {shown}, {reason}: refused before connecting.", permanent=True)
+    return Hop(url, scheme, host, port, addresses, _request_target(url, scheme, noun), parts.netloc.rsplit("@", 1)[-1])
 
 
-def _resolve(host: str, port: int, resolve: Resolver) -> tuple[str, ...]:
+def _resolve(host: str, port: int, resolve: Resolver, noun: str) -> tuple[str, ...]:
     try:
         return (str(ipaddress.ip_address(host)),)
     except ValueError:
@@ -199,14 +221,14 @@ def _resolve(host: str, port: int, resolve: Resolver) -> tuple[str, ...]:
     try:
         infos = resolve(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise DownloadError(f"The video host {host} could not be resolved ({type(exc).__name__}).", permanent=False) from None
+        raise DownloadError(f"The {noun} host {host} could not be resolved ({type(exc).__name__}).", permanent=False) from None
     addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise DownloadError(f"The video host {host} has no address.", permanent=False)
+        raise DownloadError(f"The {noun} host {host} has no address.", permanent=False)
     return addresses
 
 
-def _request_target(url: str, scheme: str) -> str:
+def _request_target(url: str, scheme: str, noun: str) -> str:
     """Path and query exactly as written in the link: no decoding, no re-quoting."""
     rest = url[len(scheme) + 3 :]
     cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
@@ -214,7 +236,7 @@ def _request_target(url: str, scheme: str) -> str:
     if not target.startswith("/"):
         target = "/" + target
     if re.search(r"[\x00-\x20\x7f]", target):
-        raise DownloadError("The video link holds spaces or control characters: refused.", permanent=True)
+        raise DownloadError(f"The {noun} link holds spaces or control characters: refused.", permanent=True)
     # A request line is ASCII; only characters that cannot go on the wire as they are get escaped.
     return re.sub(r"[^\x00-\x7f]+", lambda m: quote(m.group(0), safe=""), target)
 
@@ -265,17 +287,94 @@ def download_video(
     raise DownloadError(f"The video link redirected more than {MAX_REDIRECTS} times: refused.", permanent=True)
 
 
-def _remaining(limits: DownloadLimits, started: float) -> float:
+#: An image is small beside a video: a minute is long enough, and a slow server is given up on sooner.
+IMAGE_LIMITS = DownloadLimits(deadline=60.0, grace=10.0, max_bytes=MAX_IMAGE_BYTES)
+
+
+def download_image(
+    url: str,
+    *,
+    allow_local: bool = False,
+    limits: DownloadLimits = IMAGE_LIMITS,
+    resolve: Resolver | None = None,
+    ca_certs: str | None = None,
+) -> bytes:
+    """The bytes of the image at `url`, fetched as a video is (every hop checked before connecting, the checked
+    address connected to, the target sent as written, no key), read into memory up to `limits.max_bytes`.
+
+    A DownloadError says why not; `permanent` as for a video. The bytes look like an image by their first few;
+    that they are one, and one the model takes, is for media.save_image to check.
+    """
+    started = time.monotonic()
+    current = url
+    for hop_number in range(MAX_REDIRECTS + 1):
+        hop = check_hop(current, allow_local=allow_local, resolve=resolve, redirected=hop_number > 0, noun="image")
+        conn = _connect(hop, limits, started, ca_certs or certifi.where(), "image")
+        response = None
+        try:
+            response, sock = _request(conn, hop, limits, started, "image")
+            if response.status in REDIRECT_STATUSES:
+                location = response.headers.get("Location")
+                if not location:
+                    raise DownloadError(f"The image link answered {response.status} with nowhere to go.", permanent=True)
+                current = urljoin(current, location)
+                continue
+            return _receive_image(response, sock, limits, started)
+        except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+            raise _network_error(exc, limits, started, "image") from None
+        finally:
+            if response is not None:
+                response.close()
+            conn.close()
+    raise DownloadError(f"The image link redirected more than {MAX_REDIRECTS} times: refused.", permanent=True)
+
+
+def _receive_image(response: urllib3.BaseHTTPResponse, sock: socket.socket, limits: DownloadLimits, started: float) -> bytes:
+    status = response.status
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if status >= 400 or "xml" in content_type:
+        raise _refusal(status, _error_head(response), "image")
+    if not 200 <= status < 300:
+        raise DownloadError(f"The image link answered {status}.", permanent=True)
+    if not content_type.startswith(IMAGE_TYPES):
+        raise DownloadError(f"The image link served {content_type or 'an unknown type'}, not an image.", permanent=True)
+    length_header = response.headers.get("Content-Length", "")
+    length = int(length_header) if length_header.isdigit() else None
+    too_large = DownloadError(f"The image is larger than {limits.max_bytes // 2**20} MB.", permanent=True)
+    if length is not None and length > limits.max_bytes:
+        raise too_large
+    data = bytearray()
+    while True:
+        sock.settimeout(min(limits.read_timeout, _remaining(limits, started, "image")))
+        chunk = response.read1(CHUNK_BYTES)
+        if not chunk:
+            break
+        data += chunk
+        if len(data) > limits.max_bytes:
+            raise too_large
+        _check_rate(len(data), limits, started, "image")
+    if not data:
+        raise DownloadError("The image link served an empty file.", permanent=True)
+    if _is_xml(bytes(data[:16])):
+        raise _refusal(status, bytes(data[:4096]), "image")
+    if not looks_like_image(bytes(data[:16])):
+        raise DownloadError("The image link did not serve an image file.", permanent=True)
+    if length is not None and len(data) != length:
+        raise DownloadError(f"The download broke off after {len(data)} of {length} bytes.", permanent=False)
+    return bytes(data)
+
+
+def _remaining(limits: DownloadLimits, started: float, noun: str = "video") -> float:
     left = limits.deadline - (time.monotonic() - started)
     if left <= 0:
-        raise DownloadError(f"The download did not finish within {limits.deadline:g} s; it will be tried again.", permanent=False)
+        raise DownloadError(f"The download did not finish within {limits.deadline:g} s{_AGAIN.get(noun, '')}.", permanent=False)
     return left
 
 
-def _connect(hop: Hop, limits: DownloadLimits, started: float, ca_certs: str) -> HTTPConnection:
+def _connect(hop: Hop, limits: DownloadLimits, started: float, ca_certs: str, noun: str = "video") -> HTTPConnection:
     last: Exception | None = None
     for address in hop.addresses:
-        conn = _connection_for(hop, address, timeout=min(limits.connect_timeout, _remaining(limits, started)), ca_certs=ca_certs)
+        conn = _connection_for(hop, address, timeout=min(limits.connect_timeout, _remaining(limits, started, noun)), ca_certs=ca_certs)
         try:
             conn.connect()
             return conn
@@ -283,9 +382,9 @@ def _connect(hop: Hop, limits: DownloadLimits, started: float, ca_certs: str) ->
             conn.close()
             last = exc
     if isinstance(last, (ssl.SSLCertVerificationError, CertificateError)):
-        raise DownloadError(f"The video server's certificate for {hop.host} could not be verified: refused.", permanent=False)
+        raise DownloadError(f"The {noun} server's certificate for {hop.host} could not be verified: refused.", permanent=False)
     name = type(last).__name__ if last else "no address"
-    raise DownloadError(f"The video could not be reached ({name}).", permanent=False)
+    raise DownloadError(f"The {noun} could not be reached ({name}).", permanent=False)
 
 
 def _connection_for(hop: Hop, address: str, *, timeout: float, ca_certs: str) -> HTTPConnection:
@@ -303,8 +402,10 @@ def _connection_for(hop: Hop, address: str, *, timeout: float, ca_certs: str) ->
     return HTTPConnection(address, hop.port, timeout=timeout)
 
 
-def _request(conn: HTTPConnection, hop: Hop, limits: DownloadLimits, started: float) -> tuple[urllib3.BaseHTTPResponse, socket.socket]:
-    conn.timeout = min(limits.read_timeout, _remaining(limits, started))
+def _request(
+    conn: HTTPConnection, hop: Hop, limits: DownloadLimits, started: float, noun: str = "video"
+) -> tuple[urllib3.BaseHTTPResponse, socket.socket]:
+    conn.timeout = min(limits.read_timeout, _remaining(limits, started, noun))
     # No cookies, no key, no compression (a compressed body would not be the video's bytes).
     headers = {"Host": hop.host_header, "Accept-Encoding": "identity", "Accept": "*/*", "Connection": "close"}
     conn.request("GET", hop.target, headers=headers, preload_content=False, decode_content=False)
@@ -359,7 +460,7 @@ def _error_head(response: urllib3.BaseHTTPResponse) -> bytes:
         return b""
 
 
-def _refusal(status: int, head: bytes) -> DownloadError:
+def _refusal(status: int, head: bytes, noun: str = "video") -> DownloadError:
     """What a refused link answered, in words; a refusal that a fresh link could cure says so."""
     detail = ""
     xml = _is_xml(head)
@@ -368,16 +469,16 @@ def _refusal(status: int, head: bytes) -> DownloadError:
         detail = f" ({': '.join(found)})" if found else ""
     if status in (404, 410):
         return DownloadError(
-            f"The video link answered {status}{detail}: the file is gone, or the link expired.", permanent=True, link_refused=True
+            f"The {noun} link answered {status}{detail}: the file is gone, or the link expired.", permanent=True, link_refused=True
         )
     if status == 403 or xml:
         return DownloadError(
-            f"The video link answered {status}{detail}: the link was refused, or it expired.", permanent=True, link_refused=True
+            f"The {noun} link answered {status}{detail}: the link was refused, or it expired.", permanent=True, link_refused=True
         )
     if status < 400:
-        return DownloadError(f"The video link served XML, not a video ({status}).", permanent=True)
+        return DownloadError(f"The {noun} link served XML, not a {noun} ({status}).", permanent=True)
     transient = status >= 500 or status in (408, 429)
-    return DownloadError(f"The video link answered {status}.", permanent=not transient)
+    return DownloadError(f"The {noun} link answered {status}.", permanent=not transient)
 
 
 def _is_xml(head: bytes) -> bool:
@@ -445,19 +546,19 @@ def _copy_body(
     os.fsync(out.fileno())  # the row will say the video is here: its bytes must be on disk first
 
 
-def _check_rate(written: int, limits: DownloadLimits, started: float) -> None:
+def _check_rate(written: int, limits: DownloadLimits, started: float, noun: str = "video") -> None:
     elapsed = time.monotonic() - started
     if elapsed > limits.grace and written / elapsed < limits.min_rate:
         raise DownloadError(
-            f"The video arrived too slowly ({written / elapsed / 1024:.1f} KB/s, below {limits.min_rate / 1024:.0f} KB/s); "
-            "it will be tried again.",
+            f"The {noun} arrived too slowly ({written / elapsed / 1024:.1f} KB/s, below {limits.min_rate / 1024:.0f} KB/s)"
+            f"{_AGAIN.get(noun, '')}.",
             permanent=False,
         )
 
 
-def _network_error(exc: Exception, limits: DownloadLimits, started: float) -> DownloadError:
+def _network_error(exc: Exception, limits: DownloadLimits, started: float, noun: str = "video") -> DownloadError:
     if time.monotonic() - started >= limits.deadline:
-        return DownloadError(f"The download did not finish within {limits.deadline:g} s; it will be tried again.", permanent=False)
+        return DownloadError(f"The download did not finish within {limits.deadline:g} s{_AGAIN.get(noun, '')}.", permanent=False)
     return DownloadError(f"The download broke off ({type(exc).__name__}).", permanent=False)
 
 

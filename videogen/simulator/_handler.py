@@ -3,8 +3,10 @@
     POST /v2/video/generations, /v2/generate/video/<vendor>/generation   create (Bearer key)
     GET  the same paths ?generation_id=...                                fetch (Bearer key)
     POST /v1/chat/completions, /chat/completions                          chat (Bearer key)
+    POST /v1/images/generations, /images/generations                      image (Bearer key)
     GET  /v1/models, /models, /api/v1/models                              the model list (no key)
     GET  /videos/<key>.mp4, /signed/<key>%2Fclip%7Ev1.mp4?...             a clip, with Range support
+    GET  /images/<key>.png (.jpg, .webp)                                  a still an image answer links to
     GET  /redirect/<hops>?to=...                                          a hop of Fault.redirects
     GET  /health
 
@@ -16,10 +18,16 @@ of camera and light, which speaks of "the picture" when an image part came), wit
 `system_fingerprint` "simulator" and an id starting "chatcmpl-sim-" for the UI to
 label it by, OpenAI's `usage` token counts (about four characters a token, 85 a
 picture) and the vendor's `meta.usage` at the simulator's own token rates.
+
+An image answer is drawn at once (_stills.py): the pictures asked for, at the
+size asked, in the vendor's shape (`data: [{url}]` or `[{b64_json}]`), with the
+seed drawn with where the model takes one (a seed left blank is drawn at random
+and reported), and `meta.usage` at the simulator's own rate per megapixel.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import math
@@ -39,6 +47,7 @@ from .. import catalog, rewrite
 from ..api import CHAT_PATH, CREDITS_PER_USD
 from ._jobs import Job, clip_seconds
 from ._state import RequestLog, State
+from ._stills import EXTENSIONS, delivery, picture_count, still_format, still_size
 from .faults import Fault
 from .prices import etag_matches
 
@@ -58,6 +67,14 @@ CHAT_CAMERA = "Slow dolly-in at eye level, soft natural light, gentle motion thr
 CHAT_CAMERA_PICTURE = (
     "Starting from the picture, the camera slowly pushes in as the scene in the picture comes to life, in soft natural light."
 )
+# The images endpoint, on the path the vendor documents and on the one its files also list.
+IMAGES_PATHS = (catalog.IMAGES_ENDPOINT, "/images/generations")
+# The simulator's own image rate, in dollars per megapixel drawn: no vendor's.
+IMAGE_USD_PER_MEGAPIXEL = 0.003
+# OpenAI's images API's code for a prompt its safety system refused (Fault.moderated).
+MODERATION_CODE = "moderation_blocked"
+_MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+_STILL_PATH = re.compile(r"^/images/([0-9a-f]{20}\.(?:png|jpg|webp))$")
 _CHARS_PER_TOKEN = 4
 _TOKENS_PER_PICTURE = 85  # what OpenAI counts for a picture at low detail
 _CHAT_ROLES = ("system", "developer", "user", "assistant", "tool")
@@ -143,6 +160,10 @@ class Handler(BaseHTTPRequestHandler):
             endpoint = "models"
         elif parts.path in CHAT_PATHS and method == "POST":
             endpoint = "chat"
+        elif parts.path in IMAGES_PATHS and method == "POST":
+            endpoint = "image"
+        elif _STILL_PATH.match(parts.path) and method in ("GET", "HEAD"):
+            endpoint = "still"
         gen_id = parse_qs(parts.query).get("generation_id", [""])[0] if endpoint == "fetch" else ""
         self._log = RequestLog(method, endpoint, parts.path, 0, time.time(), gen_id or None, dict(self.headers))
         # Logged before answering: a test that counts right after its response must see this request.
@@ -164,6 +185,10 @@ class Handler(BaseHTTPRequestHandler):
             self._models(parts.query)
         elif endpoint == "chat":
             self._api(self._do_chat)
+        elif endpoint == "image":
+            self._api(self._do_image)
+        elif endpoint == "still":
+            self._serve_still(_STILL_PATH.match(parts.path).group(1), method == "HEAD")
         else:
             self._error(404, f"Cannot {method} {parts.path}")
 
@@ -329,6 +354,110 @@ class Handler(BaseHTTPRequestHandler):
             answer["meta"] = {"usage": {"credits_used": round(usd * CREDITS_PER_USD), "usd_spent": round(usd, 8)}}
         return answer
 
+    def _do_image(self) -> None:
+        """Pictures from an image model: the body checked against the catalog as a create's is, then drawn."""
+        try:
+            body = json.loads(self._drain() or b"null")
+        except ValueError:
+            self._error(400, "Body must be JSON.")
+            return
+        if not isinstance(body, dict):
+            self._error(400, "Body must be a JSON object.")
+            return
+        self._log.body = _short_data_urls(body)
+        model_id = str(body.get("model", ""))
+        try:
+            model = catalog.get_image(model_id)
+        except catalog.UnknownModelError:
+            self._error(400, f"model: expected one of the image models, received {model_id!r}")
+            return
+        checked = catalog.validate(model, {k: v for k, v in body.items() if k != "model"})
+        if not checked.ok:
+            self._error(400, "; ".join(f"{name}: {text}" for name, text in checked.errors.items()))
+            return
+        if self.state.credits_exhausted:
+            self._out_of_credits()
+            return
+        if model.id in self.state.refused_models:
+            self._error(403, REFUSED_MESSAGE)
+            return
+        answer, credits = self._image_answer(model, checked.body)
+        headers = {}
+        if self.state.usage_headers:
+            headers = {"x-aimlapi-credits-used": str(credits), "x-aimlapi-usd-spent": f"{credits / CREDITS_PER_USD:g}"}
+        self._send_json(200, answer, headers)
+
+    def _image_answer(self, model: catalog.Model, body: dict) -> tuple[dict, int]:
+        """The answer's body and what it costs, in credits."""
+        seed = body.get("seed")
+        if not isinstance(seed, int) and any(p.name == "seed" for p in model.params):
+            rules = model.param("seed").rules
+            low, high = int(rules.get("minimum", 0)), int(rules.get("maximum", 2**31 - 1))
+            seed = low + secrets.randbelow(high - low + 1)
+        seed = seed if isinstance(seed, int) else None
+        size, image_format, count, sent_as = still_size(body), still_format(body), picture_count(body), delivery(body)
+        items = []
+        for index in range(count):
+            path = self.state.stills.draw(
+                prompt=str(body.get("prompt") or ""), seed=seed, size=size, image_format=image_format, index=index
+            )
+            if sent_as == "url":
+                items.append({"url": f"{self._base_url()}/images/{path.name}", "b64_json": None})
+            else:
+                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                mime = _MIME[EXTENSIONS[image_format]]
+                items.append({"url": None, "b64_json": data} if sent_as == "b64_json" else {"url": f"data:{mime};base64,{data}"})
+        answer: dict[str, Any] = {"data": items}
+        if seed is not None:
+            answer["seed"] = seed
+        usd = IMAGE_USD_PER_MEGAPIXEL * size[0] * size[1] / 1_000_000 * count
+        credits = round(usd * CREDITS_PER_USD)
+        # One answer is both the create and the result here, so every setting but "none" reports the cost on it.
+        if self.state.usage_on != "none":
+            alt = self.state.spelling == "alternative"
+            usage = {"tokens_used": credits} if alt else {"credits_used": credits, "usd_spent": round(usd, 6)}
+            answer["meta"] = {"usage": usage}
+        return answer, credits
+
+    def _serve_still(self, name: str, head: bool) -> None:
+        fault = self.state.faults.take("still")
+        if fault is not None and fault.redirect_hops:
+            final = fault.redirect_to or f"{self._base_url()}{self.path}"
+            self._next_hop(fault.redirect_hops, f"to={quote(final, safe='')}")
+        elif fault is not None and (fault.trickle or fault.huge):
+            self._send_still(name, head, rate=fault.trickle, claimed=fault.huge or None)
+        elif fault is not None:
+            self._suffer(fault, self._send_still, name, head)
+        else:
+            self._send_still(name, head)
+
+    def _send_still(self, name: str, head: bool, rate: float | None = None, claimed: int | None = None) -> None:
+        path = self.state.stills.find(name)
+        if path is None:
+            self._error(404, "No such image")
+            return
+        data = path.read_bytes()
+        kind = _MIME[name.rsplit(".", 1)[1]]
+        headers = {"Cache-Control": "public, max-age=3600"}
+        if head or (rate is None and claimed is None):
+            self._send(200, b"" if head else data, kind, headers, length=len(data))
+            return
+        length = max(claimed or 0, len(data))
+        self._send(200, b"", kind, headers, length=length)
+        piece = max(1, int(rate / 20)) if rate else 256 * 1024
+        sent = 0
+        while sent < length:
+            # Past the picture's own bytes, a claimed length is made up with zeros, never held in memory whole.
+            chunk = data[sent : sent + piece] if sent < len(data) else b"\0" * min(piece, length - sent)
+            try:
+                self.wfile.write(chunk)
+            except OSError:  # the client gave up, as one with a size cap or a minimum rate should
+                self.close_connection = True
+                return
+            sent += len(chunk)
+            if rate:
+                time.sleep(len(chunk) / rate)
+
     def _models(self, query: str) -> None:
         """The model list: no key needed (none is checked, as the vendor's is public)."""
         fault = self.state.faults.take("models")
@@ -462,6 +591,12 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b'{"id": "truncated', "application/json")
         elif fault.answer_json is not None:
             self._send(200, fault.answer_json.encode(), "application/json")
+        elif fault.refusal is not None:
+            self._error(
+                400,
+                fault.refusal,
+                extra={"error": {"message": fault.refusal, "type": "image_generation_user_error", "code": MODERATION_CODE}},
+            )
         elif fault.huge:
             head, tail = b'{"id": "padded", "status": "queued", "padding": "', b'"}'
             self._send(200, head + b"x" * max(0, fault.huge - len(head) - len(tail)) + tail, "application/json")
@@ -495,14 +630,16 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
 
-    def _error(self, status: int, message: str, headers: dict | None = None) -> None:
-        """The vendor's error body. Its statusCode has been seen as a string, so send that in the alternative spelling."""
+    def _error(self, status: int, message: str, headers: dict | None = None, *, extra: dict | None = None) -> None:
+        """The vendor's error body (and any `extra` fields). Its statusCode has been seen as a string, so send that
+        in the alternative spelling."""
         body = {
             "message": message,
             "path": urlsplit(self.path).path,
             "requestId": str(uuid.uuid4()),
             "statusCode": str(status) if self.state.spelling == "alternative" else status,
             "timestamp": datetime.now(UTC).isoformat(),
+            **(extra or {}),
         }
         self._send_json(status, body, headers)
 

@@ -3,7 +3,8 @@
 Jobs are kept by id. With a `state_dir` of the caller's, each is also written
 to `jobs.jsonl` (one line, appended on create), so a restarted demo keeps its
 jobs; a data URL a request sends is kept as a file under `inputs/`, never in
-that file. Rendered clips go to `videos_dir`. The knobs tests turn live here
+that file. Rendered clips go to `videos_dir`, the image models' stills to
+`images/` in the state folder. The knobs tests turn live here
 too: `faults` (faults.py), `listing` (prices.py), `spelling`, where the cost
 is reported, the keys accepted, the models refused.
 """
@@ -32,6 +33,7 @@ from .. import catalog
 from ..api import CREDITS_PER_USD
 from . import inputs, prices
 from ._jobs import Job, Renders, render_key
+from ._stills import Stills
 from .faults import FaultQueue
 from .prices import Listing
 
@@ -41,13 +43,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class RequestLog:
     method: str
-    endpoint: str  # create | fetch | video | redirect (a hop of Fault.redirects) | models | chat | other
+    endpoint: str  # create | fetch | video | redirect (a hop of Fault.redirects) | models | chat | image | still | other
     path: str
     status: int
     at: float
     generation_id: str | None = None
     headers: dict = field(default_factory=dict, repr=False)
-    # A chat request's JSON body, each data URL in it cut to its type and length (for tests to read what was sent).
+    # A chat or image request's JSON body, each data URL in it cut to its type and length (for tests to read what was sent).
     body: Any = field(default=None, repr=False)
 
 
@@ -200,6 +202,7 @@ class State:
         self.videos_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()  # guards `jobs` and the jobs file
         self.renders = Renders(workers=render_workers, videos_dir=self.videos_dir, inputs_dir=self._inputs_dir())
+        self.stills = Stills(self.state_dir / "images")
         self._load_jobs()
 
     # -- knobs and introspection for tests ------------------------------

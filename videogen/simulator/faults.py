@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-Endpoint = Literal["create", "fetch", "video", "models", "chat"]
+# "image" is POST /v1/images/generations; "still" a picture it hands out a link to, as "video" is a clip.
+Endpoint = Literal["create", "fetch", "video", "models", "chat", "image", "still"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Fault:
     and the answers the real API has given (api-contract, "As the API answers in
     practice"): `Fault.gateway(524)`, `Fault.unknown_status()`, `Fault.out_of_credits()`.
     For "chat", `Fault.answer({...})` sends a body of the test's own, and `Fault.no_choices()` one with no choices.
+    For "image", `Fault.answer({...})` too (a link to an inside address, a picture that is no picture), and
+    `Fault.moderated(reason)` a safety refusal. For "still", what "video" takes: redirects, trickling, errors.
     """
 
     status: int | None = None
@@ -40,12 +43,14 @@ class Fault:
     trickle: float | None = None
     huge: int = 0  # answer 200 with a JSON body of this many bytes
     answer_json: str | None = None  # answer 200 with this JSON text (kept as text: a fault is immutable)
+    refusal: str | None = None  # answer 400 as a safety system refusing, with this reason
 
     @property
     def only_delays(self) -> bool:
         return (
             self.status is None
             and self.answer_json is None
+            and self.refusal is None
             and not (self.drop or self.bad_json or self.html_page or self.redirect_hops or self.trickle or self.unknown_answer or self.huge)
         )
 
@@ -70,8 +75,15 @@ class Fault:
         )
 
     @classmethod
+    def moderated(cls, reason: str = "Your request was rejected by the safety system.") -> Fault:
+        """For "image": answer 400 as a safety system refusing the prompt, with `reason`. The vendor's docs show
+        no such answer, so it is OpenAI's images API's (`error.code` "moderation_blocked") in the vendor's error body."""
+        return cls(refusal=reason)
+
+    @classmethod
     def oversized(cls, size: int) -> Fault:
-        """Answer 200 with a JSON object of `size` bytes: an answer no generation needs, to fill a client's memory."""
+        """Answer 200 with a JSON object of `size` bytes: an answer no generation needs, to fill a client's memory.
+        For "still": a picture that says it is `size` bytes long (Content-Length) and goes on that long."""
         return cls(huge=size)
 
     @classmethod

@@ -1,4 +1,4 @@
-"""Render a real H.264 MP4 that stands in for an AI-generated video.
+"""Render a real H.264 MP4 that stands in for an AI-generated video, and a still that stands in for a picture.
 
 ffmpeg does all per-frame work (an animated gradient, a drifting glow and a
 progress bar, composited with time expressions); Python only draws two still
@@ -10,12 +10,17 @@ A clip can start from a source instead of the gradient: an image (image to
 video: the image, scaled to cover and centre-cropped) or a video (video to
 video: the source, looped and cropped the same way). Nothing is drawn over the
 input for the first 0.5 s, so the clip's first frame is the input's.
+
+A still (`render_still`, for the image models) is drawn by Pillow alone: the
+clip's gradient and prompt panel on one frame, at the size asked for, its
+colours from the same digest of prompt and seed.
 """
 
 from __future__ import annotations
 
 import colorsys
 import hashlib
+import io
 import logging
 import os
 import re
@@ -32,7 +37,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ClipInfo", "frame_size", "probe", "render_clip"]
+__all__ = ["STILL_FORMATS", "ClipInfo", "frame_size", "probe", "render_clip", "render_still"]
 
 FPS = 24
 MAX_DURATION = 60
@@ -62,6 +67,10 @@ _BAR_HEIGHT = 8
 # Pillow's built-in font (Aileron) is a Latin subset; map common characters it
 # lacks instead of drawing "tofu" boxes.
 _FALLBACKS = str.maketrans({"–": "-", "—": "-", "×": "x", "€": "EUR", "£": "GBP", "ß": "ss"})
+#: Pillow's name for each still format the image models are asked for.
+STILL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+# A gradient is smooth: drawn this small and scaled up, it looks the same at a fraction of the cost.
+_STILL_GRADIENT_SIDE = 64
 
 
 @dataclass(frozen=True)
@@ -273,12 +282,49 @@ def _palette(digest: bytes) -> list[str]:
     return colours
 
 
+def render_still(
+    *, prompt: str, seed: int | None, width: int, height: int, image_format: str = "png", label: str = "SIMULATED", index: int = 0
+) -> bytes:
+    """A still of `width` x `height` as PNG, JPEG or WebP bytes (`STILL_FORMATS`), the same for the same arguments.
+
+    `index` tells apart the pictures of one answer: the first is drawn from prompt and seed alone.
+    """
+    if image_format not in STILL_FORMATS:
+        raise ValueError(f"image_format must be one of {', '.join(STILL_FORMATS)}, got {image_format!r}")
+    if width < 1 or height < 1:
+        raise ValueError(f"a still needs a size, got {width}x{height}")
+    digest = hashlib.sha256(f"{seed!r}\x00{prompt}".encode() + (f"\x00{index}".encode() if index else b"")).digest()
+    first, _, last = (tuple(int(c[i : i + 2], 16) for i in (0, 2, 4)) for c in _palette(digest))
+    side = _STILL_GRADIENT_SIDE
+    # The gradient runs at an angle the digest picks, so two prompts differ in layout as well as colour. Pillow's
+    # gradient is 256 pixels square; the middle 160 stay inside its circle at any angle, so no corner is left bare.
+    turned = Image.linear_gradient("L").rotate(digest[20] / 255 * 360, resample=Image.Resampling.BILINEAR)
+    mask = turned.crop((48, 48, 208, 208)).resize((side, side), Image.Resampling.BILINEAR)
+    small = Image.composite(Image.new("RGB", (side, side), last), Image.new("RGB", (side, side), first), mask)
+    canvas = small.resize((width, height), Image.Resampling.BILINEAR).convert("RGBA")
+    layer, offset = _text_layer(width, height, prompt, label)
+    canvas.alpha_composite(layer, offset)
+    out = io.BytesIO()
+    name = STILL_FORMATS[image_format]
+    picture = canvas if name == "PNG" else canvas.convert("RGB")
+    picture.save(out, name, **({"compress_level": 1} if name == "PNG" else {"quality": 90}))
+    return out.getvalue()
+
+
 def _draw_text_layer(out: Path, width: int, height: int, prompt: str, label: str) -> tuple[int, int]:
     """Draw the label and the wrapped prompt on translucent panels; save the layer cropped and return its offset.
 
     Cropping matters: ffmpeg blends every overlay pixel on every frame, and
     most of the canvas is empty.
     """
+    layer, offset = _text_layer(width, height, prompt, label)
+    # Fast compression: the file lives for one ffmpeg run.
+    layer.save(out, compress_level=1)
+    return offset
+
+
+def _text_layer(width: int, height: int, prompt: str, label: str) -> tuple[Image.Image, tuple[int, int]]:
+    """The label and the wrapped prompt on translucent panels, cropped to what is drawn, and where it goes."""
     unit = min(width, height)
     panels = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     # Text goes on its own layer, composited last, so its antialiased edges
@@ -308,9 +354,7 @@ def _draw_text_layer(out: Path, width: int, height: int, prompt: str, label: str
     panels.alpha_composite(text)
     bbox = panels.getbbox()
     assert bbox is not None  # the label is always drawn
-    # Fast compression: the file lives for one ffmpeg run.
-    panels.crop(bbox).save(out, compress_level=1)
-    return bbox[0], bbox[1]
+    return panels.crop(bbox), (bbox[0], bbox[1])
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, *, max_width: int, max_lines: int) -> list[str]:

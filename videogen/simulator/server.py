@@ -8,7 +8,8 @@ vendor-prefixed paths, Bearer auth, body validation against the catalog (400 in
 the vendor's error shape), and queued -> generating -> completed over a set
 time (_jobs.py). Each finished job is a real H.264 MP4 served with Range support.
 Tests make it misbehave through `sim.faults` (see faults.py) and count what it
-received through `sim.requests`. `GET /v1/models` lists every catalog model with
+received through `sim.requests`. `POST /v1/images/generations` draws a still for
+every catalogued image model. `GET /v1/models` lists every catalog video model with
 the simulator's prices (prices.py), with an ETag; `sim.listing` changes what it lists.
 """
 
