@@ -111,10 +111,13 @@ def videos(records: list[Record], store: Store, *, headings: Sequence[str] | Non
     `headings` (markdown, one per clip) replaces those headers: Blind's say nothing but the letter.
     """
     if headings is None:
-        differing = variants.differences([r.request for r in records]) - {"prompt"}
+        differing = variants.varied([r.request for r in records])
         headings = []
         for letter, record in zip(LETTERS, records, strict=False):
-            apart = " · ".join(f"{name.replace('_', ' ')} {_show(record.request.get(name))}" for name in sorted(differing))
+            # The prompt goes first and short: the word diffs under the table show the whole of each.
+            parts = [f"“{variants.label('prompt', record.prompt)}”"] if "prompt" in differing else []
+            parts += [f"{name.replace('_', ' ')} {_show(record.request.get(name))}" for name in sorted(differing - {"prompt"})]
+            apart = " · ".join(parts)
             headings.append(f"**{letter}** :gray[{literal(' '.join((apart or model_name(record.model)).split()))}]")
     with st.container(key=SCOPE):
         for heading, column, record in zip(headings, st.columns(len(records)), records, strict=True):

@@ -28,7 +28,7 @@ from videogen.api import Status
 from videogen.connection import Connection
 from videogen.store import RATINGS, Record
 
-VIEWS = ("Gallery", "Table")
+VIEWS = ("Gallery", "Table", "Prompts")
 PAGE_SIZE = 48
 #: Triggers and the values they carry: a rating, a yes or no, or nothing.
 ACTIONS = {"rate": "rating", "reject": "flag", "star": "flag", "select": "flag", "open": None, "close": None, "rerun": None}

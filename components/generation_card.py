@@ -299,7 +299,7 @@ def _still_changing(record: Record, conn: Connection | None = None) -> bool:
 
 def batch_header(conn: Connection, batch: list[Record]) -> None:
     """What the batch varies, how far it is, and its actions: Compare and a demo reel of the finished ones."""
-    varied = sorted(variants.differences([r.request for r in batch]) - {"prompt"})
+    varied = sorted(variants.varied([r.request for r in batch]))
     ready = [r for r in batch if r.status is Status.COMPLETED and video_file(r, conn) is not None]
     what = literal(", ".join(f.replace("_", " ") for f in varied) or "nothing")
     with st.container(horizontal=True, vertical_alignment="center"):

@@ -12,9 +12,9 @@ from typing import Any, assert_never
 
 import streamlit as st
 
-from components import form_builder, prompt_recall, services, session, submit_actions, variants_form
+from components import form_builder, prompt_improve, prompt_recall, services, session, submit_actions, variants_form
 from components.markdown import literal
-from videogen import catalog, lineage, media, spend
+from videogen import catalog, lineage, media, spend, variants
 from videogen.api import Status
 from videogen.connection import Connection
 from videogen.polling import is_allowed_video_url
@@ -34,6 +34,8 @@ def load_into_form(request: dict[str, Any], *, parent_id: str | None = None) -> 
     session.assign(session.MODEL, model.id)
     session.set_last_model(model.id)  # not a switch: nothing to reconcile
     session.set_form_parent(parent_id)
+    session.set_form_origin(None)
+    session.set_improve_proposal(None)
     reset = []
     for field in form_builder.layout(model.id):
         k = form_builder.key(field.name)
@@ -84,8 +86,11 @@ def render(conn: Connection, model: catalog.Model) -> None:
                 # Generate first: Enter in a field presses the form's first button.
                 submitted = st.form_submit_button("Generate", type="primary", icon=":material/movie:", key="generate")
                 if any(p.name == "prompt" for p in model.params):
+                    prompt_improve.button(model)
                     prompt_recall.buttons(conn)
             st.caption(_cost_line(conn, model))
+    if any(p.name == "prompt" for p in model.params):
+        prompt_recall.keys()
 
     # Values a link gave that this model refuses: named beside their fields, as well as in the notice.
     for field, message in session.take_field_problems().items():
@@ -93,10 +98,16 @@ def render(conn: Connection, model: catalog.Model) -> None:
             slot.error(literal(message), icon=":material/error:")
     if submitted:
         params, problems = form_builder.raw_values(model, media_values)
+        if sweep is not None:
+            params = variants.base_values(model, params, sweep.dimension, sweep.values)
         result = catalog.validate(model, params)
         errors = {**result.errors, **problems}
         if not errors and sweep is None:
-            submit_actions.send(conn, result.body, parent_id=lineage.parent_for(conn.store, session.form_parent(), result.body))
+            origin = session.form_origin()
+            # A rewrite is a version of the person's text: it is that text that must still be the parent's version.
+            as_written = {**result.body, "prompt": origin["from_prompt"]} if origin else result.body
+            parent = lineage.parent_for(conn.store, session.form_parent(), as_written)
+            submit_actions.send(conn, result.body, parent_id=parent, origin=origin)
         elif not errors:
             batch = variants_form.draft(result.body, sweep)
             if isinstance(batch, str):
@@ -107,6 +118,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
                     continue  # already shown beside the input when the file was chosen
                 slot = slots.get(field) or (media_values[field].slot if field in media_values else None)
                 (slot or st).error(literal(message), icon=":material/error:")
+    prompt_improve.panel(conn, model, media_values)
     _submit_problem(conn)
     variants_form.result(conn)
     variants_form.ask(conn)

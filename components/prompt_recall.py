@@ -6,6 +6,10 @@ stepping forward past the newest earlier prompt brings it back. The buttons are
 the form's own (submit buttons that send nothing to the API): the prompt is a
 field of the Generate form, whose typing reaches the server only when one of the
 form's buttons is pressed, and the text being typed must not be lost.
+
+Alt+Up and Alt+Down in the prompt box press Earlier and Later (`keys`, a hidden
+component): the box is blurred first, which hands its text to the form, and
+focused again once the run that answers has drawn it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,42 @@ from components import form_builder, services, session
 from videogen.connection import Connection
 
 PROMPT_KEY = form_builder.key("prompt")
+
+KEYS_JS = """
+export default function ({ data }) {
+  const memory = (window.__videogenRecall ??= { onKey: null, refocus: false });
+  const box = () => document.querySelector(`.st-key-${data.prompt} textarea`);
+  // Called again when its data changes: after a recall key, by the run that drew the recalled prompt.
+  if (memory.refocus) {
+    memory.refocus = false;
+    setTimeout(() => {
+      const field = box();
+      if (field) { field.focus(); field.setSelectionRange(field.value.length, field.value.length); }
+    }, 60);
+  }
+  const onKey = (event) => {
+    if (!event.altKey || event.ctrlKey || event.metaKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+    const field = box();
+    if (!field || event.target !== field) return;  // only in the prompt box: other fields keep their keys
+    const button = document.querySelector(`.st-key-${event.key === "ArrowUp" ? "recall-earlier" : "recall-later"} button`);
+    if (!button) return;
+    event.preventDefault();
+    event.stopPropagation();
+    field.blur();  // hands the text being typed to the form before its button sends it
+    memory.refocus = true;
+    button.click();
+  };
+  if (memory.onKey) document.removeEventListener("keydown", memory.onKey, true);
+  memory.onKey = onKey;
+  document.addEventListener("keydown", onKey, true);
+  return () => {
+    document.removeEventListener("keydown", onKey, true);
+    if (memory.onKey === onKey) memory.onKey = null;
+  };
+}
+"""
+
+_keys = st.components.v2.component("videogen.prompt_recall_keys", html="", css=":host { display: none; }", js=KEYS_JS)
 
 
 def buttons(conn: Connection) -> None:
@@ -31,6 +71,12 @@ def buttons(conn: Connection) -> None:
             help="Your earlier prompts, newest first",
         )
         st.form_submit_button("Later prompt", icon=":material/update:", type="tertiary", key="recall-later", on_click=step, args=(conn, -1))
+
+
+def keys() -> None:
+    """Alt+Up and Alt+Down in the prompt box: outside the form, once per run."""
+    # The position changes with each step, so the browser hears of the run that answered a key.
+    _keys(data={"prompt": PROMPT_KEY, "at": session.recall_position()[0]}, key="prompt-recall-keys")
 
 
 def step(conn: Connection, by: int) -> None:

@@ -10,6 +10,7 @@ against the embedded simulator. The key is only ever held in memory.
 
 from __future__ import annotations
 
+import logging
 import runpy
 import threading
 from collections.abc import Iterator, Mapping
@@ -20,11 +21,13 @@ from typing import Literal
 import streamlit as st
 
 from components import session
-from videogen import settings, spend
+from videogen import rewrite, settings, spend
 from videogen.api import CREDITS_PER_USD
 from videogen.connection import Connection, account_of, connect
 from videogen.spend import Budget
 from videogen.store import DatabaseError, Record
+
+log = logging.getLogger(__name__)
 
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -213,6 +216,17 @@ def budget() -> Budget:
         per_person=spend.in_credits(settings.person_budget(configured)) if signed_in_user() else None,
         unpriced_ceiling=spend.in_credits(settings.unpriced_ceiling(configured)),
     )
+
+
+def default_chat_model() -> str:
+    """The chat model Improve prompt asks first: the deployment's choice where it names one this app knows."""
+    named = settings.chat_model(_environment_then_secrets())
+    if named:
+        try:
+            return rewrite.chat_model(named).id
+        except rewrite.UnknownChatModelError:
+            log.warning("%s names no chat model this app knows; using %s", settings.CHAT_MODEL_VARIABLE, rewrite.DEFAULT_CHAT_MODEL)
+    return rewrite.DEFAULT_CHAT_MODEL
 
 
 class _Connections:

@@ -22,6 +22,7 @@ from videogen.double_submit import DoubleSubmitGuard
 
 if TYPE_CHECKING:
     from components.judge_queue import JudgeQueue
+    from components.prompt_improve import Proposal
     from components.variants_form import BatchDraft, BatchResult
     from videogen.store import Vote
 
@@ -47,10 +48,15 @@ CARDS_SHOWN = "cards_shown"  # how many cards the grid shows ("Show older" adds 
 GO_TO_GENERATE = "go_to_generate"  # a Re-run elsewhere: the next run opens Generate
 RECALL = "gen_recall"  # (how far back recall is, -1 at the person's own text; that text)
 FORM_PARENT = "gen_form_parent"  # the generation the form's values came from: what it sends next is its version
+FORM_ORIGIN = "gen_form_origin"  # how the form's prompt was made beyond its parent (an accepted rewrite), for the next send
+IMPROVE_ASKED = "gen_improve_asked"  # (the person's text, the model) when Improve prompt was pressed: asked once, after the form
+IMPROVE = "gen_improve"  # the rewrite on show, or why there is none, until used or discarded
+RESTORE_PROBLEM = "gen_restore_problem"  # why the video dropped on Restore refilled nothing, shown once
 
 # -- History ------------------------------------------------------------------------------------
 HISTORY_SELECTION = "hist_selection"  # the table's selected ids, kept while rows come and go
 GALLERY_PAGE = "hist_gallery_page"  # which page of gallery tiles shows, from 0
+PROMPT_LIST_PAGE = "hist_prompt_page"  # (which page of the Prompts list shows, from 0; the search it was turned for)
 PAGE_POSTERS = "page_posters"  # player container key -> poster data URL, for this full run's players
 
 # -- Compare's blind votes ----------------------------------------------------------------------
@@ -65,14 +71,18 @@ SESSION_API_KEY = "session_api_key"  # a key pasted in the sidebar: this tab's o
 
 # -- widget keys the app reads or sets itself ---------------------------------------------------
 MODEL = "gen_model"
+IMPROVE_TEXT = "gen_improve_text"  # the rewrite's text box: the person may edit it before using it
+CHAT_MODEL = "gen_chat_model"  # the chat model Improve prompt asks
+RESTORE_UPLOAD = "gen_restore_upload"  # Restore from a video's file drop
 MODEL_KIND = "gen_model_kind"
 VARIANTS_DIMENSION = "variants_dimension"
+VARIANTS_PROMPTS = "variants_prompts"  # the Prompts sweep's text: starts from the form's prompt when first drawn
 TEAM_VIEW = "team_view"  # the sidebar's switch: the whole team's generations, not only mine
 BUDGET_USD = "budget_usd"  # the sidebar's budget for this session, in dollars
 KEY_FIELD = "key_field"  # the sidebar's password field, emptied as soon as it is read
 HISTORY_HIDE_REJECTED = "hist_hide_rejected"  # History's switch, on at first: rejected generations set aside
 HISTORY_MIN_RATING = "hist_min_rating"  # History's least rating to show (1 to 5); None: any, unrated too
-HISTORY_VIEW = "view"  # History's View choice, Gallery or Table: bound to the ?view= query parameter, hence the name
+HISTORY_VIEW = "view"  # History's View choice, Gallery, Table or Prompts: bound to the ?view= query parameter, hence the name
 GALLERY = "hist_gallery"  # the gallery's tiles: their keys and clicks arrive as its "action" trigger
 COMPARE_BLIND = "compare_blind"  # Compare's Blind switch
 
@@ -102,6 +112,38 @@ def recall_position() -> tuple[int, str]:
 
 def set_recall_position(at: int, own: str) -> None:
     st.session_state[RECALL] = (at, own)
+
+
+def form_origin() -> dict[str, Any] | None:
+    return st.session_state.get(FORM_ORIGIN)
+
+
+def set_form_origin(origin: dict[str, Any] | None) -> None:
+    st.session_state[FORM_ORIGIN] = origin
+
+
+def set_improve_asked(text: str, model_id: str) -> None:
+    st.session_state[IMPROVE_ASKED] = (text, model_id)
+
+
+def take_improve_asked() -> tuple[str, str] | None:
+    return st.session_state.pop(IMPROVE_ASKED, None)
+
+
+def improve_proposal() -> Proposal | None:
+    return st.session_state.get(IMPROVE)
+
+
+def set_improve_proposal(proposal: Proposal | None) -> None:
+    st.session_state[IMPROVE] = proposal
+
+
+def set_restore_problem(text: str) -> None:
+    st.session_state[RESTORE_PROBLEM] = text
+
+
+def take_restore_problem() -> str | None:
+    return st.session_state.pop(RESTORE_PROBLEM, None)
 
 
 def form_parent() -> str | None:
@@ -293,6 +335,16 @@ def gallery_page() -> int:
 
 def set_gallery_page(page: int) -> None:
     st.session_state[GALLERY_PAGE] = page
+
+
+def prompt_list_page(search: str) -> int:
+    """The Prompts page turned to for `search`; a new search starts again at the first."""
+    page, turned_for = st.session_state.get(PROMPT_LIST_PAGE, (0, ""))
+    return page if turned_for == search else 0
+
+
+def set_prompt_list_page(page: int, search: str) -> None:
+    st.session_state[PROMPT_LIST_PAGE] = (page, search)
 
 
 # -- Compare's blind votes ----------------------------------------------------------------------

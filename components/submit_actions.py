@@ -32,8 +32,10 @@ from videogen.connection import Connection
 from videogen.store import Record
 
 
-def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None) -> None:
-    """Submit `body` once per click, every failure kept for the form to explain (`session.submit_problem`)."""
+def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None, origin: dict[str, Any] | None = None) -> None:
+    """Submit `body` once per click, every failure kept for the form to explain (`session.submit_problem`).
+
+    `origin`: how its prompt was made beyond its parent (`lineage.rewrite_origin`, an accepted rewrite)."""
     guard = session.duplicate_guard()
     if guard.is_repeat(body):
         st.toast("Already submitted: that was the same request again.", icon=":material/content_copy:")
@@ -41,7 +43,7 @@ def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None
     session.clear_submit_problem()
     session.clear_auth_problem()
     try:
-        record = conn.submit(body, parent_id=parent_id, owner=services.signed_in_user(), budget=services.budget())
+        record = conn.submit(body, parent_id=parent_id, owner=services.signed_in_user(), budget=services.budget(), origin=origin)
     except OutcomeUnknownError as exc:
         guard.sent(body)
         session.set_submit_problem(SubmitProblem("unknown", str(exc), body))
@@ -75,16 +77,20 @@ def send(conn: Connection, body: dict[str, Any], *, parent_id: str | None = None
         guard.sent(body)
         session.remember_submitted([record.id])
         session.set_form_parent(record.id)  # the next edit in the form is this one's new version
+        session.set_form_origin(None)  # its rewrite is recorded: the next version's prompt is this one's
         session.set_recall_position(-1, "")  # recall starts again from the prompt just sent
         st.toast("Submitted. The video appears below when it is ready.", icon=":material/send:")
 
 
 def send_batch(
-    conn: Connection, bodies: Sequence[Mapping[str, Any]], *, batch_id: str, parent_id: str | None = None
+    conn: Connection, bodies: Sequence[Mapping[str, Any]], *, batch_id: str, parent_ids: Sequence[str | None] | None = None
 ) -> list[Record | ApiError]:
     """Create every body of a confirmed batch; each item's outcome, in order (`Connection.submit_batch`).
-    `parent_id`: the generation the form was loaded from, which each variant is a version of."""
-    outcomes = conn.submit_batch(bodies, batch_id=batch_id, parent_id=parent_id, owner=services.signed_in_user(), budget=services.budget())
+    `parent_ids`, one per body: the generation the form was loaded from where that body is a version of it
+    (`lineage.parent_for`), else None."""
+    outcomes = conn.submit_batch(
+        bodies, batch_id=batch_id, parent_ids=parent_ids, owner=services.signed_in_user(), budget=services.budget()
+    )
     # Only session bookkeeping between the creates and here: every created item is already in the store.
     session.remember_submitted(o.id for o in outcomes if isinstance(o, Record))
     return outcomes

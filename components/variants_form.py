@@ -16,20 +16,20 @@ from typing import Any
 
 import streamlit as st
 
-from components import model_picker, services, session, submit_actions
+from components import form_builder, model_picker, services, session, submit_actions
 from components.markdown import literal
 from videogen import catalog, lineage, spend, variants
 from videogen.api import ApiError, NotSavedYetError, OutcomeUnknownError, RateLimitError
 from videogen.connection import Connection
 from videogen.store import Record
 
-DIMENSION_LABELS = {"seed": "Seeds", "model": "Models", "aspect_ratio": "Aspect ratios", "duration": "Durations"}
+DIMENSION_LABELS = {"seed": "Seeds", "model": "Models", "aspect_ratio": "Aspect ratios", "duration": "Durations", "prompt": "Prompts"}
 
 
 @dataclass(frozen=True)
 class Sweep:
     dimension: str
-    values: list[Any] | int  # for seeds, how many
+    values: list[Any] | int  # for seeds, how many; for prompts, the lines as typed
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,13 @@ BatchResult = tuple[BatchDraft, list[tuple[variants.Variant, Record | ApiError]]
 
 def settings(model: catalog.Model) -> Sweep | None:
     """The Variants switch above the form and, when on, what to sweep; the sweep, or None for one generation."""
-    offered = [d for d in variants.DIMENSIONS if len(variants.choices(model, d)) >= variants.MIN_ITEMS]
+    offered = variants.offered(model)
     if session.value(session.VARIANTS_DIMENSION) not in (None, *offered):
         session.assign(session.VARIANTS_DIMENSION, None)  # the new model cannot sweep what the last one did
     on = st.toggle(
         "Variants",
         key="variants_on",
-        help="Make 2 to 8 generations from one prompt, varying one setting. Nothing is sent before you confirm.",
+        help="Make 2 to 8 generations from one request, varying one setting or the prompt. Nothing is sent before you confirm.",
     )
     if not on:
         return None
@@ -77,6 +77,8 @@ def _values(model: catalog.Model, dimension: str) -> list[Any] | int:
     choices = variants.choices(model, dimension)
     if dimension == "seed":
         return st.slider("How many seeds", variants.MIN_ITEMS, variants.MAX_ITEMS, 4, key="variants_seeds")
+    if dimension == "prompt":
+        return _prompts()
     if dimension == "model":
         ids = model_picker.ordered_ids(model.kind)
         return st.multiselect(
@@ -93,6 +95,24 @@ def _values(model: catalog.Model, dimension: str) -> list[Any] | int:
     return st.multiselect(
         label, choices, default=choices[: variants.MAX_ITEMS], key=f"variants_{dimension}_{model.id}", max_selections=variants.MAX_ITEMS
     )
+
+
+def _prompts() -> list[str]:
+    """The prompts text area, its lines as typed; it starts from the form's prompt, made one line."""
+    form_prompt = session.value(form_builder.key("prompt"))
+    session.setdefault(session.VARIANTS_PROMPTS, " ".join(str(form_prompt or "").split()))
+    text = st.text_area(
+        "Prompts, one per line",
+        key=session.VARIANTS_PROMPTS,
+        height=160,
+        placeholder="A red fox trotting through fresh snow at dawn\nThe same fox at dusk, snow falling",
+        help=(
+            f"{variants.MIN_ITEMS} to {variants.MAX_ITEMS} prompts, each sent with this form's settings and one shared seed, "
+            "so the prompt is all that differs. Blank lines are skipped; a prompt given twice is sent once. "
+            "The form's own Prompt is not sent."
+        ),
+    )
+    return text.splitlines()
 
 
 def draft(body: dict[str, Any], sweep: Sweep) -> BatchDraft | str:
@@ -167,8 +187,10 @@ def send(conn: Connection) -> None:
     batch = session.take_variants_draft()
     if batch is None or not batch.sendable:
         return
-    parent = lineage.parent_for(conn.store, session.form_parent(), batch.sendable[0].body)
-    outcomes = submit_actions.send_batch(conn, [v.body for v in batch.sendable], batch_id=batch.batch_id, parent_id=parent)
+    bodies = [v.body for v in batch.sendable]
+    # Each item on its own: in a batch of prompts, an edited one is a version of the form's generation, a new one is not.
+    parents = [lineage.parent_for(conn.store, session.form_parent(), body) for body in bodies]
+    outcomes = submit_actions.send_batch(conn, bodies, batch_id=batch.batch_id, parent_ids=parents)
     session.set_variants_result((batch, list(zip(batch.sendable, outcomes, strict=True))))
 
 

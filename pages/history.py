@@ -1,6 +1,6 @@
 import streamlit as st
 
-from components import gallery, history_link, history_table, services
+from components import gallery, history_link, history_table, prompt_list, services
 from videogen import history
 
 services.ensure_entry_point()
@@ -43,8 +43,11 @@ if linked and linked not in shown:  # most often rejected, since Hide rejected s
 owners = services.sign_in_configured() and scope is None  # the team's view: say who made each
 if view == "Gallery":
     selected = gallery.show(conn, frame, preselected, linked=linked, owners=owners)
-else:
+elif view == "Table":
     selected = history_table.table(frame, preselected, conn.store.version(), linked=linked, owners=owners)
+else:  # Prompts: searched as whole prompts, spacing aside, as the list groups them
+    unsearched = history.filter_frame(everything, **(chosen | {"search": ""}))
+    selected = prompt_list.show(conn, unsearched, preselected, search=chosen["search"])
 history_link.follow(selected)
 if selected:
     history_table.selection_actions(conn, conn.store.find(selected))

@@ -8,6 +8,7 @@ import pytest
 
 from tests.helpers import FAST_JOB_SECONDS, TEST_KEY
 from videogen.api import Client
+from videogen.connection import connect
 from videogen.simulator import Simulator
 from videogen.store import Store
 
@@ -31,6 +32,14 @@ def client(sim):
     c = Client(TEST_KEY, base_url=sim.url, read_timeout=2.0)
     yield c
     c.close()
+
+
+@pytest.fixture
+def conn(sim, tmp_path):
+    """A connection in API mode to the test simulator, as the app opens one."""
+    connection = connect(TEST_KEY, base_url=sim.url, data_dir=tmp_path / "data", typical_seconds=FAST_JOB_SECONDS)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import pytest
 
 from tests.apptest import PROMPT, run, submit
@@ -35,6 +37,56 @@ def test_a_ratio_sweep_asks_first_then_sends_each_ratio_once(app, sim, data_dir)
     assert wait_until(lambda: all(r.status is Status.COMPLETED for r in Store(data_dir).batch(batch_id)))
     at = run(at)
     assert any("Batch of 2" in m.value for m in at.markdown)
+
+
+WOLF, HARE = "A grey wolf howling on a ridge at dusk", "An arctic hare crossing a frozen lake"
+
+
+def test_a_prompt_sweep_sends_each_prompt_once_with_one_seed_and_compares_them(app, sim, data_dir):
+    app.query_params["prompt"] = PROMPT  # the form's prompt, as a link fills it
+    at = sweep(run(app), "prompt")
+    prompts = at.text_area(key="variants_prompts")
+    assert prompts.value == PROMPT  # the form's prompt is the first line
+    prompts.input("\n".join([PROMPT, "", WOLF, HARE, ""]))
+    at.button(key="generate").click()
+    at = run(at)
+    assert sim.count("create") == 0  # nothing goes before the confirmation
+    assert any("3 paid generations" in m.value for m in at.markdown)
+    at.button(key="confirm-batch").click()
+    at = run(at)
+    assert sim.count("create") == 3
+    (batch_id,) = {r.batch_id for r in Store(data_dir).records()}
+    batch = Store(data_dir).batch(batch_id)
+    assert [r.prompt for r in batch] == [PROMPT, WOLF, HARE]
+    (seed,) = {r.request["seed"] for r in batch}
+    assert isinstance(seed, int) and {sim.jobs[r.id].body["seed"] for r in batch} == {seed}  # what the server was sent
+    assert len({repr({**r.request, "prompt": None}) for r in batch}) == 1  # the prompt is all that differs
+
+    assert wait_until(lambda: all(r.video_path for r in Store(data_dir).batch(batch_id)), timeout=30)
+    at = run(at)
+    assert any("Batch of 3" in m.value and "varying prompt" in m.value for m in at.markdown)
+    link = next(e for e in at.get("page_link") if e.proto.label == "Open in Compare")
+    ids = parse_qs(link.proto.query_string)["ids"][0]
+    assert ids.split(",") == [r.id for r in batch]
+    at = compare(at, ids)
+    assert len(at.get("video")) == 3
+    headings = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith(("**A**", "**B**", "**C**"))]
+    assert headings == [f"**{letter}** :gray[“{variants.label('prompt', p)}”]" for letter, p in zip("ABC", [PROMPT, WOLF, HARE])]
+
+
+def test_a_prompt_sweep_names_a_refused_line_and_sends_the_others_even_with_the_forms_prompt_blank(app, sim, data_dir):
+    at = sweep(run(app), "prompt")
+    assert at.text_area(key="variants_prompts").value == ""  # nothing in the form yet
+    at.text_area(key="variants_prompts").input("\n".join([WOLF, "snow " * 900, HARE]))
+    at.button(key="generate").click()
+    at = run(at)
+    assert not at.error  # the form's blank prompt is not what goes
+    assert any("2 paid generations" in m.value for m in at.markdown)
+    refused = [m.value.replace("\\", "") for m in at.markdown if "not sent" in m.value]
+    assert len(refused) == 1 and "not sent. Line 2: " in refused[0] and "the limit is 4,000" in refused[0]
+    at.button(key="confirm-batch").click()
+    at = run(at)
+    assert sorted(r.prompt for r in Store(data_dir).records()) == sorted([WOLF, HARE])
 
 
 def test_cancel_sends_nothing_and_a_stale_confirmation_sends_nothing(app, sim):

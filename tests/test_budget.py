@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import FAST_JOB_SECONDS, TEST_KEY
 from videogen import spend
-from videogen.connection import connect
 from videogen.settings import Money
 from videogen.spend import Budget, Standing
 from videogen.store import Spending
@@ -50,13 +48,6 @@ def test_a_configured_sum_in_credits():
     assert spend.in_credits(None) is None
     assert spend.in_credits(Money(900, "credits")) == 900
     assert spend.in_credits(Money(2.5, "usd")) == 2.5 * spend.CREDITS_PER_USD
-
-
-@pytest.fixture
-def conn(sim, tmp_path):
-    connection = connect(TEST_KEY, base_url=sim.url, data_dir=tmp_path / "data", typical_seconds=FAST_JOB_SECONDS)
-    yield connection
-    connection.close()
 
 
 def test_the_connection_counts_this_keys_and_this_persons_spending(sim, conn):

@@ -26,13 +26,6 @@ VEO = {"model": "veo2", "prompt": "a lighthouse in a storm", "duration": 5}
 CHARGE = 3_900_000  # the simulator's charge for a 5 s veo2 clip: $1.95, by the price list it publishes
 
 
-@pytest.fixture
-def conn(sim, tmp_path):
-    connection = connect(TEST_KEY, base_url=sim.url, data_dir=tmp_path / "data", typical_seconds=FAST_JOB_SECONDS)
-    yield connection
-    connection.close()
-
-
 def finished(conn, gen_id: str) -> Store:
     assert wait_until(lambda: (r := conn.store.get(gen_id)) is not None and r.status.is_final)
     return conn.store.get(gen_id)

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.helpers import FAST_JOB_SECONDS, TEST_KEY
 from videogen import lineage, seeds
 from videogen.api import Answer, Status
-from videogen.connection import connect
 from videogen.store import Store
 
 FOX = "a red fox trotting through fresh snow at dawn"
@@ -16,13 +12,6 @@ FOX = "a red fox trotting through fresh snow at dawn"
 def add(store: Store, gen_id: str, request: dict, *, parent: str | None = None, origin: dict | None = None, at: float = 0) -> str:
     store.add(Answer(gen_id, Status.QUEUED), request=request, server="sim", parent_id=parent, origin=origin, created_at=1_000 + at)
     return gen_id
-
-
-@pytest.fixture
-def conn(sim, tmp_path):
-    connection = connect(TEST_KEY, base_url=sim.url, data_dir=tmp_path / "data", typical_seconds=FAST_JOB_SECONDS)
-    yield connection
-    connection.close()
 
 
 def test_what_a_version_changed_is_read_from_the_two_requests():

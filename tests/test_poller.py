@@ -45,7 +45,7 @@ def test_a_saved_video_carries_its_recipe_unless_turned_off(sim, client, store):
         try:
             gen_id = submit(client, store)
             poller.wake()
-            assert wait_until(lambda: store.get(gen_id).video_path is not None, timeout=30)
+            assert wait_until(lambda gen_id=gen_id: store.get(gen_id).video_path is not None, timeout=30)
         finally:
             poller.stop()
         record = store.get(gen_id)

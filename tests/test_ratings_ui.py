@@ -162,7 +162,7 @@ def test_both_exports_carry_the_rating_the_teams_and_the_rejection(data_dir):
     assert (exported["b:veo2"]["rating"], exported["b:veo2"]["rejected"]) == (None, True)
 
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(history.to_csv(store.find(ids), ratings=ratings).decode()))}
-    assert list(rows["a:veo2"])[-4:] == ["rating", "team_rating", "team_rating_count", "rejected"]  # after the old ones
+    assert list(rows["a:veo2"])[-5:-1] == ["rating", "team_rating", "team_rating_count", "rejected"]  # after the old ones
     assert (rows["a:veo2"]["rating"], rows["a:veo2"]["team_rating"], rows["a:veo2"]["rejected"]) == ("4", "2.5", "False")
     assert (rows["b:veo2"]["rating"], rows["b:veo2"]["rejected"], rows["d:veo2"]["team_rating_count"]) == ("", "True", "0")
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import FAST_JOB_SECONDS, TEST_KEY, wait_until
-from videogen import catalog, variants
+from tests.helpers import wait_until
+from videogen import catalog, lineage, seeds, variants
 from videogen.api import OutcomeUnknownError, RateLimitError, Status
-from videogen.connection import connect
 from videogen.simulator.faults import Fault
 
 BASE = catalog.validate("veo2", {"prompt": "a lighthouse at dusk", "aspect_ratio": "16:9", "duration": 5}).body
@@ -74,13 +73,95 @@ def test_a_model_sweep_keeps_the_shared_fields_and_validates_each_model_by_its_o
 def test_differences_name_the_fields_that_vary():
     a, b = {"model": "veo2", "seed": 1, "prompt": "x"}, {"model": "veo2", "seed": 2, "prompt": "x", "duration": 5}
     assert variants.differences([a, b]) == {"seed", "duration"}
+    assert variants.varied([a, {**a, "prompt": "y"}]) == {"prompt"}
+    assert variants.varied([a, {"model": "other", "seed": 1}]) == {"model"}  # a model that takes no prompt drops it
 
 
-@pytest.fixture
-def conn(sim, tmp_path):
-    connection = connect(TEST_KEY, base_url=sim.url, data_dir=tmp_path / "data", typical_seconds=FAST_JOB_SECONDS)
-    yield connection
-    connection.close()
+def test_seed_ranges_are_the_ones_seeds_are_drawn_from():
+    seeded = [m for m in catalog.models().values() if seeds.seed_param(m) is not None]
+    assert len(seeded) > 10
+    assert all(variants.seed_range(m) == seeds.seed_range(seeds.seed_param(m)) for m in seeded)
+    assert not hasattr(variants, "SEED_MAX")  # one bound for every drawn seed, in seeds.py
+
+
+# -- prompts ----------------------------------------------------------------------
+
+FOX, WOLF, HARE = "A red fox in fresh snow", "A grey wolf howling at the moon", "An arctic hare on a frozen lake"
+
+
+def test_prompts_skip_blank_lines_collapse_repeats_and_keep_the_rest_of_the_request():
+    lines = ["", f"  {FOX}  ", "   ", WOLF, FOX, HARE, WOLF]
+    assert variants.prompt_lines(lines) == [(2, FOX), (4, WOLF), (6, HARE)]
+    batch = variants.expand({**BASE, "seed": 42}, "prompt", lines)
+    assert [v.body["prompt"] for v in batch] == [FOX, WOLF, HARE]
+    assert all({**v.body, "prompt": None} == {**BASE, "seed": 42, "prompt": None} for v in batch)
+    assert [v.label for v in batch] == [FOX, WOLF, HARE]
+
+
+def test_a_blank_seed_is_drawn_once_for_the_whole_batch():
+    assert "seed" not in BASE  # the form's seed was left blank
+    for _ in range(3):  # a seed drawn per variant would differ between them
+        batch = variants.expand(BASE, "prompt", [FOX, WOLF, HARE])
+        (seed,) = {v.body["seed"] for v in batch}
+        low, high = seeds.seed_range(seeds.seed_param("veo2"))
+        assert isinstance(seed, int) and low <= seed <= high
+    # With a shared seed in the body, a create keeps it rather than drawing its own.
+    assert seeds.with_seed(batch[1].body) == (batch[1].body, seed)
+
+
+def test_a_model_without_a_seed_sweeps_prompts_without_one():
+    no_seed = next(m for m in catalog.models().values() if variants.seed_range(m) is None and catalog.validate(m, {"prompt": FOX}).ok)
+    body = catalog.validate(no_seed, {"prompt": FOX}).body
+    batch = variants.expand(body, "prompt", [FOX, WOLF])
+    assert [v.body["prompt"] for v in batch] == [FOX, WOLF] and all("seed" not in v.body for v in batch)
+
+
+def test_a_line_the_model_refuses_names_its_line_and_the_others_go():
+    too_long = "snow " * 900  # 4,500 characters: veo2 takes 4,000
+    batch = variants.expand(BASE, "prompt", [FOX, "", too_long, WOLF])
+    assert [v.ok for v in batch] == [True, False, True]
+    assert batch[1].problem.startswith("Line 3: ") and "limit is 4,000" in batch[1].problem
+    assert len(batch[1].label) == variants.PROMPT_LABEL_CHARS and batch[1].label.endswith("…")
+
+
+@pytest.mark.parametrize("lines", [[FOX], [FOX, "", f" {FOX}"], [f"{FOX} {i}" for i in range(9)]])
+def test_a_prompt_batch_has_two_to_eight_different_prompts(lines):
+    with pytest.raises(ValueError, match="2 to 8"):
+        variants.expand(BASE, "prompt", lines)
+
+
+def test_prompts_are_offered_only_for_a_model_that_takes_one():
+    assert "prompt" in variants.offered(catalog.get("veo2"))
+    no_prompt = next(m for m in catalog.models().values() if not variants.takes_prompt(m))
+    assert "prompt" not in variants.offered(no_prompt)
+    body = catalog.validate(no_prompt, {}).body or {"model": no_prompt.id}
+    with pytest.raises(ValueError, match="takes no prompt"):
+        variants.expand(body, "prompt", [FOX, WOLF])
+
+
+def test_the_forms_own_prompt_does_not_stop_a_prompt_sweep():
+    veo2 = catalog.get("veo2")
+    lines = ["", "x" * 4001, WOLF, HARE]
+    for form_prompt in ("", "x" * 4001):
+        base = variants.base_values(veo2, {"prompt": form_prompt, "seed": "7"}, "prompt", lines)
+        assert base == {"prompt": WOLF, "seed": "7"}  # the first line the model takes
+        assert catalog.validate(veo2, base).ok
+    assert variants.base_values(veo2, {"prompt": ""}, "seed", 4) == {"prompt": ""}  # other sweeps send the form's
+
+
+def test_each_prompt_of_a_batch_names_the_parent_it_is_a_version_of(conn):
+    parent = conn.submit({**BASE, "prompt": FOX})
+    batch = variants.expand({**BASE, "prompt": FOX}, "prompt", [FOX, FOX + " at dusk", WOLF])
+    bodies = [v.body for v in batch]
+    parents = [lineage.parent_for(conn.store, parent.id, body) for body in bodies]
+    assert parents == [parent.id, parent.id, None]  # the wolf is a new prompt, not a version of the fox
+    batch_id = variants.new_batch_id()
+    conn.submit_batch(bodies, batch_id=batch_id, parent_ids=parents)
+    recorded = conn.store.batch(batch_id)
+    assert [r.parent_id for r in recorded] == parents
+    assert len({r.request["seed"] for r in recorded}) == 1
+    with pytest.raises(ValueError, match="one each"):
+        conn.submit_batch(bodies, batch_id="short", parent_ids=parents[:2])
 
 
 def test_a_batch_is_recorded_under_one_id_in_its_order_and_completes(conn, sim):

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import catalog, media, seeds, spend
+from . import catalog, media, rewrite, seeds, spend
 from .api import ApiError, Client, InvalidRequestError, NotSavedYetError, OutcomeUnknownError, is_loopback_host, key_hint
 from .polling import Poller, PollPlan, RunTimes, Schedule
 from .pricing import Price, PriceList
 from .simulator import Simulator
 from .spend import Budget
-from .store import Entry, Journal, Record, Reservation, Spending, Store
+from .store import ChatCall, Entry, Journal, Record, Reservation, Spending, Store
 
 log = logging.getLogger(__name__)
 
@@ -180,12 +180,51 @@ class Connection:
 
         return self.store.reserve(self.server, self.account, owner, credits, check)
 
+    def improve_prompt(
+        self,
+        prompt: str,
+        *,
+        video_model: str,
+        kind: rewrite.Kind,
+        chat_model: str = rewrite.DEFAULT_CHAT_MODEL,
+        image: str | None = None,
+        owner: str = "",
+        budget: Budget | None = None,
+    ) -> tuple[rewrite.Rewrite, ChatCall]:
+        """Ask a chat model to rewrite `prompt` for `video_model` ("Improve prompt"), and record the call.
+
+        `image`: the start image of an image-to-video prompt, an upload reference (sent as a data URL) or an
+        https link. With a `budget` that is spent, nothing is asked (OverBudgetError). Every call the server
+        may have charged for is recorded with its cost, so it counts in spend, a failed one included; the
+        rewrite is only a proposal: nothing goes to a video model until the person sends it.
+        Raises RewriteError with one sentence why when no rewrite came of it.
+        """
+        if budget is not None and budget.is_set:
+            key = self.store.spending(self.server, self.account)
+            person = self.store.spending(self.server, self.account, owner) if owner else None
+            # A chat call costs a fraction of a cent and has no price beforehand: refused only once a budget is spent.
+            budget.check(0.0, key, person, what="Improving the prompt")
+        if image is not None and media.is_reference(image):
+            try:
+                image = media.data_url(image, self.store.data_dir)
+            except media.MediaError as exc:
+                raise rewrite.RewriteError(f"The start image could not be read ({exc}).") from None
+        record = dict(server=self.server, account=self.account, owner=owner, prompt=prompt)
+        try:
+            result = rewrite.rewrite(self.client, prompt=prompt, video_model=video_model, kind=kind, chat_model=chat_model, image=image)
+        except rewrite.RewriteError as exc:
+            if exc.may_be_charged:
+                self.store.add_chat_call(**record, chat_model=str(chat_model), usd=exc.cost_usd, answer="")
+            raise
+        return result, self.store.add_chat_call(**record, chat_model=result.chat_model, usd=result.cost_usd, answer=result.text)
+
     def submit_batch(
         self,
         bodies: Sequence[Mapping[str, Any]],
         *,
         batch_id: str,
         parent_id: str | None = None,
+        parent_ids: Sequence[str | None] | None = None,
         owner: str = "",
         budget: Budget | None = None,
     ) -> list[Record | ApiError]:
@@ -195,13 +234,24 @@ class Connection:
         retried here, and its error (an unknown outcome included) is its own,
         so one refusal leaves the others alone. Created times follow the batch's
         order, so the batch reads in the order it was asked for.
+
+        `parent_id` names the generation every item is a version of; `parent_ids`, one per body, replaces
+        it where the items are versions of different ones (a batch of prompts, some edited, some new).
         """
+        parents = list(parent_ids) if parent_ids is not None else [parent_id] * len(bodies)
+        if len(parents) != len(bodies):
+            raise ValueError(f"{len(parents)} parents for {len(bodies)} bodies: one each")
         confirmed = time.time()
 
         def one(index: int) -> Record | ApiError:
             try:
                 return self.submit(
-                    bodies[index], batch_id=batch_id, parent_id=parent_id, created_at=confirmed + index * 1e-3, owner=owner, budget=budget
+                    bodies[index],
+                    batch_id=batch_id,
+                    parent_id=parents[index],
+                    created_at=confirmed + index * 1e-3,
+                    owner=owner,
+                    budget=budget,
                 )
             except ApiError as exc:  # NotSavedYetError and OverBudgetError too: each item's outcome is its own
                 return exc

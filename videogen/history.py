@@ -180,6 +180,7 @@ def _export_row(r: Record, rating: Rating) -> dict:
         "team_rating": None if rating.team_average is None else round(rating.team_average, 2),
         "team_rating_count": rating.team_count,
         "rejected": rating.rejected,
+        "origin": r.origin,  # after the older columns: a spreadsheet reading them by position still does
     }
 
 
@@ -191,6 +192,7 @@ def to_csv(records: Iterable[Record], *, ratings: Mapping[str, Rating] | None = 
     rows = export_rows(records, ratings=ratings)
     for row in rows:
         row["request"] = json.dumps(row["request"], ensure_ascii=False, sort_keys=True)
+        row["origin"] = None if row["origin"] is None else json.dumps(row["origin"], ensure_ascii=False, sort_keys=True)
         for key, value in row.items():
             if isinstance(value, str):  # ids, links, owners and statuses come from servers and people too
                 row[key] = spreadsheet_safe(value)
@@ -220,6 +222,7 @@ EXPORT_COLUMNS = [
     "team_rating",
     "team_rating_count",
     "rejected",
+    "origin",
 ]
 
 

@@ -33,6 +33,8 @@ PERSON_BUDGET_STEM = "PLAYGROUND_PERSON_BUDGET"
 UNPRICED_CEILING_STEM = "PLAYGROUND_UNPRICED_CEILING"
 #: "off" (or 0, false, no) keeps saved videos as downloaded, without their recipe in the file's metadata.
 RECIPES_VARIABLE = "PLAYGROUND_RECIPES"
+#: The chat model "Improve prompt" asks unless the person picks another (an id or alias of chat_models.json).
+CHAT_MODEL_VARIABLE = "PLAYGROUND_CHAT_MODEL"
 #: The certificate authorities to trust, by the names requests and curl read them under.
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
@@ -148,6 +150,11 @@ def unpriced_ceiling(environ: Mapping[str, str] = os.environ) -> Money | None:
 def recipes(environ: Mapping[str, str] = os.environ) -> bool:
     """Whether each saved video carries its recipe (on unless turned off)."""
     return _text(environ, RECIPES_VARIABLE).lower() not in ("off", "0", "false", "no")
+
+
+def chat_model(environ: Mapping[str, str] = os.environ) -> str | None:
+    """None: the app's cheap default."""
+    return _text(environ, CHAT_MODEL_VARIABLE) or None
 
 
 def ca_bundle(environ: Mapping[str, str] = os.environ) -> str | None:

@@ -1,9 +1,12 @@
-"""Variants: one request swept along one dimension (seeds, models, aspect ratios or durations) into a batch.
+"""Variants: one request swept along one dimension (seeds, models, aspect ratios, durations or prompts) into a batch.
 
 The base request has already passed the form's validation. Each variant is that
 request with one value changed, validated again for its own model, so a model
 that takes other fields or other values is caught here, before anything is
 sent. A variant that cannot be sent says why; the others are unaffected.
+
+Prompts come as lines of text, one prompt a line, and every one of them runs
+with the same seed: what differs between their videos is then the prompt alone.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import catalog
+from . import catalog, seeds
+from .text import shorten
 
 #: What a batch can sweep, in the order the form offers them.
-DIMENSIONS = ("seed", "model", "aspect_ratio", "duration")
+DIMENSIONS = ("seed", "model", "aspect_ratio", "duration", "prompt")
 MIN_ITEMS, MAX_ITEMS = 2, 8
-# A seed for a model that publishes no upper bound: the unsigned 32-bit range most models take.
-SEED_MAX = 2**32 - 1
+#: Characters of a prompt in a variant's label: enough to tell a batch's prompts apart at a glance.
+PROMPT_LABEL_CHARS = 48
 
 
 @dataclass(frozen=True)
@@ -42,24 +46,26 @@ def new_batch_id() -> str:
 
 
 def seed_range(model: catalog.Model) -> tuple[int, int] | None:
-    """The seeds `model` accepts, or None when it takes no seed."""
-    try:
-        rules = model.param("seed").rules
-    except KeyError:
+    """The seeds drawn for `model` (as every drawn seed is, `seeds.seed_range`), or None when it takes no seed."""
+    param = seeds.seed_param(model)
+    if param is None:
         return None
-    return int(rules.get("minimum", 0)), int(rules.get("maximum", SEED_MAX))
+    try:
+        return seeds.seed_range(param)
+    except ValueError:  # published bounds with no seed between them: nothing to vary
+        return None
 
 
 def draw_seeds(model: catalog.Model, count: int, *, avoid: Any = None, rng: random.Random | None = None) -> list[int]:
     """`count` different random seeds in the model's range (none equal to `avoid`)."""
-    low, high = seed_range(model) or (0, SEED_MAX)
+    low, high = seed_range(model) or (0, seeds.SEED_MAX)
     rng = rng or random.SystemRandom()
-    seeds: list[int] = []
-    while len(seeds) < min(count, high - low + 1):
+    drawn: list[int] = []
+    while len(drawn) < min(count, high - low + 1):
         seed = rng.randint(low, high)
-        if seed not in seeds and (seed != avoid or high == low):
-            seeds.append(seed)
-    return seeds
+        if seed not in drawn and (seed != avoid or high == low):
+            drawn.append(seed)
+    return drawn
 
 
 def new_seed_request(request: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -74,8 +80,18 @@ def new_seed_request(request: Mapping[str, Any]) -> dict[str, Any] | None:
     return {**request, "seed": seed}
 
 
+def offered(model: catalog.Model) -> list[str]:
+    """The dimensions `model` can sweep, in the form's order."""
+    return [d for d in DIMENSIONS if (takes_prompt(model) if d == "prompt" else len(choices(model, d)) >= MIN_ITEMS)]
+
+
+def takes_prompt(model: catalog.Model) -> bool:
+    return any(p.name == "prompt" for p in model.params)
+
+
 def choices(model: catalog.Model, dimension: str) -> list[Any]:
-    """The values a sweep of `dimension` can take for `model` (empty: the model cannot sweep it)."""
+    """The values a sweep of `dimension` can take for `model` (empty: the model cannot sweep it, or, for
+    prompts, any text can be a value)."""
     if dimension == "model":
         return [m.id for m in catalog.models().values() if m.kind == model.kind]
     if dimension == "seed":
@@ -91,14 +107,43 @@ def choices(model: catalog.Model, dimension: str) -> list[Any]:
     return []
 
 
-def expand(base: Mapping[str, Any], dimension: str, values: Sequence[Any] | int) -> list[Variant]:
-    """The batch: `base` once per value of `dimension`. For "seed", `values` is how many seeds.
+def prompt_lines(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """(line number from 1, prompt) of each prompt in `lines` as typed: blank lines skipped, a prompt given
+    twice kept once, at its first line. The numbers are the text's own, so a message can point at a line."""
+    found: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if (prompt := line.strip()) and prompt not in found:
+            found[prompt] = number
+    return [(number, prompt) for prompt, number in found.items()]
 
-    Raises ValueError when the sweep itself is not possible (too few or too many, a model without seeds).
+
+def base_values(model: catalog.Model, params: Mapping[str, Any], dimension: str, values: Sequence[Any] | int) -> dict[str, Any]:
+    """The form's values to validate as the base of a sweep of `dimension`.
+
+    A prompt sweep sends its lines, never the form's own prompt, so a blank or refused prompt in the form
+    must not stop it: the base takes the first line the model's prompt rules accept. The other fields are
+    still checked (and their errors shown) as the form's; a refused line is named by `expand`, alone.
+    """
+    if dimension != "prompt" or isinstance(values, int):
+        return dict(params)
+    for _, prompt in prompt_lines(values):
+        if "prompt" not in catalog.validate(model, {**params, "prompt": prompt}).errors:
+            return {**params, "prompt": prompt}
+    return dict(params)
+
+
+def expand(base: Mapping[str, Any], dimension: str, values: Sequence[Any] | int) -> list[Variant]:
+    """The batch: `base` once per value of `dimension`. For "seed", `values` is how many seeds; for
+    "prompt", the lines of text as typed (see `prompt_lines`).
+
+    Raises ValueError when the sweep itself is not possible (too few or too many, a model without seeds
+    or without a prompt).
     """
     if dimension not in DIMENSIONS:
         raise ValueError(f"Variants cannot sweep {dimension!r}.")
     model = catalog.get(str(base["model"]))
+    if dimension == "prompt":
+        return _for_prompts(base, model, values)
     if dimension == "seed":
         if seed_range(model) is None:
             raise ValueError(f"{model.name or model.id} takes no seed, so there are no seeds to vary.")
@@ -127,6 +172,8 @@ def label(dimension: str, value: Any) -> str:
             return catalog.get(str(value)).name or str(value)
         except catalog.UnknownModelError:
             return str(value)
+    if dimension == "prompt":
+        return shorten(" ".join(str(value).split()), PROMPT_LABEL_CHARS)
     return str(value)
 
 
@@ -135,6 +182,26 @@ def _with(base: Mapping[str, Any], model: catalog.Model, dimension: str, value: 
     if not checked.ok:
         return Variant(label(dimension, value), problem="; ".join(checked.errors.values()))
     return Variant(label(dimension, value), body=checked.body)
+
+
+def _for_prompts(base: Mapping[str, Any], model: catalog.Model, lines: Sequence[str] | int) -> list[Variant]:
+    if not takes_prompt(model):
+        raise ValueError(f"{model.name or model.id} takes no prompt, so there are no prompts to vary.")
+    if isinstance(lines, int):
+        raise ValueError("A prompt sweep needs its prompts, one per line.")
+    numbered = prompt_lines(lines)
+    _checked_count(len(numbered))
+    # Drawn once, here: left blank, each create would draw its own seed (`seeds.with_seed` in
+    # Connection.submit), and the videos would differ by more than their prompts.
+    shared, _ = seeds.with_seed(base)
+    return [_with_prompt(shared, model, number, prompt) for number, prompt in numbered]
+
+
+def _with_prompt(base: Mapping[str, Any], model: catalog.Model, number: int, prompt: str) -> Variant:
+    checked = catalog.validate(model, {**base, "prompt": prompt})
+    if not checked.ok:
+        return Variant(label("prompt", prompt), problem=f"Line {number}: " + "; ".join(checked.errors.values()))
+    return Variant(label("prompt", prompt), body=checked.body)
 
 
 def _for_model(base: Mapping[str, Any], model_id: str) -> Variant:
@@ -156,3 +223,12 @@ def differences(requests: Sequence[Mapping[str, Any]]) -> set[str]:
     """The request fields whose values are not the same in all of `requests` (a field one lacks counts)."""
     names = {name for request in requests for name in request}
     return {n for n in names if len({repr(r.get(n)) for r in requests}) > 1}
+
+
+def varied(requests: Sequence[Mapping[str, Any]]) -> set[str]:
+    """What a person chose to vary among `requests`: their `differences`, the prompt only when every one has
+    a prompt (a model swept in that takes none drops it, and that was nobody's choice)."""
+    found = differences(requests)
+    if not all(r.get("prompt") for r in requests):
+        found.discard("prompt")
+    return found

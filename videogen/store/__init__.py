@@ -9,13 +9,14 @@ for use outside this package.
 from ._database import DatabaseError
 from ._journal import Entry, Journal
 from ._ratings import RATINGS, SHOWN, MissingGenerations, Rating, Vote
-from ._store import MIGRATIONS, SCHEMA_VERSION, Record, Reservation, Spending, Store, TableRow
+from ._store import MIGRATIONS, SCHEMA_VERSION, ChatCall, Record, Reservation, Spending, Store, TableRow
 
 __all__ = [
     "MIGRATIONS",
     "RATINGS",
     "SCHEMA_VERSION",
     "SHOWN",
+    "ChatCall",
     "DatabaseError",
     "Entry",
     "Journal",

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import catalog
-from ..api import Answer, Status
+from ..api import CREDITS_PER_USD, Answer, Status
 from ..media import own_file
 from ..posters import poster_files
 from ._database import BUSY_TIMEOUT_S, Database, open_database
@@ -211,10 +211,26 @@ class Spending:
     reported: float  # what the API reported: holds and charges (0 for a failed generation), deleted rows included
     reserved: float  # set aside at send time for generations that reported no cost, and creates in flight
     unpriced: int  # running generations and creates in flight whose price nobody knows
+    chat: float = 0.0  # of `reported`: what the chat model calls of "Improve prompt" cost
 
     @property
     def total(self) -> float:
         return self.reported + self.reserved
+
+
+class ChatCall(NamedTuple):
+    """One call of a chat model ("Improve prompt"), as the store records it."""
+
+    id: str
+    server: str
+    account: str
+    owner: str
+    chat_model: str
+    called_at: float
+    usd: float | None  # None: no price known
+    prompt: str  # the person's text
+    answer: str  # the rewrite, "" when none came back
+    accepted: bool  # the person used it
 
 
 def _charge(record: Record) -> float | None:
@@ -713,6 +729,37 @@ class Store:
                 seen.setdefault(text, None)
         return list(seen)[:limit]
 
+    # -- chat model calls -------------------------------------------------
+
+    def add_chat_call(
+        self, *, server: str, account: str, owner: str, chat_model: str, usd: float | None, prompt: str, answer: str
+    ) -> ChatCall:
+        """Record one call of "Improve prompt": what was asked, what came back ("" for none), and what it cost
+        (None: no price known). It counts in spend and the budget like a generation."""
+        call = ChatCall(uuid.uuid4().hex, server, account, owner, chat_model, time.time(), usd, prompt, answer, False)
+        with self.db.writing() as db:
+            db.execute(
+                f"""INSERT INTO chat_calls (id, server, account, owner, chat_model, called_at, usd, prompt, answer, accepted)
+                   VALUES ({_marks(self.db.mark, 10)})""",
+                (call.id, server, account, owner, chat_model, call.called_at, usd, prompt, answer, 0),
+            )
+        return call
+
+    def accept_chat_call(self, call_id: str) -> None:
+        """The person used the call's rewrite."""
+        with self.db.writing() as db:
+            db.execute(f"UPDATE chat_calls SET accepted = 1 WHERE id = {self.db.mark}", (call_id,))
+
+    def chat_calls(self, server: str, account: str, owner: str | None = None, *, limit: int = 200) -> list[ChatCall]:
+        """The newest chat model calls with this key (one person's, with `owner`), newest first."""
+        where, args = self._scope(server, account, owner)
+        rows = self.db.tuples(
+            f"""SELECT id, server, account, owner, chat_model, called_at, usd, prompt, answer, accepted
+                FROM chat_calls WHERE 1 = 1{where} ORDER BY called_at DESC LIMIT {int(limit)}""",
+            tuple(args),
+        )
+        return [ChatCall(*row[:9], bool(row[9])) for row in rows]
+
     def _scope(self, server: str | None, account: str | None, owner: str | None = None) -> tuple[str, list[str]]:
         where, args = "", []
         for column, value in (("server", server), ("account", account), ("owner", owner)):
@@ -854,7 +901,9 @@ class Store:
             [*args, since],
         ).fetchone()
         (deleted,) = db.execute(f"SELECT COALESCE(SUM(credits), 0) FROM deleted_spend WHERE {scope}", args).fetchone()
-        return Spending(float(reported) + float(deleted), float(reserved) + float(held), int(unpriced) + int(unknown))
+        (chat_usd,) = db.execute(f"SELECT COALESCE(SUM(usd), 0) FROM chat_calls WHERE {scope}", args).fetchone()
+        chat = float(chat_usd) * CREDITS_PER_USD
+        return Spending(float(reported) + float(deleted) + chat, float(reserved) + float(held), int(unpriced) + int(unknown), chat)
 
     def reserve(
         self, server: str, account: str, owner: str, credits: float | None, check: Callable[[Spending, Spending], None]
