@@ -169,6 +169,39 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX chat_calls_by_time ON chat_calls (called_at);
     """,
+    # 11: shot on shot. Each start frame an image model drew (kept as an upload; its prompt, model, seed and
+    # cost recorded like a generation's, its cost counted in spend), and each stitched cut (its file in the
+    # videos folder, its recipe: the shots in order with their trims).
+    """
+    CREATE TABLE images (
+        id            TEXT PRIMARY KEY,
+        server        TEXT NOT NULL,
+        account       TEXT NOT NULL,
+        owner         TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        prompt        TEXT NOT NULL,
+        request_json  TEXT NOT NULL,
+        created_at    {float} NOT NULL,
+        upload_ref    TEXT NOT NULL,
+        seed          BIGINT,
+        credits_used  {float}
+    );
+    CREATE INDEX images_by_time ON images (created_at);
+    CREATE TABLE cuts (
+        id           TEXT PRIMARY KEY,
+        server       TEXT NOT NULL,
+        account      TEXT NOT NULL,
+        owner        TEXT NOT NULL,
+        created_at   {float} NOT NULL,
+        title        TEXT NOT NULL,
+        video_path   TEXT NOT NULL,
+        recipe_json  TEXT NOT NULL,
+        duration     {float} NOT NULL,
+        method       TEXT NOT NULL,
+        size_bytes   BIGINT NOT NULL
+    );
+    CREATE INDEX cuts_by_time ON cuts (created_at);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
