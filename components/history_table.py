@@ -244,10 +244,10 @@ def details(conn: Connection, record: Record, rating: Rating | None = None) -> N
                 parent = services.as_code(generation_card.short_id(record.parent_id))
                 if (above := conn.store.get(record.parent_id)) is None:
                     st.caption(f":material/link_off: A version of generation {parent}, since deleted")
-                elif (changed := lineage.changes(above.request, record.request)) == ["new seed"]:
+                elif (changed := lineage.version_changes(record, above)) == ("new seed",):
                     st.caption(f":material/shuffle: A new seed for generation {parent}")
                 else:
-                    st.caption(f":material/account_tree: A version of generation {parent}: {', '.join(changed)}")
+                    st.caption(f":material/account_tree: A version of generation {parent}: {literal(', '.join(changed))}")
             mine = services.may_change(record)
             maker = services.as_code(services.owner_label(record.owner)) if record.owner else "the person who made it"
             st.text_input(

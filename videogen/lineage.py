@@ -147,17 +147,28 @@ def _oldest_ancestor(store: Store, record: Record) -> tuple[Record, str | None]:
     return record, None
 
 
+def version_changes(record: Record, parent: Record | None) -> tuple[str, ...]:
+    """What `record` changed from `parent` (None: it has none here), its origin included: a reviewed
+    rewrite reads "rewritten by <chat model>" in place of "edited prompt"."""
+    origin = record.origin or {}
+    if _is_rewrite(origin):
+        what = ("rewritten by " + str(origin.get("chat_model") or "a chat model"),)
+        return what + (tuple(c for c in changes(parent.request, record.request) if c != "edited prompt") if parent else ())
+    return tuple(changes(parent.request, record.request)) if parent is not None else ()
+
+
+def _is_rewrite(origin: Mapping[str, Any]) -> bool:
+    return origin.get("kind") == "rewrite" and isinstance(origin.get("from_prompt"), str)
+
+
 def _node(record: Record, depth: int, parent: Record | None) -> Node:
     origin = record.origin or {}
-    if origin.get("kind") == "rewrite" and isinstance(origin.get("from_prompt"), str):
-        # A reviewed rewrite: the change that matters is from the person's own words.
-        base = origin["from_prompt"]
-        what = ("rewritten by " + str(origin.get("chat_model") or "a chat model"),)
-        if parent is not None:
-            what += tuple(c for c in changes(parent.request, record.request) if c != "edited prompt")
+    what = version_changes(record, parent)
+    if _is_rewrite(origin):
+        base = origin["from_prompt"]  # a reviewed rewrite: the change that matters is from the person's own words
     elif parent is not None:
-        base, what = parent.prompt, tuple(changes(parent.request, record.request))
+        base = parent.prompt
     else:
-        base, what = record.prompt, ()
+        base = record.prompt
     diff = tuple(word_diff(base, record.prompt)) if base != record.prompt else ()
     return Node(record.id, record, depth, record.parent_id, what, diff)

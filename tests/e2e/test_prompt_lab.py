@@ -3,6 +3,8 @@ video dropped on Restore refills the form with the recipe it carries."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from playwright.sync_api import expect
 
@@ -58,6 +60,15 @@ def test_an_improved_prompt_is_reviewed_used_and_generated_as_a_version_with_its
         assert low <= row["request"]["seed"] <= high
     sent = [job.body.get("seed") for job in e2e_sim.jobs.values()]
     assert sorted(sent) == sorted(row["request"]["seed"] for row in (first, second))
+
+    # The rewrite's detail names its change from the person's own words, and its Lineage shows both takes.
+    open_app(page, f"{app_server.url}/history?gen={quote(second['id'])}")
+    expect(page.get_by_text("rewritten by gpt-4o-mini").first).to_be_visible()
+    page.get_by_text("Lineage", exact=True).click()  # an expander opens in the browser, without a run
+    expect(page.locator(".lineage-diff ins").first).to_be_visible()
+    page.locator("[data-testid='stExpander']").filter(has_text="Lineage").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.mouse.move(0, 0)
+    screenshot(page, "lineage")
 
 
 def test_a_downloaded_video_dropped_on_restore_refills_the_form(app_server, e2e_sim, page, tmp_path):
