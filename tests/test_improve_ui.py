@@ -39,6 +39,7 @@ def test_a_rewrite_is_reviewed_as_a_diff_used_and_recorded_as_a_version_of_ones_
 
     at = click(at, "Use this prompt")
     assert at.text_area(key="gen_prompt").value == rewritten
+    assert any("went to Improve prompt" in c.value for c in at.sidebar.caption)  # its cost counts in spend
     assert not diffs(at) and sim.count("create") == 0  # nothing sent to a video model yet
     at.button(key="generate").click()
     at = run(at)
