@@ -211,3 +211,17 @@ def test_each_entry_shows_its_rating_as_stars_and_rejected_when_so(store):
     assert "★★★★☆" in text and "team 3.5 from 2" in text
     # Without ratings handed in, no entry claims one.
     assert "★" not in reel.index_html(reel.contents([rated], store.data_dir), made_at=MADE_AT)
+
+
+def test_a_video_in_the_reel_keeps_its_recipe(store, rendered_videos):
+    from videogen.recipe import Recipe, read_recipe, write_recipe
+    from videogen.simulator.render import render_clip
+
+    clip = rendered_videos / "reel-recipe-240p-1s.mp4"
+    if not clip.exists():
+        render_clip(clip, prompt="A kite over the dunes", aspect_ratio="16:9", duration=1, seed=4, resolution="240p")
+    record = finished(store, "gen:r", {"model": "veo2", "prompt": "A kite over the dunes"}, clip.read_bytes())
+    write_recipe(record.video_path, Recipe.of(record))
+    with zipfile.ZipFile(io.BytesIO(reel.build([record], store.data_dir, made_at=MADE_AT))) as archive:
+        carried = archive.read("demo-reel-20261130-1405/videos/01-gen-r.mp4")
+    assert read_recipe(carried) == Recipe.of(record)  # the file goes in byte for byte, its recipe with it
