@@ -47,15 +47,15 @@ def show(conn: Connection, record: Record, *, key: str = "lineage") -> None:
     rated = ratings.of(conn, [n.record for n in shown if n.record is not None])
     st.html(DIFF_STYLE)
     for node in shown:
-        _node(conn, node, rated.get(node.id), current=node.id == record.id)
+        _node(conn, node, rated.get(node.id), current=node.id == record.id, key=key)
     if pages > 1:
         st.segmented_control("Page", list(range(pages)), format_func=lambda p: str(p + 1), key=page_key, label_visibility="collapsed")
 
 
-def _node(conn: Connection, node: lineage.Node, rating: Rating | None, *, current: bool) -> None:
+def _node(conn: Connection, node: lineage.Node, rating: Rating | None, *, current: bool, key: str) -> None:
     indent = min(node.depth, 6)
     spacer, body = st.columns([max(indent, 0.001), 24 - indent]) if indent else (None, st.container())
-    with body, st.container(border=True, key=f"lineage-node-{_css(node.id)}"):
+    with body, st.container(border=True, key=f"lineage-node-{_css(key)}-{_css(node.id)}"):
         if node.is_gap:
             st.caption(":material/link_off: An earlier version was deleted: " + f"`{node.id}`")
             return

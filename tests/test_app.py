@@ -708,6 +708,23 @@ def test_a_rerun_with_an_edited_prompt_is_a_version_whose_lineage_shows_the_word
     assert "3 versions" in " ".join(c.value for c in expander.caption)
 
 
+def test_each_card_of_a_family_opens_its_lineage_on_the_generate_page(app, data_dir):
+    from videogen.api import Answer
+
+    store = seed_history(data_dir)
+    parent = store.get("a:veo2")
+    body = {**parent.request, "prompt": "A fox in snow, slow pan"}
+    store.add(Answer("e:veo2", Status.QUEUED), request=body, server="elsewhere", parent_id="a:veo2", created_at=2000)
+    store.apply(Answer("e:veo2", Status.COMPLETED, credits_used=1.0, video_url="https://cdn.example.com/e.mp4"), count_poll=False)
+    at = run(app)  # a reload: the recent finished ones are cards, two of them one family
+
+    popovers = [p for p in at.get("popover") if p.proto.popover.label == "Lineage"]
+    assert len(popovers) == 2  # the parent's card and the version's; the others have no family
+    diffs = [h.proto.body for h in at.get("html") if "lineage-diff" in h.proto.body and "<ins>" in h.proto.body]
+    assert any("<ins>, slow pan</ins>" in d for d in diffs), diffs
+    assert sum("2 versions" in c.value for c in at.caption) == 2
+
+
 def test_recall_steps_back_through_earlier_prompts_and_forward_to_ones_own_text(app, sim, data_dir):
     seed_history(data_dir)  # prompts, newest first: Ocean waves, Foxes playing, A city at night, A fox in snow
     at = run(app)
