@@ -6,7 +6,7 @@ valid, when to poll, how a status maps) in the videogen engine.
 
 import streamlit as st
 
-from components import services, session, sidebar, submit_actions, video_posters
+from components import frame_picker, services, session, sidebar, submit_actions, video_posters
 
 st.set_page_config(page_title="Video Playground", page_icon="🎬", layout="wide")
 session.init()
@@ -28,7 +28,8 @@ generate = st.Page("pages/generate.py", title="Generate", icon=":material/movie_
 history = st.Page("pages/history.py", title="History", icon=":material/history:")
 compare = st.Page("pages/compare.py", title="Compare", icon=":material/compare:")
 leaderboard = st.Page("pages/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:")
-page = st.navigation([generate, history, compare, leaderboard])
+cut = st.Page("pages/cut.py", title="Cut", icon=":material/movie:")
+page = st.navigation([generate, history, compare, leaderboard, cut])
 if session.take_go_to_generate() and page.url_path != generate.url_path:
     # With the address's own (empty) parameters: clearing them, as a bare switch does, is refused while
     # History's View choice is bound to ?view=.
@@ -45,6 +46,7 @@ if conn.is_demo:
     )
 try:
     page.run()
+    frame_picker.show_if_open(conn)
 finally:  # also when a page stops early (st.stop): the sidebar is whole on every page
     sidebar.finish(conn, source, places)
     video_posters.apply()

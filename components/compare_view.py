@@ -16,11 +16,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import compare_player, generation_card, lineage_view, services, video_posters
+from components import compare_player, frame_picker, generation_card, lineage_view, services, video_posters
 from components.formatting import clock, credits, model_name, seconds
 from components.markdown import literal
 from videogen import variants
 from videogen.api import Status
+from videogen.connection import Connection
 from videogen.prompt_diff import summary, to_html, word_diff
 from videogen.store import Record, Store
 from videogen.text import shorten
@@ -105,10 +106,11 @@ def _option(record: Record) -> str:
     return f"{prompt} · {model_name(record.model)} · {generation_card.short_id(record.id)}"
 
 
-def videos(records: list[Record], store: Store, *, headings: Sequence[str] | None = None) -> None:
+def videos(records: list[Record], store: Store, *, headings: Sequence[str] | None = None, conn: Connection | None = None) -> None:
     """The clips side by side, each headed by its letter and what sets it apart; one control bar under them.
 
     `headings` (markdown, one per clip) replaces those headers: Blind's say nothing but the letter.
+    With `conn`, each clip offers "Use a frame" (Blind's do not: they would name the model).
     """
     if headings is None:
         differing = variants.varied([r.request for r in records])
@@ -125,6 +127,8 @@ def videos(records: list[Record], store: Store, *, headings: Sequence[str] | Non
                 st.markdown(heading)
                 if (video := record.video_file(store.videos_dir)) is not None:
                     video_posters.player(video)
+                    if conn is not None:
+                        frame_picker.button(conn, record, video, key="compare")
                 else:  # deleted since it was chosen
                     st.caption(":material/videocam_off: This video is no longer here.")
     compare_player.player(SCOPE, fps=FRAME_RATE)

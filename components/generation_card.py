@@ -14,7 +14,18 @@ from pathlib import Path
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import code_snippets, lineage_view, prompt_form, ratings, services, session, submit_actions, video_posters
+from components import (
+    code_snippets,
+    cut_editor,
+    frame_picker,
+    lineage_view,
+    prompt_form,
+    ratings,
+    services,
+    session,
+    submit_actions,
+    video_posters,
+)
 from components.formatting import STATUS_LOOK, clock, cost, parameters, seconds
 from components.judge_link import judge_link
 from components.markdown import literal
@@ -118,6 +129,8 @@ def _finished(record: Record, key: str, conn: Connection | None = None, rating: 
         _rerun_button(record, key)
         if conn is not None:
             actions(conn, record, key=key)
+            frame_picker.button(conn, record, video, key=key)
+            cut_editor.chain_link(conn, record)
             if lineage_view.has_lineage(conn, record):
                 with st.popover("Lineage", icon=":material/account_tree:", help="The versions this prompt went through"):
                     lineage_view.show(conn, record, key=f"{key}-lineage-{record.id}")

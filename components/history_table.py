@@ -16,7 +16,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from components import generation_card, lineage_view, prompt_form, ratings, services, session, video_posters
+from components import cut_editor, frame_picker, generation_card, lineage_view, prompt_form, ratings, services, session, video_posters
 from components.formatting import STATUS_LOOK, clock, cost, credits, seconds
 from components.judge_link import judge_link
 from components.markdown import literal
@@ -208,6 +208,7 @@ def selection_actions(conn: Connection, records: list[Record]) -> None:
         generation_card.compare_link(playable)
         judge_link(playable)
         generation_card.reel_download(conn, playable, key="history-reel")
+        cut_editor.stitch_link(records)
 
 
 def details(conn: Connection, record: Record, rating: Rating | None = None) -> None:
@@ -287,6 +288,8 @@ def details(conn: Connection, record: Record, rating: Rating | None = None) -> N
                 )
             if record.status is Status.COMPLETED:
                 generation_card.actions(conn, record, key="detail")
+                frame_picker.button(conn, record, video, key="detail")
+                cut_editor.chain_link(conn, record, loop=True)
             user = services.signed_in_user()
             why_not = (
                 "Still running: it can be deleted once it finishes."

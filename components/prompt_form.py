@@ -103,10 +103,8 @@ def render(conn: Connection, model: catalog.Model) -> None:
         result = catalog.validate(model, params)
         errors = {**result.errors, **problems}
         if not errors and sweep is None:
-            origin = session.form_origin()
-            # A rewrite is a version of the person's text: it is that text that must still be the parent's version.
-            as_written = {**result.body, "prompt": origin["from_prompt"]} if origin else result.body
-            parent = lineage.parent_for(conn.store, session.form_parent(), as_written)
+            origin = lineage.kept_origin(session.form_origin(), result.body)
+            parent = lineage.send_parent(conn.store, session.form_parent(), result.body, origin)
             submit_actions.send(conn, result.body, parent_id=parent, origin=origin)
         elif not errors:
             batch = variants_form.draft(result.body, sweep)

@@ -24,5 +24,11 @@ else:
     elif blind:
         blind_vote.comparison(records, conn.store)
     else:
-        compare_view.videos(records, conn.store)
+        compare_view.videos(records, conn.store, conn=conn)
+        st.page_link(
+            "pages/cut.py",
+            label="Stitch these into one cut",
+            icon=":material/movie:",
+            query_params={"ids": ",".join(r.id for r in records)},
+        )
         compare_view.parameter_table(records)

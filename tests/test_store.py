@@ -346,3 +346,34 @@ def test_store_has_no_column_for_a_key(tmp_path):
     with sqlite3.connect(store.path) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(generations)")}
     assert not any("key" in c or "auth" in c or "token" in c for c in columns)
+
+
+def test_start_frames_and_cuts_are_recorded_per_key_and_a_start_frame_counts_in_spend(store):
+    before = store.spending("sim", "acct")
+    image = store.add_image(
+        server="sim", account="acct", owner="ann", model="flux/schnell", request={"model": "flux/schnell", "prompt": "a red door"},
+        upload_ref="upload:abc.png", seed=7, credits_used=3150.0,
+    )  # fmt: skip
+    store.add_image(
+        server="other",
+        account="acct",
+        owner="ann",
+        model="m",
+        request={"prompt": "x"},
+        upload_ref="upload:d.png",
+        seed=None,
+        credits_used=None,
+    )
+    (kept,) = store.images("sim", "acct")
+    assert kept == image and kept.prompt == "a red door" and kept.request["model"] == "flux/schnell"
+    after = store.spending("sim", "acct")
+    assert after.reported - before.reported == 3150.0 and after.images == 3150.0
+    assert store.spending("sim", "acct", owner="bob").images == 0
+
+    recipe = {"shots": [{"id": "a:veo2", "in": 0, "out": 120}]}
+    cut = store.add_cut(
+        server="sim", account="acct", owner="ann", title="Two shots", video_path="cuts/c.mp4", recipe=recipe, duration=9.5,
+        method="copy", size_bytes=1234,
+    )  # fmt: skip
+    assert store.cuts("sim", "acct") == [cut] and store.get_cut(cut.id).recipe == recipe
+    assert store.cuts("sim", "acct", owner="bob") == [] and store.get_cut("nope") is None

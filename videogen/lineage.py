@@ -38,6 +38,63 @@ def rewrite_origin(person_text: str, chat_model: str, *, cost_usd: float | None 
     return {"kind": "rewrite", "from_prompt": person_text, "chat_model": chat_model, "cost_usd": cost_usd}
 
 
+def frame_origin(from_id: str, *, frame: int, at_s: float, field: str, image_ref: str) -> dict[str, Any]:
+    """The origin of a shot whose start image is frame `frame` (at `at_s` seconds) of generation `from_id`,
+    put in the form's `field` as `image_ref`."""
+    return {"kind": "frame", "from_id": from_id, "frame": int(frame), "at_s": round(float(at_s), 3), "field": field, "image": image_ref}
+
+
+def is_frame(origin: Mapping[str, Any] | None) -> bool:
+    return bool(origin) and origin.get("kind") == "frame" and isinstance(origin.get("from_id"), str)
+
+
+def send_parent(store: Store, form_parent: str | None, body: Mapping[str, Any], origin: Mapping[str, Any] | None) -> str | None:
+    """The parent to record for `body`, sent from a form loaded from `form_parent` with `origin`: a shot started
+    from a frame hangs under the clip the frame is from, whatever its prompt; a rewrite under the generation the
+    person's own text was a version of; anything else as `parent_for` says."""
+    if is_frame(origin):
+        return origin["from_id"] if store.get(origin["from_id"]) is not None else None
+    as_written = {**body, "prompt": origin["from_prompt"]} if origin and _is_rewrite(origin) else body
+    return parent_for(store, form_parent, as_written)
+
+
+def kept_origin(origin: Mapping[str, Any] | None, body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`origin` while `body` still holds what it describes: a frame origin is dropped once its frame was removed."""
+    if not origin:
+        return None
+    if is_frame(origin) and origin.get("image") not in _values(body.get(str(origin.get("field")))):
+        return None
+    return dict(origin)
+
+
+def _values(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def chain(store: Store, generation_id: str) -> list[Record]:
+    """The shots of the chain `generation_id` is in, first to last: up through the clips whose frames started
+    each shot, then down through the newest shot started from a frame of each. [] for an unknown id."""
+    record = store.get(generation_id)
+    if record is None:
+        return []
+    shots, seen = [record], {record.id}
+    while is_frame(shots[0].origin) and len(shots) < MOST_ANCESTORS:
+        parent = store.get(shots[0].origin["from_id"])
+        if parent is None or parent.id in seen:
+            break
+        shots.insert(0, parent)
+        seen.add(parent.id)
+    while len(shots) < MOST_ANCESTORS:
+        nexts = [
+            c for c in store.children([shots[-1].id]) if is_frame(c.origin) and c.origin["from_id"] == shots[-1].id and c.id not in seen
+        ]
+        if not nexts:
+            break
+        shots.append(nexts[-1])  # oldest first: the newest is the take the person went on with
+        seen.add(nexts[-1].id)
+    return shots
+
+
 def changes(parent: Mapping[str, Any], request: Mapping[str, Any]) -> list[str]:
     """What a version changed from its parent's request, in words: "edited prompt", "new seed", "other model",
     "other duration"...; ["same request"] for a plain re-run."""
@@ -154,6 +211,10 @@ def version_changes(record: Record, parent: Record | None) -> tuple[str, ...]:
     if _is_rewrite(origin):
         what = ("rewritten by " + str(origin.get("chat_model") or "a chat model"),)
         return what + (tuple(c for c in changes(parent.request, record.request) if c != "edited prompt") if parent else ())
+    if is_frame(origin):
+        # The next shot of a chain: a new prompt and model are what a next shot is, not edits to name.
+        at = f"frame {int(origin.get('frame', 0)) + 1} ({float(origin.get('at_s', 0)):.2f} s)"
+        return (f"next shot from its {at}",)
     return tuple(changes(parent.request, record.request)) if parent is not None else ()
 
 

@@ -9,7 +9,7 @@ for use outside this package.
 from ._database import DatabaseError
 from ._journal import Entry, Journal
 from ._ratings import RATINGS, SHOWN, MissingGenerations, Rating, Vote
-from ._store import MIGRATIONS, SCHEMA_VERSION, ChatCall, Record, Reservation, Spending, Store, TableRow
+from ._store import MIGRATIONS, SCHEMA_VERSION, ChatCall, Cut, Record, Reservation, Spending, StartImage, Store, TableRow
 
 __all__ = [
     "MIGRATIONS",
@@ -17,6 +17,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SHOWN",
     "ChatCall",
+    "Cut",
     "DatabaseError",
     "Entry",
     "Journal",
@@ -25,6 +26,7 @@ __all__ = [
     "Record",
     "Reservation",
     "Spending",
+    "StartImage",
     "Store",
     "TableRow",
     "Vote",

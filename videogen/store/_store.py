@@ -245,6 +245,7 @@ class Spending:
     reserved: float  # set aside at send time for generations that reported no cost, and creates in flight
     unpriced: int  # running generations and creates in flight whose price nobody knows
     chat: float = 0.0  # of `reported`: what the chat model calls of "Improve prompt" cost
+    images: float = 0.0  # of `reported`: what the start frames image models drew cost
 
     @property
     def total(self) -> float:
@@ -264,6 +265,43 @@ class ChatCall(NamedTuple):
     prompt: str  # the person's text
     answer: str  # the rewrite, "" when none came back
     accepted: bool  # the person used it
+
+
+class StartImage(NamedTuple):
+    """A start frame an image model drew, kept as an upload (`upload_ref` goes in a request body)."""
+
+    id: str
+    server: str
+    account: str
+    owner: str
+    model: str
+    prompt: str
+    request: dict[str, Any]
+    created_at: float
+    upload_ref: str
+    seed: int | None
+    credits_used: float | None  # None: the API named no cost
+
+
+class Cut(NamedTuple):
+    """A stitched cut: its file in the videos folder and its recipe (the shots in order with their trims)."""
+
+    id: str
+    server: str
+    account: str
+    owner: str
+    created_at: float
+    title: str
+    video_path: str  # relative to the videos folder, as a generation's
+    recipe: dict[str, Any]
+    duration: float
+    method: str  # "copy" or "reencode"
+    size_bytes: int
+
+    def video_file(self, videos_dir: Path) -> Path | None:
+        """The cut's file, only inside `videos_dir` and only while it exists."""
+        path = (Path(videos_dir) / self.video_path).resolve()
+        return path if path.is_relative_to(Path(videos_dir).resolve()) and path.is_file() else None
 
 
 def _charge(record: Record) -> float | None:
@@ -793,6 +831,86 @@ class Store:
         )
         return [ChatCall(*row[:9], bool(row[9])) for row in rows]
 
+    # -- start frames and cuts ---------------------------------------------
+
+    def add_image(
+        self,
+        *,
+        server: str,
+        account: str,
+        owner: str,
+        model: str,
+        request: dict[str, Any],
+        upload_ref: str,
+        seed: int | None,
+        credits_used: float | None,
+    ) -> StartImage:
+        """Record a start frame an image model drew; its cost counts in spend like a generation's."""
+        image = StartImage(
+            uuid.uuid4().hex, server, account, owner, model, str(request.get("prompt") or ""), dict(request), time.time(),
+            upload_ref, seed, credits_used,
+        )  # fmt: skip
+        with self.db.writing() as db:
+            db.execute(
+                f"""INSERT INTO images (id, server, account, owner, model, prompt, request_json, created_at, upload_ref,
+                                        seed, credits_used) VALUES ({_marks(self.db.mark, 11)})""",
+                (*image[:6], json.dumps(image.request), *image[7:]),
+            )
+        return image
+
+    def images(
+        self, server: str | None = None, account: str | None = None, owner: str | None = None, *, limit: int = 50
+    ) -> list[StartImage]:
+        """The newest start frames (with this key; one person's, with `owner`), newest first."""
+        where, args = self._scope(server, account, owner)
+        rows = self.db.tuples(
+            f"""SELECT id, server, account, owner, model, prompt, request_json, created_at, upload_ref, seed, credits_used
+                FROM images WHERE 1 = 1{where} ORDER BY created_at DESC LIMIT {int(limit)}""",
+            tuple(args),
+        )
+        return [StartImage(*row[:6], json.loads(row[6]), *row[7:]) for row in rows]
+
+    def add_cut(
+        self,
+        *,
+        server: str,
+        account: str,
+        owner: str,
+        title: str,
+        video_path: str,
+        recipe: dict[str, Any],
+        duration: float,
+        method: str,
+        size_bytes: int,
+    ) -> Cut:
+        """Record a stitched cut whose file is already in the videos folder (`video_path`, relative to it)."""
+        cut = Cut(uuid.uuid4().hex, server, account, owner, time.time(), title, video_path, dict(recipe), duration, method, size_bytes)
+        with self.db.writing() as db:
+            db.execute(
+                f"""INSERT INTO cuts (id, server, account, owner, created_at, title, video_path, recipe_json, duration,
+                                      method, size_bytes) VALUES ({_marks(self.db.mark, 11)})""",
+                (*cut[:7], json.dumps(cut.recipe), *cut[8:]),
+            )
+        return cut
+
+    def cuts(self, server: str | None = None, account: str | None = None, owner: str | None = None, *, limit: int = 50) -> list[Cut]:
+        """The newest cuts (with this key; one person's, with `owner`), newest first."""
+        where, args = self._scope(server, account, owner)
+        rows = self.db.tuples(
+            f"""SELECT id, server, account, owner, created_at, title, video_path, recipe_json, duration, method, size_bytes
+                FROM cuts WHERE 1 = 1{where} ORDER BY created_at DESC LIMIT {int(limit)}""",
+            tuple(args),
+        )
+        return [Cut(*row[:7], json.loads(row[7]), *row[8:]) for row in rows]
+
+    def get_cut(self, cut_id: str) -> Cut | None:
+        rows = self.db.tuples(
+            f"""SELECT id, server, account, owner, created_at, title, video_path, recipe_json, duration, method, size_bytes
+                FROM cuts WHERE id = {self.db.mark}""",
+            (cut_id,),
+        )
+        return next((Cut(*row[:7], json.loads(row[7]), *row[8:]) for row in rows), None)
+
     def _scope(self, server: str | None, account: str | None, owner: str | None = None) -> tuple[str, list[str]]:
         where, args = "", []
         for column, value in (("server", server), ("account", account), ("owner", owner)):
@@ -936,7 +1054,14 @@ class Store:
         (deleted,) = db.execute(f"SELECT COALESCE(SUM(credits), 0) FROM deleted_spend WHERE {scope}", args).fetchone()
         (chat_usd,) = db.execute(f"SELECT COALESCE(SUM(usd), 0) FROM chat_calls WHERE {scope}", args).fetchone()
         chat = float(chat_usd) * CREDITS_PER_USD
-        return Spending(float(reported) + float(deleted) + chat, float(reserved) + float(held), int(unpriced) + int(unknown), chat)
+        (drawn,) = db.execute(f"SELECT COALESCE(SUM(credits_used), 0) FROM images WHERE {scope}", args).fetchone()
+        return Spending(
+            float(reported) + float(deleted) + chat + float(drawn),
+            float(reserved) + float(held),
+            int(unpriced) + int(unknown),
+            chat,
+            float(drawn),
+        )
 
     def reserve(
         self, server: str, account: str, owner: str, credits: float | None, check: Callable[[Spending, Spending], None]
