@@ -211,6 +211,10 @@ _UNFINISHED = f"""(status IN {_PENDING}
     OR (status = '{Status.COMPLETED.value}' AND video_url IS NOT NULL AND video_path IS NULL AND video_error IS NULL))"""
 
 
+_IMAGE_COLUMNS = "id, server, account, owner, model, prompt, request_json, created_at, upload_ref, seed, credits_used"
+_CUT_COLUMNS = "id, server, account, owner, created_at, title, video_path, recipe_json, duration, method, size_bytes"
+
+
 def _marks(mark: str, n: int) -> str:
     return ", ".join([mark] * n)
 
@@ -850,12 +854,7 @@ class Store:
             uuid.uuid4().hex, server, account, owner, model, str(request.get("prompt") or ""), dict(request), time.time(),
             upload_ref, seed, credits_used,
         )  # fmt: skip
-        with self.db.writing() as db:
-            db.execute(
-                f"""INSERT INTO images (id, server, account, owner, model, prompt, request_json, created_at, upload_ref,
-                                        seed, credits_used) VALUES ({_marks(self.db.mark, 11)})""",
-                (*image[:6], json.dumps(image.request), *image[7:]),
-            )
+        self._insert("images", _IMAGE_COLUMNS, (*image[:6], json.dumps(image.request), *image[7:]))
         return image
 
     def images(
@@ -864,8 +863,7 @@ class Store:
         """The newest start frames (with this key; one person's, with `owner`), newest first."""
         where, args = self._scope(server, account, owner)
         rows = self.db.tuples(
-            f"""SELECT id, server, account, owner, model, prompt, request_json, created_at, upload_ref, seed, credits_used
-                FROM images WHERE 1 = 1{where} ORDER BY created_at DESC LIMIT {int(limit)}""",
+            f"""SELECT {_IMAGE_COLUMNS} FROM images WHERE 1 = 1{where} ORDER BY created_at DESC LIMIT {int(limit)}""",
             tuple(args),
         )
         return [StartImage(*row[:6], json.loads(row[6]), *row[7:]) for row in rows]
@@ -885,28 +883,25 @@ class Store:
     ) -> Cut:
         """Record a stitched cut whose file is already in the videos folder (`video_path`, relative to it)."""
         cut = Cut(uuid.uuid4().hex, server, account, owner, time.time(), title, video_path, dict(recipe), duration, method, size_bytes)
-        with self.db.writing() as db:
-            db.execute(
-                f"""INSERT INTO cuts (id, server, account, owner, created_at, title, video_path, recipe_json, duration,
-                                      method, size_bytes) VALUES ({_marks(self.db.mark, 11)})""",
-                (*cut[:7], json.dumps(cut.recipe), *cut[8:]),
-            )
+        self._insert("cuts", _CUT_COLUMNS, (*cut[:7], json.dumps(cut.recipe), *cut[8:]))
         return cut
+
+    def _insert(self, table: str, columns: str, values: Sequence[Any]) -> None:
+        with self.db.writing() as db:
+            db.execute(f"INSERT INTO {table} ({columns}) VALUES ({_marks(self.db.mark, len(values))})", tuple(values))
 
     def cuts(self, server: str | None = None, account: str | None = None, owner: str | None = None, *, limit: int = 50) -> list[Cut]:
         """The newest cuts (with this key; one person's, with `owner`), newest first."""
         where, args = self._scope(server, account, owner)
         rows = self.db.tuples(
-            f"""SELECT id, server, account, owner, created_at, title, video_path, recipe_json, duration, method, size_bytes
-                FROM cuts WHERE 1 = 1{where} ORDER BY created_at DESC LIMIT {int(limit)}""",
+            f"""SELECT {_CUT_COLUMNS} FROM cuts WHERE 1 = 1{where} ORDER BY created_at DESC LIMIT {int(limit)}""",
             tuple(args),
         )
         return [Cut(*row[:7], json.loads(row[7]), *row[8:]) for row in rows]
 
     def get_cut(self, cut_id: str) -> Cut | None:
         rows = self.db.tuples(
-            f"""SELECT id, server, account, owner, created_at, title, video_path, recipe_json, duration, method, size_bytes
-                FROM cuts WHERE id = {self.db.mark}""",
+            f"""SELECT {_CUT_COLUMNS} FROM cuts WHERE id = {self.db.mark}""",
             (cut_id,),
         )
         return next((Cut(*row[:7], json.loads(row[7]), *row[8:]) for row in rows), None)
