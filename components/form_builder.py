@@ -53,8 +53,13 @@ EXAMPLE_LINKS = {kind: f"https://example.com/{kind}" for kind in ("image", "vide
 Widget = Literal["segmented", "select", "toggle", "slider", "number", "integer_text", "text", "textarea", "json", "media"]
 
 
-def key(name: str) -> str:
-    return f"gen_{name}"
+#: Where a form's values live in session state: the video form's under "gen_", an image model's (Make a start
+#: frame, which sits beside it on the same page) under "img_".
+VIDEO_PREFIX, IMAGE_PREFIX = "gen", "img"
+
+
+def key(name: str, prefix: str = VIDEO_PREFIX) -> str:
+    return f"{prefix}_{name}"
 
 
 @dataclass(frozen=True)
@@ -62,10 +67,15 @@ class Field:
     param: Param
     widget: Widget
     advanced: bool
+    prefix: str = VIDEO_PREFIX
 
     @property
     def name(self) -> str:
         return self.param.name
+
+    @property
+    def key(self) -> str:
+        return key(self.param.name, self.prefix)
 
     @property
     def label(self) -> str:
@@ -105,9 +115,16 @@ def widget_for(param: Param) -> Widget:
 
 @cache
 def layout(model_id: str) -> tuple[Field, ...]:
-    """The model's fields in display order: required and common ones first, the rest under Advanced."""
-    model = catalog.get(model_id)
-    fields = [Field(p, widget_for(p), advanced=not (p.required or p.name in COMMON or p.media in ("image", "video"))) for p in model.params]
+    """The model's fields in display order: required and common ones first, the rest under Advanced.
+    A video model's or an image model's: the same builder makes both forms."""
+    try:
+        model, prefix = catalog.get(model_id), VIDEO_PREFIX
+    except catalog.UnknownModelError:
+        model, prefix = catalog.get_image(model_id), IMAGE_PREFIX
+    fields = [
+        Field(p, widget_for(p), advanced=not (p.required or p.name in COMMON or p.media in ("image", "video")), prefix=prefix)
+        for p in model.params
+    ]
 
     def order(f: Field) -> tuple:
         common = COMMON.index(f.name) if f.name in COMMON else len(COMMON)
@@ -184,15 +201,15 @@ def prepare(model: Model) -> list[str]:
     reset = []
     for field in layout(model.id):
         if field.widget == "media":
-            if not isinstance(session.setdefault(key(field.name), ""), str):
-                session.assign(key(field.name), "")
+            if not isinstance(session.setdefault(field.key, ""), str):
+                session.assign(field.key, "")
             continue
-        current = session.value(key(field.name))
+        current = session.value(field.key)
         converted, ok = widget_value(field, current)
         if not ok:
             reset.append(f"{field.label} {_show(current)!r}")
         if current is None or converted != current or type(converted) is not type(current):
-            session.assign(key(field.name), converted)
+            session.assign(field.key, converted)
     return reset
 
 
@@ -222,25 +239,25 @@ def reconcile(old: Model, new: Model) -> tuple[list[str], list[str]]:
         converted, ok = widget_value(target, value)
         refused = catalog.validate(new, {target.name: converted}).errors.get(target.name) if ok else "no"
         if ok and not refused:
-            session.assign(key(target.name), converted)
+            session.assign(target.key, converted)
             if converted != target.param.default or target.param.required:
                 kept.append(target.label)
         else:
-            session.assign(key(target.name), default_value(target))
+            session.assign(target.key, default_value(target))
             dropped.append(f"{field.label} {_show(value)} ({new.name} does not offer it)")
     return kept, dropped
 
 
 def _current(field: Field) -> Any:
     if field.widget == "media":
-        return session.value(key(field.name)) or session.upload_refs(key(field.name))
-    value = session.value(key(field.name))
+        return session.value(field.key) or session.upload_refs(field.key)
+    value = session.value(field.key)
     return None if value == default_value(field) and not field.param.required and field.name not in COMMON else value
 
 
 def _clear(field: Field) -> None:
     for suffix in ("", session.UPLOAD_REFS_SUFFIX, "__pick"):
-        session.forget(key(field.name) + suffix)
+        session.forget(field.key + suffix)
 
 
 def _is_blank(value: Any) -> bool:
@@ -308,7 +325,7 @@ def _help(field: Field) -> str | None:
 
 def _draw(field: Field) -> Any:
     """One widget; returns the empty slot beside it where its error goes."""
-    k, label, rules = key(field.name), field.label, field.param.rules
+    k, label, rules = field.key, field.label, field.param.rules
     # persist_state: the values survive a visit to History and back, as a half-written prompt should.
     common = {"key": k, "help": _help(field), "persist_state": "session"}
     match field.widget:
@@ -409,7 +426,7 @@ def _title(field: Field) -> None:
 
 def _image_input(field: Field, data_dir: Path) -> MediaValue:
     _title(field)
-    k = key(field.name)
+    k = field.key
     result = MediaValue()
     refs: list[str] = []
     upload_col, link_col = st.columns([3, 2])
@@ -488,7 +505,7 @@ def _saved(file: Any, param: Param, data_dir: Path) -> str:
 
 def _link_input(field: Field, finished_videos: Callable[[], list[tuple[str, str]]] | None) -> MediaValue:
     _title(field)
-    k = key(field.name)
+    k = field.key
     result = MediaValue()
     picked = None
     if finished_videos is not None:
@@ -555,7 +572,7 @@ def raw_values(model: Model, media_values: dict[str, MediaValue]) -> tuple[dict[
             else:
                 params[field.name] = given.value
             continue
-        value = session.value(key(field.name))
+        value = session.value(field.key)
         if field.widget == "json":
             text = str(value or "").strip()
             if text:

@@ -12,7 +12,7 @@ from typing import Any, assert_never
 
 import streamlit as st
 
-from components import form_builder, prompt_improve, prompt_recall, services, session, submit_actions, variants_form
+from components import form_builder, prompt_improve, prompt_recall, services, session, start_frame_form, submit_actions, variants_form
 from components.markdown import literal
 from videogen import catalog, lineage, media, spend, variants
 from videogen.api import Status
@@ -70,6 +70,7 @@ def render(conn: Connection, model: catalog.Model) -> None:
         st.info(notice, icon=":material/info:")
 
     media_values = form_builder.draw_media(model, conn.store.data_dir, lambda: _finished_videos(conn))
+    start_frame_form.panel(conn, model)
     sweep = variants_form.settings(model)
     advanced = any(f.advanced and f.widget != "media" for f in form_builder.layout(model.id))
     # A widget inside a form tells the server nothing until Generate is pressed: the fields the price

@@ -95,7 +95,8 @@ def test_video_lookups_do_not_see_image_models_and_image_lookups_not_video_ones(
         catalog.get("flux/schnell")
     with pytest.raises(catalog.UnknownModelError):
         catalog.get_image("veo2")
-    assert catalog.name_of("flux/schnell") == "flux/schnell"  # a history row names video models only
+    assert catalog.name_of("flux/schnell") == "FLUX Schnell"  # a start frame names its image model
+    assert catalog.name_of("gone/model") == "gone/model"
     assert catalog.validate("flux/schnell", {"prompt": "a fox"}).errors == {"model": "Unknown model 'flux/schnell'."}
 
 

@@ -266,6 +266,10 @@ def name_of(model_id: str) -> str:
     try:
         return get(model_id).name
     except UnknownModelError:
+        pass
+    try:
+        return get_image(model_id).name
+    except UnknownModelError:
         return model_id
 
 

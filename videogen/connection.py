@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import catalog, media, rewrite, seeds, spend
+from . import catalog, media, rewrite, seeds, spend, start_frames
 from .api import ApiError, Client, InvalidRequestError, NotSavedYetError, OutcomeUnknownError, is_loopback_host, key_hint
 from .polling import Poller, PollPlan, RunTimes, Schedule
 from .pricing import Price, PriceList
 from .simulator import Simulator
 from .spend import Budget
-from .store import ChatCall, Entry, Journal, Record, Reservation, Spending, Store
+from .store import ChatCall, Entry, Journal, Record, Reservation, Spending, StartImage, Store
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,31 @@ class Connection:
                 self.store.add_chat_call(**record, chat_model=str(chat_model), usd=exc.cost_usd, answer="")
             raise
         return result, self.store.add_chat_call(**record, chat_model=result.chat_model, usd=result.cost_usd, answer=result.text)
+
+    def make_start_frame(
+        self, body: Mapping[str, Any], param: catalog.Param | None, *, owner: str = "", budget: Budget | None = None
+    ) -> tuple[start_frames.StartFrame, StartImage]:
+        """Have an image model draw a start frame (`body`: its request), kept as an upload fit for `param` (a video
+        model's image field), and recorded with its prompt, model, seed and cost, which count in spend.
+
+        With a `budget` that is spent, nothing is asked (OverBudgetError). ApiError (RefusedError: the model would
+        not draw it, with its reason) when no picture came; StartFrameError when the picture could not be kept,
+        in which case the call is still recorded: it was paid for.
+        """
+        if budget is not None and budget.is_set:
+            key = self.store.spending(self.server, self.account)
+            person = self.store.spending(self.server, self.account, owner) if owner else None
+            # A picture costs cents and has no price beforehand: refused only once a budget is spent.
+            budget.check(0.0, key, person, what="Drawing a start frame")
+        result = self.client.generate_image(body)
+        record = dict(server=self.server, account=self.account, owner=owner, model=result.model, request=dict(body))
+        try:
+            frame = start_frames.keep(result, param, self.store.data_dir, allow_local=self.poller.allow_local)
+        except start_frames.StartFrameError:
+            self.store.add_image(**record, upload_ref="", seed=result.seed, credits_used=result.credits_used)
+            raise
+        image = self.store.add_image(**record, upload_ref=frame.reference, seed=frame.seed, credits_used=frame.credits_used)
+        return frame, image
 
     def submit_batch(
         self,
