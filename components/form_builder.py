@@ -83,6 +83,8 @@ class Field:
             base = self.param.name.removesuffix("_urls").removesuffix("_url").removesuffix("_list")
             text = base.replace("_", " ").capitalize()
             return text + "s" if self.param.is_list and not text.endswith("s") else text
+        if self.prefix == IMAGE_PREFIX and self.name == "prompt":
+            return "Start frame prompt"  # it sits on the page beside the video's own Prompt
         return LABELS.get(self.name, self.param.label)
 
     @property

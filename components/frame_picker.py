@@ -99,25 +99,33 @@ def picker(conn: Connection, generation_id: str) -> None:
     except frames.FrameError as exc:
         st.error(f"This clip cannot be decoded: {literal(str(exc))}", icon=":material/broken_image:")
         return
-    last = info.frames - 1
-    index = session.value(FRAME)
-    if not isinstance(index, int) or not 0 <= index <= last:
-        session.assign(FRAME, last)
-    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-        st.button("Back one", icon=":material/chevron_left:", on_click=_step, args=(-1, last), disabled=session.value(FRAME) == 0)
-        st.button("On one", icon=":material/chevron_right:", on_click=_step, args=(1, last), disabled=session.value(FRAME) == last)
-        st.button("Last frame", icon=":material/last_page:", on_click=session.assign, args=(FRAME, last))
-    if last > 0:
-        st.slider("Frame", 0, last, key=FRAME, format="%d", help="Frames count from 0; the last is the default.")
-    index = session.value(FRAME)
+    count = info.frames
+    number = session.value(FRAME)  # counted from 1, as the caption says, and the slider with it
+    if not isinstance(number, int) or not 1 <= number <= count:
+        session.assign(FRAME, count)
+    picture, controls = st.columns([3, 2], gap="medium")
+    with controls:
+        with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            st.button("Back one", icon=":material/chevron_left:", on_click=_step, args=(-1, count), disabled=session.value(FRAME) == 1)
+            st.button("On one", icon=":material/chevron_right:", on_click=_step, args=(1, count), disabled=session.value(FRAME) == count)
+            st.button("Last frame", icon=":material/last_page:", on_click=session.assign, args=(FRAME, count))
+        if count > 1:
+            st.slider("Frame", 1, count, key=FRAME, format="%d", help="Last frames are often damaged: step back a few to find a clean one.")
+    index = session.value(FRAME) - 1
     seconds = info.frame_times[index]
-    try:
-        png = _frame(str(video), _stamp(video), index)
-    except frames.FrameError as exc:
-        st.error(f"Frame {index + 1} cannot be decoded: {literal(str(exc))}", icon=":material/broken_image:")
-        return
-    st.image(png, caption=f"Frame {index + 1} of {info.frames} · {seconds:.3f} s · {info.width}×{info.height}", width="stretch")
+    with picture:
+        try:
+            png = _frame(str(video), _stamp(video), index)
+        except frames.FrameError as exc:
+            st.error(f"Frame {index + 1} cannot be decoded: {literal(str(exc))}", icon=":material/broken_image:")
+            return
+        st.image(png, caption=f"Frame {index + 1} of {info.frames} · {seconds:.3f} s · {info.width}×{info.height}", width="stretch")
+    with controls:
+        _use(record, video, info, index, seconds)
 
+
+def _use(record: Record, video: Path, info: frames.VideoInfo, index: int, seconds: float) -> None:
+    """Which model animates the frame, in which of its fields, and the button that puts it in the form."""
     able, unable = targets()
     ids = [m.id for m in able]
     current = session.value(session.MODEL)
@@ -131,11 +139,8 @@ def picker(conn: Connection, generation_id: str) -> None:
         session.assign(FIELD, names[0])
     if len(fields) > 1:
         st.segmented_control("As its", names, key=FIELD, format_func=lambda n: _field_label(target, n), required=True)
-    with st.expander(f"{len(unable)} models cannot take a local frame"):
-        st.caption("They fetch their image from a public link (no Base64), so a frame of this app's copy cannot reach them.")
-        st.text(", ".join(model_name(m.id) for m in unable))
     field = next(p for p in fields if p.name == session.value(FIELD))
-    if st.button("Use this frame", type="primary", icon=":material/check:", key="frame-use"):
+    if st.button("Use this frame", type="primary", icon=":material/check:", key="frame-use", width="stretch"):
         try:
             upload = frames.keep_frame(video, field, services.data_dir(), index, info=info)
         except (frames.FrameError, media.MediaError) as exc:
@@ -144,10 +149,13 @@ def picker(conn: Connection, generation_id: str) -> None:
         _into_form(record, target, field, upload.reference, index, seconds)
         _close()
         st.rerun()
+    with st.expander(f"{len(unable)} models cannot take a local frame"):
+        st.caption("They fetch their image from a public link (no Base64), so a frame of this app's copy cannot reach them.")
+        st.text(", ".join(model_name(m.id) for m in unable))
 
 
-def _step(by: int, last: int) -> None:
-    session.assign(FRAME, min(last, max(0, int(session.value(FRAME) or 0) + by)))
+def _step(by: int, count: int) -> None:
+    session.assign(FRAME, min(count, max(1, int(session.value(FRAME) or count) + by)))
 
 
 def _field_label(model: Model, name: str) -> str:

@@ -54,10 +54,10 @@ def panel(conn: Connection, model: Model) -> None:
             st.error(literal(problem), icon=":material/error:")
         if st.button("Draw it", icon=":material/brush:", key="img-draw", help="One paid picture from the image model"):
             target = next(p for p in targets if p.name == session.value(TARGET_FIELD))
-            _draw(conn, image_model, target, slots)
+            _draw(conn, model, image_model, target, slots)
 
 
-def _draw(conn: Connection, image_model: Model, target: Param, slots: dict) -> None:
+def _draw(conn: Connection, video_model: Model, image_model: Model, target: Param, slots: dict) -> None:
     params, problems = form_builder.raw_values(image_model, {})
     checked = catalog.validate(image_model, params)
     errors = {**checked.errors, **problems}
@@ -81,7 +81,6 @@ def _draw(conn: Connection, image_model: Model, target: Param, slots: dict) -> N
         session.set_upload_refs(form_builder.key(target.name), [frame.reference])
         cost = f" for ${frame.cost_usd:.3f}" if frame.cost_usd is not None else ""
         seed = f", seed {frame.seed}" if frame.seed is not None else ""
-        session.set_form_notice(
-            f"{model_name(image_model.id)} drew the start frame{cost}{seed}. It is in the form's {target.name.replace('_', ' ')}."
-        )
+        label = next((f.label for f in form_builder.layout(video_model.id) if f.name == target.name), target.name)
+        session.set_form_notice(f"{model_name(image_model.id)} drew the start frame{cost}{seed}. It is the form's {label.lower()}.")
     st.rerun()
