@@ -75,4 +75,4 @@ clean:
 
 # Retake the README's screenshots (docs/screenshots/) with the end-to-end suite.
 screenshots: $(DEV) browser
-	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e -k "prompt_becomes or history_lists or selecting or uploaded_image or picker_searches or seed_batch or reel or two_people or blind_vote or keys_in_the_gallery or improved_prompt or downloaded_video"
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e -k "prompt_becomes or history_lists or selecting or uploaded_image or picker_searches or seed_batch or reel or two_people or blind_vote or keys_in_the_gallery or improved_prompt or downloaded_video or last_frame_starts or start_frame_drawn"

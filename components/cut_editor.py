@@ -20,7 +20,7 @@ import streamlit as st
 from components import services, session
 from components.formatting import clock, model_name
 from components.markdown import literal
-from videogen import cuts, frames, lineage, loops, tiles
+from videogen import cuts, frames, lineage, loops, reel, tiles
 from videogen.api import Status
 from videogen.connection import Connection
 from videogen.recipe import Recipe
@@ -252,7 +252,25 @@ def show_cut(conn: Connection, cut: Cut) -> None:
         on_click="ignore",
         key=f"cut-download-{cut.id}",
     )
+    ids = list(dict.fromkeys(str(s.get("id")) for s in cut.recipe.get("shots", [])))
+    found = {r.id: r for r in conn.store.find(ids)}
+    shots = [found[i] for i in ids if i in found]  # in the cut's order
+    st.download_button(
+        "Demo reel with its shots",
+        data=partial(_reel, conn, cut, shots),
+        file_name=reel.file_name(),
+        mime="application/zip",
+        icon=":material/movie:",
+        on_click="ignore",
+        key=f"cut-reel-{cut.id}",
+        help="The cut first, then each shot with its prompt and settings, as a page that plays offline.",
+    )
     loop_panel(conn, video, key=f"cut-{cut.id}")
+
+
+def _reel(conn: Connection, cut: Cut, shots: list[Record]) -> bytes:
+    by = services.signed_in_user()
+    return reel.build(shots, conn.store.data_dir, ratings=conn.store.ratings([r.id for r in shots], by=by), cuts=[cut])
 
 
 def loop_panel(conn: Connection, video: Path, *, key: str) -> None:

@@ -130,3 +130,22 @@ def test_use_a_frame_puts_the_last_frame_in_an_image_to_video_form_and_the_shot_
     assert [r.id for r in lineage.chain(shots, made.id)] == ["one:veo2", made.id]
     assert [r.id for r in lineage.chain(shots, "one:veo2")] == ["one:veo2", made.id]  # from a clip on: its newest next shot
     assert [r.id for r in lineage.chain(shots, "two:veo2")] == ["one:veo2", "two:veo2"]  # an earlier take keeps its own chain
+
+
+def test_a_cut_goes_into_a_demo_reel_first_with_its_shots_after(app, shots):
+    import io
+    import zipfile
+
+    from videogen import reel
+
+    at = cut_page(app, ids="one:veo2,two:veo2")
+    at.button(key="cut-stitch").click()
+    at = run(at)
+    (cut,) = shots.cuts()
+    assert any(b.label == "Demo reel with its shots" for b in at.get("download_button"))
+    data = reel.build([shots.get("one:veo2"), shots.get("two:veo2")], shots.data_dir, cuts=[cut])
+    names = sorted(n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if n.endswith(".mp4"))
+    assert [n.split("/")[-1].split("-")[0:2] for n in names][0] == ["01", "cut"] and len(names) == 3
+    page = next(n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if n.endswith("index.html"))
+    html = zipfile.ZipFile(io.BytesIO(data)).read(page).decode()
+    assert "Stitched cut" in html and "1. one:veo2 · 2. two:veo2" in html

@@ -31,7 +31,7 @@ import jinja2
 
 from . import catalog, media, spend
 from .api import Status
-from .store import RATINGS, Rating, Record
+from .store import RATINGS, Cut, Rating, Record
 from .text import shorten
 
 # The prompt has its own block and the model its own line; every other field goes in the table.
@@ -56,12 +56,13 @@ class Limits:
 
 @dataclass(frozen=True)
 class Item:
-    """One generation in the reel, and where its files go in the zip."""
+    """One generation (or, with `cut`, one stitched cut) in the reel, and where its files go in the zip."""
 
-    record: Record
+    record: Record | None
     video: Path
     video_name: str  # relative to index.html
     inputs: dict[str, tuple[Path, str]]  # upload reference -> (file, name relative to index.html)
+    cut: Cut | None = None
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,22 @@ class Reel:
     limits: Limits = field(default_factory=Limits)
 
 
-def contents(records: Iterable[Record], data_dir: Path, *, limits: Limits | None = None) -> Reel:
+def contents(records: Iterable[Record], data_dir: Path, *, limits: Limits | None = None, cuts: Iterable[Cut] = ()) -> Reel:
     """Which of the chosen generations go in (a finished one with its local copy, while the reel has room),
-    and which cannot. Only files in the data folder's videos/ and uploads/ are taken, whatever a row names."""
+    and which cannot; `cuts` go first, each whose file is here. Only files in the data folder's videos/ and
+    uploads/ are taken, whatever a row names."""
     limits = limits or Limits()
     items: list[Item] = []
     missing: list[Record] = []
     left_out: list[Record] = []
     total = 0
     counted: set[str] = set()  # inputs already counted: one upload may feed several generations
+    for cut in cuts:
+        video = cut.video_file(Path(data_dir) / "videos")
+        if video is None or len(items) >= limits.videos or total + video.stat().st_size > limits.bytes:
+            continue
+        total += video.stat().st_size
+        items.append(Item(None, video, f"videos/{len(items) + 1:02d}-cut-{cut.id[:8]}.mp4", {}, cut))
     for record in records:
         video = record.video_file(Path(data_dir) / "videos") if record.status is Status.COMPLETED else None
         if video is None:
@@ -113,11 +121,12 @@ def build(
     made_at: datetime | None = None,
     limits: Limits | None = None,
     ratings: Mapping[str, Rating] | None = None,
+    cuts: Iterable[Cut] = (),
 ) -> bytes:
     """The zip's bytes, for a download. It is written to a temporary file in the data folder as it is built,
     so the only copy in memory is the one handed over."""
     with tempfile.TemporaryFile(dir=data_dir, prefix=".reel-") as spool:
-        write(records, data_dir, spool, made_at=made_at, limits=limits, ratings=ratings)
+        write(records, data_dir, spool, made_at=made_at, limits=limits, ratings=ratings, cuts=cuts)
         spool.seek(0)
         return spool.read()
 
@@ -130,10 +139,11 @@ def write(
     made_at: datetime | None = None,
     limits: Limits | None = None,
     ratings: Mapping[str, Rating] | None = None,
+    cuts: Iterable[Cut] = (),
 ) -> Reel:
     """Write the zip to `target`; returns what went in. Videos are stored as they are: MP4 is compressed already."""
     made_at = made_at or datetime.now()
-    reel = contents(records, data_dir, limits=limits)
+    reel = contents(records, data_dir, limits=limits, cuts=cuts)
     folder = folder_name(made_at)
     with zipfile.ZipFile(target, "w") as archive:
         archive.writestr(f"{folder}/index.html", index_html(reel, made_at=made_at, ratings=ratings), compress_type=zipfile.ZIP_DEFLATED)
@@ -159,13 +169,16 @@ def index_html(reel: Reel, *, made_at: datetime, ratings: Mapping[str, Rating] |
     """The reel's page; `ratings` (`Store.ratings()` of its generations) puts each one's rating on its entry."""
     count = len(reel.items)
     summary = f"{count} video{'s' if count != 1 else ''} · made {made_at:%d %b %Y, %H:%M}"
-    credits = [i.record.credits_used for i in reel.items if i.record.credits_used is not None]
+    credits = [i.record.credits_used for i in reel.items if i.record is not None and i.record.credits_used is not None]
     if credits:
         summary += f" · {spend.money(sum(credits))}"
     return _template().render(
         made_on=f"{made_at:%d %b %Y}",
         summary=summary,
-        cards=[_card(item, (ratings or {}).get(item.record.id) or Rating(item.record.id)) for item in reel.items],
+        cards=[
+            _card(item, (ratings or {}).get(item.record.id) or Rating(item.record.id)) if item.record else _cut_card(item)
+            for item in reel.items
+        ],
         missing=[_Listed(r.id, r.status.value, _first_line(r.prompt)) for r in reel.missing],
         left_out=[_Listed(r.id, r.status.value, _first_line(r.prompt)) for r in reel.left_out],
         limits=reel.limits.describe(),
@@ -251,6 +264,38 @@ def _card(item: Item, rating: Rating) -> _Card:
         team=team_figure(rating) if _others_rated(rating) else "",
         rejected=rating.rejected,
     )
+
+
+def _cut_card(item: Item) -> _Card:
+    """A stitched cut's entry: its title, its shots in order with their trims, how it was joined."""
+    cut = item.cut
+    assert cut is not None
+    shots = [
+        f"{n}. {shot.get('id')}" + (f" ({_trim(shot)})" if shot.get("in_s") or shot.get("out_s") else "")
+        for n, shot in enumerate(cut.recipe.get("shots", []), 1)
+    ]
+    how = "stream copy" if cut.method == "copy" else "encoded again"
+    facts = [f"{cut.duration:.1f} s", how, datetime.fromtimestamp(cut.created_at).strftime("%d %b %Y, %H:%M")]
+    return _Card(
+        video=item.video_name,
+        mime=_mime(item.video),
+        portrait=False,
+        model_name="Stitched cut",
+        model_id=f"{len(shots)} shots",
+        prompt=cut.title,
+        note="",
+        rows=[("shots", _Cell(" · ".join(shots)))],
+        facts=" · ".join(facts),
+        id=cut.id,
+        stars="",
+        rating="",
+        team="",
+        rejected=False,
+    )
+
+
+def _trim(shot: Mapping[str, Any]) -> str:
+    return f"{float(shot.get('in_s') or 0):.2f}–{'end' if shot.get('out_s') is None else format(float(shot['out_s']), '.2f')} s"
 
 
 def stars(rating: int | None) -> str:

@@ -108,7 +108,13 @@ def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(postg
             first.process.send_signal(signal.SIGKILL)
             first.process.wait(timeout=10)
             killed_at = time.time()
-            saved_at_kill = sum(r.video_path is not None for r in store.find(ids))
+            at_kill = store.find(ids)
+            saved_at_kill = sum(r.video_path is not None for r in at_kill)
+            # Downloads the killed process may have had under way: finished on the server, held by it, not saved.
+            cut_short = sum(
+                r.status is Status.COMPLETED and not r.video_path and (r.lease_owner or "").split(":")[1:2] == [str(first.process.pid)]
+                for r in at_kill
+            )
             assert saved_at_kill < COUNT, "the kill came too late to test anything"
             assert wait_until(lambda: all_saved(store, ids), timeout=LEASE_SECONDS + 90)
             records = store.find(ids)
@@ -122,9 +128,11 @@ def test_two_processes_share_the_work_and_a_killed_ones_generations_finish(postg
 
     print(
         f"fetches: one process {alone}, two with a kill {together} ({together / alone:.2f}×); "
-        f"{saved_at_kill} saved at the kill; {sim.count('video')} video downloads; done {time.time() - killed_at:.0f} s after"
+        f"{saved_at_kill} saved at the kill, {cut_short} being saved; {sim.count('video')} video downloads; "
+        f"done {time.time() - killed_at:.0f} s after"
     )
     assert len(videos) == COUNT and len({r.video_path for r in records}) == COUNT  # one file per generation
-    assert sim.count("video") <= COUNT + 4  # a download cut by the kill may be made again; no more
+    # Each download the kill cut short may be made again by the survivor; nothing else is fetched twice.
+    assert sim.count("video") <= COUNT + cut_short, (sim.count("video"), cut_short)
     assert str(second.process.pid) in holders  # the survivor finished what the killed one held
     assert together <= 1.2 * alone
