@@ -295,20 +295,33 @@ def loop_panel(conn: Connection, video: Path, *, key: str) -> None:
         out_s = min(info.duration, loops.MAX_SECONDS) if info.duration > loops.MAX_SECONDS else None
         if out_s is not None:
             st.caption(f"A loop holds at most {loops.MAX_SECONDS:g} s: the first {loops.MAX_SECONDS:g} s are used.")
-        if st.button("Make the loop", icon=":material/autorenew:", key=f"{key}-loop-make"):
+        again_key = f"{key}-loop-again"
+        again = bool(session.value(again_key))
+        session.forget(again_key)
+        if st.button("Make the loop", icon=":material/autorenew:", key=f"{key}-loop-make") or again:
             name = hashlib.sha256(f"{video.name}:{video.stat().st_mtime_ns}:{fmt}:{width}:{fps}:{pingpong}".encode()).hexdigest()[:16]
             dest = conn.store.data_dir / LOOPS_DIR / f"{name}.{fmt}"
             dest.parent.mkdir(parents=True, exist_ok=True)
             try:
                 with st.spinner("Making the loop…"):
                     made = loops.make_loop(
-                        video, dest, fmt=fmt, width=width, fps=Fraction(fps), pingpong=pingpong, out_s=out_s, scratch=conn.store.partial_dir
+                        video,
+                        dest,
+                        fmt=fmt,
+                        width=width,
+                        fps=Fraction(fps),
+                        pingpong=pingpong,
+                        out_s=out_s,
+                        max_bytes=loops.LOOP_MAX_BYTES,
+                        scratch=conn.store.partial_dir,
                     )
             except loops.LoopTooLargeError as exc:
                 smaller = exc.suggested_width
                 st.warning(literal(str(exc)), icon=":material/photo_size_select_small:")
                 if smaller:
-                    st.button(f"Make it {smaller} px wide", key=f"{key}-loop-smaller", on_click=session.assign, args=(width_key, smaller))
+                    st.button(
+                        f"Make it {smaller} px wide", key=f"{key}-loop-smaller", on_click=_smaller, args=(width_key, smaller, again_key)
+                    )
                 return
             except loops.LoopError as exc:
                 st.error(f"The loop could not be made: {literal(str(exc))}", icon=":material/error:")
@@ -351,6 +364,12 @@ def stitch_link(records: list[Record]) -> None:
         st.page_link(
             "pages/cut.py", label="Stitch into a cut", icon=":material/movie:", query_params={"ids": ",".join(r.id for r in ordered)}
         )
+
+
+def _smaller(width_key: str, width: int, again_key: str) -> None:
+    # The smaller width, and the loop made at it in the same click.
+    session.assign(width_key, width)
+    session.assign(again_key, True)
 
 
 def recent(conn: Connection) -> None:

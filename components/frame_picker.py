@@ -121,17 +121,15 @@ def picker(conn: Connection, generation_id: str) -> None:
             return
         st.image(png, caption=f"Frame {index + 1} of {info.frames} · {seconds:.3f} s · {info.width}×{info.height}", width="stretch")
     with controls:
-        _use(record, video, info, index, seconds)
+        _use(conn, record, video, info, index, seconds)
 
 
-def _use(record: Record, video: Path, info: frames.VideoInfo, index: int, seconds: float) -> None:
+def _use(conn: Connection, record: Record, video: Path, info: frames.VideoInfo, index: int, seconds: float) -> None:
     """Which model animates the frame, in which of its fields, and the button that puts it in the form."""
     able, unable = targets()
     ids = [m.id for m in able]
-    current = session.value(session.MODEL)
-    preferred = current if current in ids else session.last_model() if session.last_model() in ids else ids[0]
     if session.value(TARGET) not in ids:
-        session.assign(TARGET, preferred)
+        session.assign(TARGET, _preferred(conn, ids))
     target = catalog.get(st.selectbox("Animate it with", ids, key=TARGET, format_func=model_name))
     fields = [p for p in takes_frames(target) if p.accepts_base64]
     names = [p.name for p in fields]
@@ -152,6 +150,16 @@ def _use(record: Record, video: Path, info: frames.VideoInfo, index: int, second
     with st.expander(f"{len(unable)} models cannot take a local frame"):
         st.caption("They fetch their image from a public link (no Base64), so a frame of this app's copy cannot reach them.")
         st.text(", ".join(model_name(m.id) for m in unable))
+
+
+def _preferred(conn: Connection, ids: list[str]) -> str:
+    """The model the frame goes to first: the form's, when it takes a frame; else the one this person last
+    animated a picture with; else the first that can."""
+    if (current := session.value(session.MODEL)) in ids:
+        return current
+    able = set(ids)
+    recent = conn.store.records(limit=200, owner=services.signed_in_user() or None)
+    return next((r.model for r in recent if r.model in able), ids[0])
 
 
 def _step(by: int, count: int) -> None:

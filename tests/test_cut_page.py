@@ -149,3 +149,33 @@ def test_a_cut_goes_into_a_demo_reel_first_with_its_shots_after(app, shots):
     page = next(n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if n.endswith("index.html"))
     html = zipfile.ZipFile(io.BytesIO(data)).read(page).decode()
     assert "Stitched cut" in html and "1. one:veo2 · 2. two:veo2" in html
+
+
+def test_the_picker_offers_the_model_last_used_to_animate_a_picture_first(app, shots):
+    from videogen.api import Answer as A
+
+    shots.add(A("i2v:kling", Status.QUEUED), request={"model": "kling-video/v1.6/standard/image-to-video", "prompt": "p"}, server="x")
+    app.switch_page("pages/history.py")
+    app.query_params["gen"] = "one:veo2"
+    at = run(table_view(app))
+    next(b for b in at.button if b.label == "Use a frame").click()
+    at = run(at)
+    assert at.selectbox(key="frame_pick_model").value == "kling-video/v1.6/standard/image-to-video"
+
+
+def test_a_loop_over_the_size_limit_says_so_and_makes_it_at_the_width_that_fits(app, shots, monkeypatch):
+    from videogen import loops
+
+    monkeypatch.setattr(loops, "LOOP_MAX_BYTES", 40 * 1024)  # a 2 s loop at 160 px is about 120 KB
+    at = cut_page(app, ids="one:veo2")
+    next(b for b in at.button if b.label == "Make the loop").click()
+    at = run(at)
+    (warning,) = [w.value for w in at.warning]
+    assert "over the 40 KB limit" in warning.replace("\\", "")
+    smaller = next(b for b in at.button if b.label.startswith("Make it "))
+    width = int(smaller.label.split()[2])
+    assert width < 160
+    smaller.click()
+    at = run(at)
+    made = [b for b in at.get("download_button") if b.label.startswith("Download (")]
+    assert made and not at.warning and at.slider(key="video-one:veo2-loop-width").value == width  # made at once, at that width
