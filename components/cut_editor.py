@@ -273,8 +273,9 @@ def _reel(conn: Connection, cut: Cut, shots: list[Record]) -> bytes:
     return reel.build(shots, conn.store.data_dir, ratings=conn.store.ratings([r.id for r in shots], by=by), cuts=[cut])
 
 
-def loop_panel(conn: Connection, video: Path, *, key: str) -> None:
-    """A GIF or WebP of `video` for slides and banners, its size shown before the download."""
+def loop_panel(conn: Connection, video: Path, *, key: str, in_s: float | None = None, out_s: float | None = None) -> None:
+    """A GIF or WebP of `video` (from `in_s` to `out_s`: the shot's trim) for slides and banners, its size shown
+    before the download."""
     with st.expander("Loop for slides", icon=":material/gif_box:"):
         try:
             info = _probe(str(video), video.stat().st_mtime_ns)
@@ -292,14 +293,16 @@ def loop_panel(conn: Connection, video: Path, *, key: str) -> None:
         width = width_col.slider("Width (px)", loops.MIN_WIDTH, max(loops.MIN_WIDTH + 16, widest), step=16, key=width_key)
         fps = fps_col.selectbox("Frames per second", [8, 10, 12, 15, 24], index=2, key=f"{key}-loop-fps")
         pingpong = turn_col.toggle("Ping-pong", key=f"{key}-loop-pingpong", help="Forward, then backward: no jump at the loop's seam.")
-        out_s = min(info.duration, loops.MAX_SECONDS) if info.duration > loops.MAX_SECONDS else None
-        if out_s is not None:
-            st.caption(f"A loop holds at most {loops.MAX_SECONDS:g} s: the first {loops.MAX_SECONDS:g} s are used.")
+        start = in_s or 0.0
+        if (out_s if out_s is not None else info.duration) - start > loops.MAX_SECONDS:
+            out_s = start + loops.MAX_SECONDS
+            st.caption(f"A loop holds at most {loops.MAX_SECONDS:g} s: the {loops.MAX_SECONDS:g} s from {start:.2f} s are used.")
         again_key = f"{key}-loop-again"
         again = bool(session.value(again_key))
         session.forget(again_key)
         if st.button("Make the loop", icon=":material/autorenew:", key=f"{key}-loop-make") or again:
-            name = hashlib.sha256(f"{video.name}:{video.stat().st_mtime_ns}:{fmt}:{width}:{fps}:{pingpong}".encode()).hexdigest()[:16]
+            made_of = f"{video.name}:{video.stat().st_mtime_ns}:{in_s}:{out_s}:{fmt}:{width}:{fps}:{pingpong}"
+            name = hashlib.sha256(made_of.encode()).hexdigest()[:16]
             dest = conn.store.data_dir / LOOPS_DIR / f"{name}.{fmt}"
             dest.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -311,6 +314,7 @@ def loop_panel(conn: Connection, video: Path, *, key: str) -> None:
                         width=width,
                         fps=Fraction(fps),
                         pingpong=pingpong,
+                        in_s=in_s,
                         out_s=out_s,
                         max_bytes=loops.LOOP_MAX_BYTES,
                         scratch=conn.store.partial_dir,

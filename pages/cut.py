@@ -36,13 +36,13 @@ else:
             shots = cut_editor.shots_of(usable)
             if len(shots) == 1:
                 st.caption("One shot: it can be trimmed and made into a loop; stitching needs two or more.")
-                cut_editor.loop_panel(conn, usable[0][2], key=f"video-{usable[0][1].id}")
+                take, record, video = usable[0]
+                cut_editor.loop_panel(conn, video, key=f"video-{record.id}", in_s=take.in_s, out_s=take.out_s)
             else:
                 plan = cut_editor.plan_line(shots)
                 title = st.text_input("Title", value=f"{len(shots)} shots", key=f"{key}-title", max_chars=120)
                 if st.button("Stitch", type="primary", icon=":material/movie:", disabled=plan is None, key="cut-stitch"):
-                    if (made := cut_editor.stitch(conn, shots, title)) is not None:
-                        session.assign(cut_editor.LAST_CUT, made.id)
+                    cut_editor.stitch(conn, shots, title)  # shown below, as this tab's last cut
         last = session.value(cut_editor.LAST_CUT)
         if last and (cut := conn.store.get_cut(last)) is not None:
             st.divider()

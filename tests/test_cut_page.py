@@ -93,12 +93,15 @@ def test_shots_move_and_a_trim_is_kept_to_the_frame(app, shots):
 
 def test_one_video_becomes_a_loop_with_its_size_shown_before_the_download(app, shots):
     at = cut_page(app, ids="one:veo2")
+    at.number_input(key="cut-out-0").set_value(1.0)  # the trim is the loop's stretch
+    at = run(at)
     make = next(b for b in at.button if b.label == "Make the loop")
     make.click()
     at = run(at)
     (download,) = [b for b in at.get("download_button") if b.label.startswith("Download (")]
     assert download.label.endswith(" MB)")
-    assert list((shots.data_dir / "loops").glob("*.gif"))
+    (gif,) = (shots.data_dir / "loops").glob("*.gif")
+    assert Image.open(gif).n_frames == 12  # 1 s at the default 12 fps
 
 
 def test_use_a_frame_puts_the_last_frame_in_an_image_to_video_form_and_the_shot_records_its_origin(app, sim, shots):
