@@ -135,6 +135,8 @@ def _budget(conn: Connection) -> None:
         st.caption(literal(f"Of that, {spend.money(spending.reserved)} is set aside for generations that reported no cost yet."))
     if spending.chat:
         st.caption(literal(f"Of that, {spend.money(spending.chat)} went to Improve prompt's chat model."))
+    if spending.images:
+        st.caption(literal(f"Of that, {spend.money(spending.images)} went to start frames drawn by image models."))
     if user and (own := services.budget().per_person) is not None:
         mine = conn.store.spending(conn.server, conn.account, user)
         st.progress(min(mine.total / own, 1.0) if own else 1.0, text=literal(f"Yours: {spend.money(mine.total)} of {spend.money(own)}"))

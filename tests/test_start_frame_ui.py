@@ -45,6 +45,8 @@ def test_a_drawn_start_frame_lands_in_the_image_field_is_recorded_and_animates(a
     )
     assert image.credits_used is not None and store.spending(image.server, image.account).images == image.credits_used
 
+    assert any("went to start frames drawn by image models" in c.value for c in at.sidebar.caption)
+
     at.text_area(key="gen_prompt").input("The camera pulls back as the light turns")
     at.button(key="generate").click()
     at = run(at)
