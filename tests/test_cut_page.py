@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageChops
 
-from components import form_builder, session
+from components import form_builder, frame_picker, session
 from tests.apptest import run, table_view
 from tests.clips import decode_all, make_clip
 from videogen import catalog, lineage, media
@@ -113,6 +113,15 @@ def test_use_a_frame_puts_the_last_frame_in_an_image_to_video_form_and_the_shot_
     assert any("Frame 48 of 48" in img.caption for i in at.get("image") for img in i.proto.imgs), "the last frame by default"
     target = at.selectbox(key="frame_pick_model").value
     assert catalog.get(target).kind == "image-to-video"
+    # Models that fetch their image only from a public link are named, and not offered.
+    link_only = [m for m in catalog.models().values() if m.kind == "image-to-video" and frame_picker.takes_frames(m)]
+    link_only = [m for m in link_only if not any(p.accepts_base64 for p in frame_picker.takes_frames(m))]
+    assert "google/veo-3.1-i2v" in {m.id for m in link_only}
+    (named,) = [e for e in at.expander if e.label.endswith("models cannot take a local frame")]
+    assert named.label.startswith(f"{len(link_only)} ")
+    offered = [m.id for m in frame_picker.targets()[0]]
+    assert len(at.selectbox(key="frame_pick_model").options) == len(offered)
+    assert not {m.id for m in link_only} & set(offered)
     at.button(key="frame-use").click()
     at = run(at)
     at.switch_page("pages/generate.py")
