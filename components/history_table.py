@@ -99,11 +99,19 @@ def _triage_filters() -> dict:
     return {"starred": starred, "hide_rejected": hide_rejected, "min_rating": min_rating}
 
 
+SPEND_PANEL = "history-spend"
+
+
 def spend_panel(df: pd.DataFrame) -> None:
-    """Credits of the rows shown, per day and per model: a chart, a table, and a CSV."""
-    totals = spend.totals(df)
+    """Credits of the rows shown, per day and per model: a chart, a table, and a CSV. Drawn only while open:
+    a closed panel's chart would still be sent, and its charting code loaded, on every History run."""
     rows = f"these {len(df):,} generations" if len(df) != 1 else "this generation"
-    with st.expander(f":material/payments: Spend of {rows}: {literal(spend.money(totals['credits'].sum()))}"):
+    credits = float(df["credits"].sum()) if len(df) else 0.0  # NaN (no cost reported) is skipped, as in the totals
+    panel = st.expander(f":material/payments: Spend of {rows}: {literal(spend.money(credits))}", key=SPEND_PANEL, on_change="rerun")
+    if not panel.open:
+        return
+    totals = spend.totals(df)
+    with panel:
         if totals.empty:
             st.caption("None of them has reported its credits yet.")
             return

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from components import services, session
+from components import history_table, services, session
 from tests.apptest import ISSUER, PROMPT, owned_history, person, run, seed_history, signed_in, submit, table_view, texts
 from tests.helpers import TEST_KEY, wait_until
 from videogen import history
@@ -286,6 +286,9 @@ def test_history_lists_everything_newest_first(app, data_dir):
     assert shown_ids(at) == ["d:veo2", "c:veo2", "b:veo2", "a:veo2"]
     assert {"created", "status", "prompt", "aspect_ratio", "duration", "seed", "seconds_taken", "credits", "video"} <= set(df)
     assert df.loc[df["id"] == "a:veo2", "video"].item() == "history?gen=a%3Aveo2"
+    assert [b.label for b in at.download_button] == ["Export CSV", "Export JSON"]  # the spend panel is closed
+    at.session_state[history_table.SPEND_PANEL] = True
+    at = run(at)
     assert [b.label for b in at.download_button] == ["Export CSV", "Export JSON", "Export spend CSV"]
 
 

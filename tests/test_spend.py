@@ -101,3 +101,10 @@ def test_history_shows_spend_for_the_rows_shown(app, data_dir):
     at = run(app)
     # The failed one reported 1 credit, but a failed generation is billed nothing: its hold is rolled back.
     assert any("Spend of these 4 generations: 3 credits ($0.000002)" in e.label.replace("\\", "") for e in at.expander)
+    assert not at.table  # closed: nothing of it is drawn
+    from components import history_table
+
+    at.session_state[history_table.SPEND_PANEL] = True
+    at = run(at)
+    (table,) = at.table
+    assert any(b.label == "Export spend CSV" for b in at.download_button)
