@@ -108,8 +108,12 @@ def page_runs(data_dir: Path, runs: int) -> dict:
 def _tiles(at: AppTest) -> list[dict]:
     import json
 
-    (element,) = [e for e in at.get("bidi_component") if e.proto.id.endswith(f"-{session.GALLERY}")]
-    return json.loads(element.proto.json or element.proto.mixed.json)["tiles"]
+    def data(key: str) -> dict:
+        (element,) = [e for e in at.get("bidi_component") if e.proto.id.endswith(f"-{key}")]
+        return json.loads(element.proto.json or element.proto.mixed.json)
+
+    strips = data(f"{session.GALLERY}-strips")["strips"]  # the filmstrips come in an element of their own
+    return [{**t, "strip": strips.get(t["id"])} for t in data(session.GALLERY)["tiles"]]
 
 
 def first_tiles(data_dir: Path, log: Path) -> dict:

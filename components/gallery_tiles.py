@@ -106,6 +106,8 @@ JS = """
 export default function ({ parentElement, data, setTriggerValue }) {
   const grid = parentElement.querySelector(".grid"), help = parentElement.querySelector(".help");
   const tiles = data.tiles, FRAMES = data.frames;
+  // The strips arrive in their own element after this one (STRIPS_JS below), by tile id.
+  const stripOf = (t) => (window.__videogenStrips || {})[t.id];
   // Kept on the page across reruns (this function runs again with each run's data): the focus and the help.
   const memory = (window.__videogenGallery ??= { focus: null, help: false, opened: null, scrollTo: null, sent: 0 });
   const index = new Map(tiles.map((t, i) => [t.id, i]));
@@ -161,12 +163,14 @@ export default function ({ parentElement, data, setTriggerValue }) {
 
     // The strip is a row of FRAMES frames: the mouse's x picks one.
     const show = (k) => {
-      scrub.style.backgroundImage = `url("${t.strip}")`;
+      const strip = stripOf(t);
+      if (!strip) return;  // still on its way: the poster stays
+      scrub.style.backgroundImage = `url("${strip}")`;
       scrub.style.backgroundSize = `${FRAMES * 100}% 100%`;
       scrub.style.backgroundPosition = `${(k / (FRAMES - 1)) * 100}% 0`;
       media.classList.add("scrubbing");
     };
-    if (t.strip) {
+    if (t.has_strip) {
       media.onmousemove = (e) => {
         const box = media.getBoundingClientRect();
         show(Math.max(0, Math.min(FRAMES - 1, Math.floor(((e.clientX - box.left) / box.width) * FRAMES))));
@@ -222,7 +226,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
     }
     const t = tiles[focus], node = nodes()[focus];
     clearInterval(playTimer);
-    if (playing === focus || !t || !t.strip) {
+    if (playing === focus || !t || !t.has_strip) {
       if (node) node.querySelector(".media").classList.remove("scrubbing");
       playing = null;
       return;
@@ -306,13 +310,28 @@ export default function ({ parentElement, data, setTriggerValue }) {
 }
 """
 
+# The filmstrips come in an element of their own, after the tiles: they are two thirds of a page's image bytes
+# and are needed only on a hover, so the posters paint without waiting for them. This one draws nothing; it
+# hands its strips to the tiles through the page's window, and tells them they are there.
+STRIPS_JS = """
+export default function ({ data }) {
+  const kept = (window.__videogenStrips = window.__videogenStrips || {});
+  Object.assign(kept, data.strips || {});
+  window.dispatchEvent(new CustomEvent("videogen-strips"));
+}
+"""
+
 _component = st.components.v2.component("videogen.gallery_tiles", html=HTML, css=CSS, js=JS)
+_strips = st.components.v2.component("videogen.gallery_strips", html="", css=":host { display: none; }", js=STRIPS_JS)
 
 
 def tiles(tiles_data: list[dict[str, Any]], *, open_id: str | None, key: str, on_action: Callable[[], None]) -> None:
     """Draw `tiles_data` (`components.gallery` builds it); `on_action` runs, before the next run, for each trigger."""
+    strips = {t["id"]: t["strip"] for t in tiles_data if t.get("strip")}
+    shown = [{**{k: v for k, v in t.items() if k != "strip"}, "has_strip": t["id"] in strips} for t in tiles_data]
     _component(
-        data={"tiles": tiles_data, "open": open_id, "frames": STRIP_FRAMES, "keys": KEYS},
+        data={"tiles": shown, "open": open_id, "frames": STRIP_FRAMES, "keys": KEYS},
         key=key,
         on_action_change=on_action,
     )
+    _strips(data={"strips": strips}, key=f"{key}-strips")

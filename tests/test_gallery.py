@@ -25,7 +25,9 @@ def history(app, query: dict | None = None):
 
 
 def shown_tiles(at) -> list[dict]:
-    return component_data(at, GALLERY)["tiles"]
+    """The tiles as drawn, each with its filmstrip, which comes in an element of its own after them."""
+    strips = component_data(at, f"{GALLERY}-strips")["strips"]
+    return [{**t, "strip": strips.get(t["id"])} for t in component_data(at, GALLERY)["tiles"]]
 
 
 def tile_ids(at) -> list[str]:
